@@ -1,0 +1,277 @@
+"""The walking network: load it from any source, in one metric CRS.
+
+Sources (all through osmnx's graph model, a ``networkx.MultiDiGraph``):
+
+* a place name, fetched online from OpenStreetMap (``network_type="walk"``) and cached
+  as GraphML (:func:`fetch_network`);
+* an OpenStreetMap ``.osm`` XML file or a ``.osm.pbf`` file (converted to XML with
+  pyosmium, then read by osmnx);
+* a GraphML file written by osmnx or by planner;
+* a file of road lines (GeoPackage, Shapefile, GeoJSON) turned into a graph by shared
+  end points (:func:`graph_from_road_lines`).
+
+Every graph leaves this module projected to a metric CRS chosen once for the study area
+(``G.graph["crs"]``), with edge ``length`` in metres and a ``geometry`` for every edge.
+Walking ignores one-way restrictions: the reach engine treats every edge as two-way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pyproj
+import shapely
+
+from planner import settings
+from planner._errors import CRSError, InputError, NetworkError
+from planner.crs import metric_crs_for, to_wgs84
+
+log = logging.getLogger("planner")
+
+#: OSM ``highway`` values people cannot walk on, as in osmnx's ``walk`` network filter.
+NOT_WALKABLE_HIGHWAYS = frozenset(
+    {"motorway", "motorway_link", "bus_guideway", "escalator", "raceway", "busway",
+     "abandoned", "construction", "planned", "proposed", "platform", "cycleway"}
+)
+#: End points of road lines closer than this are the same node (metres).
+NODE_TOLERANCE_M = 0.01
+
+ROAD_LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+OSM_XML_SUFFIXES = (".osm", ".xml")
+
+
+def load_network(
+    source: str | Path,
+    *,
+    crs: str = "wgs84",
+    metric_crs: str | pyproj.CRS | None = None,
+    layer: str | None = None,
+) -> nx.MultiDiGraph:
+    """Load a walking network from a file and project it to a metric CRS.
+
+    Parameters
+    ----------
+    source
+        Path to a ``.osm``/``.xml``, ``.osm.pbf``, ``.graphml`` or road-line file
+        (``.gpkg``, ``.shp``, ``.geojson``).
+    crs
+        Coordinate system the file is in, for road-line files: ``wgs84``, ``cgcs2000``,
+        ``gcj02``, ``bd09`` or ``EPSG:nnnn``. OSM files are always WGS84; GraphML files
+        carry their own CRS.
+    metric_crs
+        Projected CRS for the study area. By default the UTM zone of the network's centre.
+    layer
+        Layer of a multi-layer road-line file.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Projected graph: ``G.graph["crs"]`` is metric, every edge has ``length`` (metres)
+        and a LineString ``geometry``.
+    """
+    path = Path(source)
+    if not path.exists():
+        msg = f"{path}: network file not found. Give a .osm, .osm.pbf, .graphml or road-line file."
+        raise InputError(msg)
+    name = path.name.lower()
+    if name.endswith(".graphml"):
+        G = ox.load_graphml(path)
+    elif name.endswith(".pbf"):
+        G = _graph_from_pbf(path)
+    elif name.endswith(OSM_XML_SUFFIXES):
+        G = graph_from_osm_xml(path)
+    elif name.endswith(ROAD_LINE_SUFFIXES):
+        lines = gpd.read_file(path, layer=layer)
+        return graph_from_road_lines(lines, crs=crs, metric_crs=metric_crs, source=path)
+    else:
+        msg = (f"{path}: unknown network format '{path.suffix}'. Use .osm, .osm.pbf, .graphml, "
+               ".gpkg, .shp or .geojson.")
+        raise InputError(msg)
+    return project_network(G, metric_crs=metric_crs, source=path)
+
+
+def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
+    """Read an OpenStreetMap XML file as a walking graph (all ways two-way)."""
+    try:
+        G = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
+    except Exception as exc:  # osmnx raises bare errors on unreadable XML
+        msg = f"{path}: cannot read as OpenStreetMap XML ({exc}). Is it an .osm export?"
+        raise InputError(msg) from exc
+    return _keep_walkable(G)
+
+
+def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
+    """Convert a ``.osm.pbf`` file to OSM XML with pyosmium, then read it with osmnx."""
+    import osmium  # noqa: PLC0415  (optional heavy import, only for .pbf input)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        xml = Path(tmp) / "network.osm"
+        with osmium.SimpleWriter(str(xml)) as writer:
+            for obj in osmium.FileProcessor(str(path)):
+                writer.add(obj)
+        return graph_from_osm_xml(xml)
+
+
+def _keep_walkable(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Drop edges tagged as not walkable (motorways, ``foot=no``, private access)."""
+    drop = []
+    for u, v, k, data in G.edges(keys=True, data=True):
+        highway = data.get("highway")
+        values = set(highway) if isinstance(highway, list) else {highway}
+        if values & NOT_WALKABLE_HIGHWAYS or data.get("foot") == "no" or data.get("access") == "private":
+            drop.append((u, v, k))
+    G.remove_edges_from(drop)
+    G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
+    if drop:
+        log.info("dropped %s edges that are not walkable (motorways, foot=no, private)", f"{len(drop):,}")
+    return G
+
+
+def project_network(
+    G: nx.MultiDiGraph, *, metric_crs: str | pyproj.CRS | None = None, source: Path | None = None
+) -> nx.MultiDiGraph:
+    """Project a graph to a metric CRS and make sure every edge has a geometry and length."""
+    if len(G) == 0:
+        msg = f"{source or 'network'}: the network has no walkable roads. Check the file or the area."
+        raise NetworkError(msg)
+    crs = pyproj.CRS.from_user_input(G.graph.get("crs", "epsg:4326"))
+    if not crs.is_projected:
+        xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float, len(G))
+        ys = np.fromiter((d["y"] for _, d in G.nodes(data=True)), float, len(G))
+        target = pyproj.CRS.from_user_input(metric_crs) if metric_crs else metric_crs_for(
+            xs.min(), ys.min(), xs.max(), ys.max()
+        )
+        G = ox.project_graph(G, to_crs=target)
+    elif metric_crs and pyproj.CRS.from_user_input(metric_crs) != crs:
+        G = ox.project_graph(G, to_crs=metric_crs)
+    _fill_edge_geometry(G)
+    log.info("network: %s nodes, %s edges in %s", f"{len(G):,}", f"{G.number_of_edges():,}",
+             pyproj.CRS.from_user_input(G.graph["crs"]).name)
+    return G
+
+
+def _fill_edge_geometry(G: nx.MultiDiGraph) -> None:
+    """Give straight edges a LineString and recompute every ``length`` in metres."""
+    for u, v, data in G.edges(data=True):
+        geom = data.get("geometry")
+        if geom is None:
+            geom = shapely.LineString([(G.nodes[u]["x"], G.nodes[u]["y"]),
+                                       (G.nodes[v]["x"], G.nodes[v]["y"])])
+            data["geometry"] = geom
+        data["length"] = float(geom.length)
+
+
+def graph_from_road_lines(
+    lines: gpd.GeoDataFrame,
+    *,
+    crs: str = "wgs84",
+    metric_crs: str | pyproj.CRS | None = None,
+    source: Path | str | None = None,
+) -> nx.MultiDiGraph:
+    """Turn road lines into a walking graph by their shared end points.
+
+    Lines are converted to WGS84 from the declared ``crs`` (so GCJ-02 or BD-09 road data
+    meets OpenStreetMap-based data correctly), projected to the metric CRS, and their end
+    points rounded to :data:`NODE_TOLERANCE_M`: two lines meet only where they share an
+    end point. Lines that cross without a shared end point (bridges, underpasses) do not
+    connect, as it should be.
+
+    Parameters
+    ----------
+    lines
+        LineString or MultiLineString geometries; other columns are kept as edge attributes.
+    crs
+        Declared coordinate system of ``lines`` when the file carries a geographic CRS or
+        none (see :func:`planner.crs.to_wgs84`). A projected CRS on the file is used as is.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Graph in the metric CRS, one edge per line (two-way for walking).
+    """
+    where = source or "road lines"
+    if len(lines) == 0:
+        msg = f"{where}: the file has no road lines. A walking network needs roads."
+        raise NetworkError(msg)
+    lines = lines[~lines.geometry.isna() & ~lines.geometry.is_empty].explode(index_parts=False)
+    lines = lines[lines.geom_type == "LineString"]
+    if lines.crs is not None and lines.crs.is_projected:
+        wgs = lines.to_crs(4326)
+    else:
+        if lines.crs is not None and lines.crs.to_epsg() not in (4326, 4490) and crs == "wgs84":
+            msg = f"{where}: lines are in {lines.crs.name}; declare their CRS with --network-crs."
+            raise CRSError(msg)
+        wgs = to_wgs84(lines.set_crs(4326, allow_override=True), crs)
+    lon_min, lat_min, lon_max, lat_max = wgs.total_bounds
+    target = pyproj.CRS.from_user_input(metric_crs) if metric_crs else metric_crs_for(
+        lon_min, lat_min, lon_max, lat_max
+    )
+    projected = wgs.to_crs(target)
+    return _graph_from_projected_lines(projected)
+
+
+def _graph_from_projected_lines(lines: gpd.GeoDataFrame) -> nx.MultiDiGraph:
+    """Build the graph from projected LineStrings (vectorised end-point matching)."""
+    geoms = lines.geometry.to_numpy()
+    starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    keys = np.round(np.vstack([starts, ends]) / NODE_TOLERANCE_M).astype(np.int64)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    n = len(geoms)
+    u_idx, v_idx = inverse[:n], inverse[n:]
+    node_xy = uniq * NODE_TOLERANCE_M
+    G = nx.MultiDiGraph(crs=lines.crs)
+    G.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(node_xy))
+    lengths = shapely.length(geoms)
+    attrs = lines.drop(columns=lines.geometry.name).to_dict("records")
+    for i in range(n):
+        data = {**attrs[i], "geometry": geoms[i], "length": float(lengths[i])}
+        G.add_edge(int(u_idx[i]), int(v_idx[i]), **data)
+    log.info("road lines: %s lines -> %s nodes", f"{n:,}", f"{len(G):,}")
+    return G
+
+
+def fetch_network(place: str, *, cache_folder: Path | None = None) -> Path:
+    """Download the walking network of a place from OpenStreetMap and cache it as GraphML.
+
+    Needs internet (osmnx queries Nominatim and Overpass). Offline, download a ``.osm``
+    or ``.osm.pbf`` extract elsewhere and pass it to :func:`load_network`.
+
+    Parameters
+    ----------
+    place
+        A place name osmnx can geocode, e.g. ``"榆次区, 晋中市, 山西省, 中国"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The cached GraphML file (unprojected WGS84, as osmnx saves it).
+    """
+    folder = Path(cache_folder or settings.cache_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_slug(place)}.graphml"
+    if path.exists():
+        log.info("using cached network %s", path)
+        return path
+    G = ox.graph_from_place(place, network_type="walk", retain_all=True)
+    ox.save_graphml(G, path)
+    log.info("fetched %s nodes for %s into %s", f"{len(G):,}", place, path)
+    return path
+
+
+def _slug(text: str) -> str:
+    """File-name-safe version of a place name (keeps Chinese characters)."""
+    return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_") or "place"
+
+
+def network_crs(G: nx.MultiDiGraph) -> pyproj.CRS:
+    """The metric CRS of a projected graph."""
+    return pyproj.CRS.from_user_input(G.graph["crs"])
