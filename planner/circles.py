@@ -161,6 +161,7 @@ def compute_reach(
     gates: gpd.GeoDataFrame | None = None,
     isochrone_minutes: float | None = None,
     progress: bool = False,
+    nearest_kinds: set[str] | None = None,
 ) -> ReachResult:
     """Minutes from every community to the facilities, and every facility's circle.
 
@@ -176,6 +177,9 @@ def compute_reach(
         Each community's circle in minutes (15 urban, 25 rural in some profiles).
     isochrone_minutes
         Draw each facility's circle of this many minutes (``None``: no polygons).
+    nearest_kinds
+        Kinds that count for ``nearest_facility_id``/``nearest_minutes`` (default: all);
+        ``nearest_minutes_<kind>`` is given for every kind.
 
     Returns
     -------
@@ -200,12 +204,13 @@ def compute_reach(
     fac["snap_distance_m"] = f_access.offroad_m
     fac["network_component"] = _components(rg, f_access, rg.facility_node, len(facilities))
 
-    all_f = np.arange(len(facilities))
-    metres, which = nearest_facility(rg, all_f, limit_m=limit_m)
+    kinds = facilities["kind"].to_numpy()
+    overall = np.flatnonzero(np.isin(kinds, list(nearest_kinds)) if nearest_kinds
+                             else np.ones(len(kinds), dtype=bool))
+    metres, which = nearest_facility(rg, overall, limit_m=limit_m)
     ids = facilities.index.to_numpy()
     out["nearest_facility_id"] = np.where(which >= 0, ids[np.maximum(which, 0)], None)
     out["nearest_minutes"] = _minutes_or_nan(metres, params)
-    kinds = facilities["kind"].to_numpy()
     for kind in pd.unique(kinds):
         m, _ = nearest_facility(rg, np.flatnonzero(kinds == kind), limit_m=limit_m)
         out[f"nearest_minutes_{kind}"] = _minutes_or_nan(m, params)

@@ -7,6 +7,8 @@ metres, ``_minutes`` minutes, ``_m2_per_100hh`` square metres per 100 households
 
 from __future__ import annotations
 
+from planner._errors import InputError, MissingColumnError
+
 #: Communities (小区): one row per residential community.
 COMMUNITY_ID = "community_id"
 COMMUNITY_REQUIRED = ("community_id", "households")
@@ -64,3 +66,116 @@ COMMUNITY_RESULT_COLUMNS = (
     "shortfall_m2",
     "service_status",
 )
+
+
+# ---------------------------------------------------------------------------
+# validation of in-memory tables (the contract between stages)
+
+
+def _check_frame(gdf: object, *, index: str, required: tuple[str, ...], what: str,
+                 source: str) -> None:
+    """Check index name and required columns; raise MissingColumnError naming the fix."""
+    columns = list(getattr(gdf, "columns", []))
+    index_name = getattr(getattr(gdf, "index", None), "name", None)
+    if not columns and index_name is None:
+        msg = f"{source}: {what} must be a GeoDataFrame, got {type(gdf).__name__}."
+        raise InputError(msg)
+    if index_name != index:
+        msg = (f"{source}: {what} must be indexed by {index!r} (index is {index_name!r}); "
+               f"use gdf.set_index({index!r}) or the planner.io readers.")
+        raise InputError(msg)
+    missing = [c for c in (*required, "geometry") if c != index and c not in columns]
+    if missing:
+        msg = (f"{source}: {what} lack column(s) {', '.join(missing)}. "
+               f"Columns found: {', '.join(map(str, columns))}.")
+        raise MissingColumnError(msg)
+    if not gdf.index.is_unique:
+        dup = gdf.index[gdf.index.duplicated()][0]
+        msg = f"{source}: {what} have duplicate {index} {dup!r}; IDs must be unique."
+        raise InputError(msg)
+
+
+def _check_values(gdf: object, column: str, allowed: tuple[str, ...], source: str) -> None:
+    if column not in getattr(gdf, "columns", []):
+        return
+    values = gdf[column]  # type: ignore[index]
+    bad = values.notna() & ~values.isin(allowed)
+    if bad.any():
+        first = values[bad].index[0]
+        msg = (f"{source}: {column} {values[first]!r} (id {first!r}) is not one of "
+               f"{', '.join(allowed)}.")
+        raise InputError(msg)
+
+
+def validate_communities(gdf: object, *, source: str = "communities") -> object:
+    """Check a communities GeoDataFrame against the contract and return it unchanged.
+
+    Parameters
+    ----------
+    gdf
+        Indexed by ``community_id``; columns :data:`COMMUNITY_REQUIRED` (less the
+        index) and ``geometry``; ``households`` > 0; ``status`` in
+        :data:`COMMUNITY_STATUSES` and ``area_type`` in :data:`AREA_TYPES` when given.
+    source
+        Name used in error messages (a file name, for example).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same object.
+
+    Raises
+    ------
+    MissingColumnError
+        A required column is missing.
+    InputError
+        Wrong index, duplicate IDs, or values outside the contract.
+    """
+    _check_frame(gdf, index=COMMUNITY_ID, required=COMMUNITY_REQUIRED, what="communities",
+                 source=source)
+    households = gdf["households"]  # type: ignore[index]
+    bad = households.isna() | (households <= 0)
+    if bad.any():
+        first = households[bad].index[0]
+        msg = f"{source}: households must be > 0 (community {first!r} has {households[first]!r})."
+        raise InputError(msg)
+    _check_values(gdf, "status", COMMUNITY_STATUSES, source)
+    _check_values(gdf, "area_type", AREA_TYPES, source)
+    return gdf
+
+
+def validate_facilities(gdf: object, *, source: str = "facilities") -> object:
+    """Check a facilities GeoDataFrame against the contract and return it unchanged.
+
+    Parameters
+    ----------
+    gdf
+        Indexed by ``facility_id``; columns :data:`FACILITY_REQUIRED` (less the index)
+        and ``geometry``; ``kind`` in :data:`FACILITY_KINDS`; ``floor_area_m2`` > 0 m²;
+        ``status`` in :data:`FACILITY_STATUSES` when given.
+    source
+        Name used in error messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same object.
+
+    Raises
+    ------
+    MissingColumnError
+        A required column is missing.
+    InputError
+        Wrong index, duplicate IDs, or values outside the contract.
+    """
+    _check_frame(gdf, index=FACILITY_ID, required=FACILITY_REQUIRED, what="facilities",
+                 source=source)
+    _check_values(gdf, "kind", tuple(FACILITY_KINDS), source)
+    area = gdf["floor_area_m2"]  # type: ignore[index]
+    bad = area.isna() | (area <= 0)
+    if bad.any():
+        first = area[bad].index[0]
+        msg = f"{source}: floor_area_m2 must be > 0 m² (facility {first!r} has {area[first]!r})."
+        raise InputError(msg)
+    _check_values(gdf, "status", FACILITY_STATUSES, source)
+    return gdf

@@ -1,0 +1,357 @@
+"""The main job, end to end: load a study area, assess it against a profile, write outputs.
+
+Stages (each a small module)::
+
+    io.read_*  ─► communities, facilities, gates (WGS84) ─┐
+    network.compile_network ─► CompiledNetwork (metric) ──┼─► load_study_area ─► StudyArea
+    standards.load_profile ─► Profile ────────────────────┘
+    assess(area, profile) ─► circles.compute_reach ─► coverage.assess ─► gaps.evaluate_targets
+                          ─► Assessment ─► outputs.write_outputs(out_dir)
+
+Notebooks call :func:`load_study_area` once and :func:`assess` per scenario.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner import standards
+from planner._errors import InputError, NetworkError
+from planner.circles import ReachParams, ReachResult, compute_reach
+from planner.coverage import assess as assess_coverage
+from planner.coverage import facility_shares
+from planner.gaps import evaluate_targets
+from planner.io import LoadResult, read_communities, read_facilities, read_gates
+from planner.network import compile_network
+from planner.reach import CompiledNetwork
+from planner.standards import Profile
+
+log = logging.getLogger("planner")
+
+
+@dataclass
+class StudyArea:
+    """A district ready to assess: network and layers in one metric CRS.
+
+    Attributes
+    ----------
+    net
+        The compiled walking network.
+    communities, facilities, gates
+        Layers projected to the network's CRS, indexed by ``community_id`` /
+        ``facility_id``; ``gates`` may be ``None``.
+    loads
+        What each loader read and rejected (``communities``, ``facilities``, ``gates``).
+    notes
+        Lines every report must show about the data (e.g. "synthetic sample").
+    """
+
+    net: CompiledNetwork
+    communities: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    gates: gpd.GeoDataFrame | None = None
+    loads: dict[str, LoadResult] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Assessment:
+    """Everything a report needs.
+
+    Attributes
+    ----------
+    communities
+        Input columns plus the result contract (:data:`planner.schema.COMMUNITY_RESULT_COLUMNS`
+        and ``nearest_minutes_<kind>``), metric CRS.
+    facilities
+        Input columns plus ``in_assessment``, ``snap_distance_m``, ``network_component``,
+        ``communities_served``, ``households_served``, ``m2_per_100hh_served``,
+        ``meets_min_size``.
+    costs
+        ``facility_id, community_id, distance_m, minutes`` within circles.
+    isochrones
+        One walking-circle polygon per assessed facility (or ``None``).
+    targets
+        The profile's coverage targets with value, threshold and pass/fail.
+    summary
+        The JSON-ready summary (see :func:`summarise`).
+    """
+
+    profile: Profile
+    params: ReachParams
+    communities: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    costs: pd.DataFrame
+    isochrones: gpd.GeoDataFrame | None
+    targets: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def load_study_area(
+    network: str | Path,
+    communities: str | Path,
+    facilities: str | Path,
+    *,
+    gates: str | Path | None = None,
+    network_crs: str = "wgs84",
+    communities_crs: str = "wgs84",
+    facilities_crs: str = "wgs84",
+    metric_crs: str | None = None,
+    use_cache: bool = True,
+) -> StudyArea:
+    """Read the network and the layers and bring them into the network's metric CRS.
+
+    Parameters
+    ----------
+    network
+        ``.osm``, ``.osm.pbf``, ``.graphml`` or road-line file (see
+        :func:`planner.network.compile_network`).
+    communities, facilities, gates
+        Tables or spatial files (see :mod:`planner.io`).
+    network_crs, communities_crs, facilities_crs
+        Declared coordinate system of each input: ``wgs84``, ``cgcs2000``, ``gcj02``,
+        ``bd09`` or ``EPSG:nnnn``. GCJ-02 and BD-09 are converted to WGS84 first.
+    metric_crs
+        Projected CRS to work in; by default the UTM zone of the network.
+    """
+    net = compile_network(network, crs=network_crs, metric_crs=metric_crs, use_cache=use_cache)
+    loads = {
+        "communities": read_communities(communities, crs=communities_crs),
+        "facilities": read_facilities(facilities, crs=facilities_crs),
+    }
+    if gates is not None:
+        loads["gates"] = read_gates(gates, crs=communities_crs)
+    crs = net.pyproj_crs
+    layers = {k: v.data.to_crs(crs) for k, v in loads.items()}
+    notes = _sample_notes(Path(communities))
+    return StudyArea(net, layers["communities"], layers["facilities"], layers.get("gates"),
+                     loads, notes)
+
+
+def _sample_notes(path: Path) -> list[str]:
+    """The "synthetic sample" note when the layers come from the bundled generator."""
+    readme = path.parent / "README.md"
+    if readme.exists() and "synthetic sample" in readme.read_text(encoding="utf-8"):
+        return ["合成示例数据，并非真实地点 / synthetic sample — not a real place"]
+    return []
+
+
+def assess(
+    area: StudyArea,
+    profile: Profile | str = "national",
+    *,
+    params: ReachParams | None = None,
+    include_planned: bool = False,
+    isochrones: bool = True,
+    progress: bool = False,
+) -> Assessment:
+    """Assess a study area against a standards profile.
+
+    Parameters
+    ----------
+    area
+        From :func:`load_study_area` (or built by hand in the metric CRS).
+    profile
+        A :class:`~planner.standards.Profile` or a profile name/path.
+    params
+        Reach parameters; by default the profile's walking speed and planner defaults.
+    include_planned
+        Count facilities with ``status = planned`` as if built (a scenario).
+    isochrones
+        Build walking-circle polygons for the map.
+    """
+    if not isinstance(profile, Profile):
+        profile = standards.load_profile(profile)
+    params = params or ReachParams(speed_m_s=profile.walking_speed_m_s.value)
+    comm = _prepare_communities(area.communities, profile)
+    fac = area.facilities.copy()
+    if "status" not in fac:
+        fac["status"] = "existing"
+    fac["status"] = fac["status"].fillna("existing")
+    active = fac["status"].eq("existing") | (include_planned & fac["status"].eq("planned"))
+    fac["in_assessment"] = active
+    if len(area.net.edge_u) == 0:
+        msg = "the study area has no roads; check the network file and its area."
+        raise NetworkError(msg)
+    counted = set(profile.area_counted_kinds.kinds)
+    reach = compute_reach(
+        area.net, comm, fac[active], circle_minutes=comm["circle_minutes"].to_numpy(),
+        params=params, gates=area.gates,
+        isochrone_minutes=profile.circle_minutes["urban"].value if isochrones else None,
+        progress=progress, nearest_kinds=counted,
+    )
+    comm, fac = _combine(comm, fac, reach, profile, counted)
+    targets = evaluate_targets(profile.targets.values(), comm, fac[fac["in_assessment"]],
+                               reach.costs)
+    summary = summarise(area, profile, params, comm, fac, targets,
+                        include_planned=include_planned)
+    return Assessment(profile, params, comm, fac, reach.costs, reach.isochrones, targets, summary)
+
+
+def _prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:
+    """Fill status (new/old), area type and circle minutes from the profile."""
+    comm = communities.copy()
+    year = comm["completion_year"] if "completion_year" in comm else None
+    given = comm["status"] if "status" in comm else None
+    n = len(comm)
+    comm["status_basis"] = standards.status_basis(
+        year if year is not None else [None] * n, given if given is not None else [None] * n
+    )
+    comm["status"] = standards.infer_status(
+        year if year is not None else [None] * n, given if given is not None else [None] * n,
+        profile,
+    )
+    if "area_type" not in comm:
+        comm["area_type"] = "urban"
+    comm["area_type"] = comm["area_type"].fillna("urban")
+    if "street" not in comm:
+        comm["street"] = None
+    comm["circle_minutes"] = np.asarray(
+        standards.circle_minutes(comm["area_type"].to_numpy(), profile), dtype=float
+    )
+    return comm
+
+
+def _combine(
+    comm: gpd.GeoDataFrame,
+    fac: gpd.GeoDataFrame,
+    reach: ReachResult,
+    profile: Profile,
+    counted: set[str],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Join reach and floor-area results onto the layers."""
+    rc = reach.communities.drop(columns=["circle_minutes"])
+    comm = comm.join(rc)
+    reachable = comm["access_points"] > 0
+    counts = fac[fac["in_assessment"] & fac["kind"].isin(counted)]
+    comm = assess_coverage(
+        comm, counts, reach.costs,
+        required_m2_per_100hh=np.asarray(
+            standards.required_m2_per_100hh(comm["status"].to_numpy(), profile), dtype=float),
+        reachable=reachable,
+    )
+    comm["standard_range"] = standards.range_position(
+        comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
+    fac = fac.join(reach.facilities)
+    fac = fac.join(facility_shares(fac[fac["in_assessment"]], comm, reach.costs))
+    if "street" not in fac or fac["street"].isna().all():
+        fac["street"] = _nearest_street(fac, comm)
+    fac["meets_min_size"] = _meets_min_size(fac, profile)
+    return comm, fac
+
+
+def _nearest_street(fac: gpd.GeoDataFrame, comm: gpd.GeoDataFrame) -> pd.Series:
+    """Street (街道/乡镇) of each facility: that of the nearest community."""
+    if len(fac) == 0 or len(comm) == 0:
+        return pd.Series(None, index=fac.index, dtype=object)
+    joined = gpd.sjoin_nearest(fac[[fac.geometry.name]], comm[["street", comm.geometry.name]])
+    return joined.groupby(level=0)["street"].first().reindex(fac.index)
+
+
+def _meets_min_size(fac: gpd.GeoDataFrame, profile: Profile) -> pd.Series:
+    """True/False against the profile's minimum size for the kind; None without a rule."""
+    out = pd.Series(None, index=fac.index, dtype=object)
+    for kind, rule in profile.facility_min_m2.items():
+        sel = fac["kind"] == kind
+        out[sel] = fac.loc[sel, "floor_area_m2"] >= rule.min_m2
+    return out
+
+
+def _load_counts(load: LoadResult | None, written: int) -> dict[str, Any]:
+    if load is None:
+        return {"read": written, "written": written, "rejected": 0}
+    rejected = int(load.rejects["row"].nunique()) if len(load.rejects) else 0
+    return {"file": str(load.path), "read": load.rows_read, "written": written,
+            "rejected": rejected, "read_equals_written_plus_rejected":
+            load.rows_read == written + rejected}
+
+
+def summarise(
+    area: StudyArea,
+    profile: Profile,
+    params: ReachParams,
+    comm: pd.DataFrame,
+    fac: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    include_planned: bool,
+) -> dict[str, Any]:
+    """The run summary written as ``summary.json``.
+
+    Keys: ``profile``, ``profile_name_zh``, ``walking_speed_m_s``, ``circle_minutes``,
+    ``circle_metres``, ``choices``, ``notes``, ``targets`` (each with value, threshold and
+    passed), ``communities`` and ``facilities`` counts, ``inputs`` (``read = written +
+    rejected``), ``network`` and ``profile_detail``.
+    """
+    statuses = comm["service_status"].value_counts().to_dict()
+    hh = comm["households"]
+    minutes = {k: v.value for k, v in profile.circle_minutes.items()}
+    notes = list(area.notes)
+    basis = comm["status_basis"].value_counts().to_dict()
+    if basis.get("default", 0):
+        notes.append(f"{basis['default']} 个小区缺少建成年代和新旧类型，按老旧小区标准评估 / "
+                     f"{basis['default']} communities had neither completion year nor status: "
+                     "assessed as old (the lower floor)")
+    off_main = int(((comm["network_component"] > 0)).sum())
+    return {
+        "profile": profile.name,
+        "profile_name_zh": profile.name_zh,
+        "walking_speed_m_s": params.speed_m_s,
+        "circle_minutes": minutes,
+        "circle_metres": {k: v * 60 * params.speed_m_s for k, v in minutes.items()},
+        "include_planned": include_planned,
+        "choices": profile.choices(),
+        "notes": notes,
+        "targets": _json_records(targets),
+        "communities": {
+            "count": len(comm),
+            "households": int(hh.sum()),
+            "by_status": {s: int(statuses.get(s, 0)) for s in
+                          ("meets", "below_standard", "uncovered", "unreachable")},
+            "households_by_status": {s: int(hh[comm["service_status"] == s].sum()) for s in
+                                     ("meets", "below_standard", "uncovered", "unreachable")},
+            "on_minor_network_component": off_main,
+            "shortfall_m2": float(comm["shortfall_m2"].sum()),
+            "required_m2": float(comm["required_m2"].sum()),
+        },
+        "facilities": {
+            "count": len(fac),
+            "assessed": int(fac["in_assessment"].sum()),
+            "not_on_network": int((fac["in_assessment"] & (fac["network_component"] < 0)).sum()),
+            "floor_area_m2": float(fac.loc[fac["in_assessment"], "floor_area_m2"].sum()),
+            "by_kind": {str(k): int(v) for k, v in fac["kind"].value_counts().items()},
+        },
+        "inputs": {
+            "communities": _load_counts(area.loads.get("communities"), len(comm)),
+            "facilities": _load_counts(area.loads.get("facilities"), len(fac)),
+            **({"gates": _load_counts(area.loads["gates"], len(area.gates))}
+               if "gates" in area.loads and area.gates is not None else {}),
+        },
+        "network": {"nodes": area.net.n_nodes, "edges": area.net.n_edges,
+                    "crs": area.net.pyproj_crs.name,
+                    "length_km": float(area.net.edge_length.sum() / 1000)},
+        "profile_detail": profile.to_dict(),
+    }
+
+
+def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN becomes None)."""
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else
+             v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def check_inputs_nonempty(area: StudyArea) -> None:
+    """Fail early when there is nothing to assess."""
+    if len(area.communities) == 0:
+        msg = "no communities left after validation; see the rejects report."
+        raise InputError(msg)
