@@ -604,6 +604,7 @@ def _swatch(colour: str, extra_class: str = "") -> str:
 
 #: Popup rows of a community: property key and its bilingual label.
 _COMMUNITY_POPUP = (
+    ("name", "小区 community"),
     ("id", "编号 ID"),
     ("households", "户数 households"),
     ("status", "小区类型 type"),
@@ -735,6 +736,7 @@ def _geojson(
 # --------------------------------------------------------------------------- facilities
 
 _FACILITY_POPUP = (
+    ("name", "设施 facility"),
     ("id", "编号 ID"),
     ("kind", "类型 kind"),
     ("status", "状态 status"),

@@ -138,7 +138,7 @@ def load_study_area(
 def _sample_notes(path: Path) -> list[str]:
     """The "synthetic sample" note when the layers come from the bundled generator."""
     readme = path.parent / "README.md"
-    if readme.exists() and "synthetic sample" in readme.read_text(encoding="utf-8"):
+    if readme.exists() and "synthetic sample" in readme.read_text(encoding="utf-8").lower():
         return ["合成示例数据，并非真实地点 / synthetic sample — not a real place"]
     return []
 

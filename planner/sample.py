@@ -15,7 +15,7 @@ The district is laid out in local metres and placed by an exact projection (UTM 
     +======== north riverside road ========+=============+  y = north_road_m
     ~~~~~~~~~~~ river, 85-145 m wide, crossed only by a few bridges ~~~~~~~~~~~
     +======== south riverside road ========+=============+  y = south_road_m
-    |  old town: 60-130 m jittered blocks, |   sparse    |
+    |  old town: 60-120 m jittered blocks, |   sparse    |
     |  lanes, dead-end hutongs, no gates   |   roads     |
     +--------------------------------------+-------------+  y = 0
     x = 0                                  x = east_m    x = width_m
@@ -73,7 +73,7 @@ RIVER_WIDTH_M = 115.0  # mean; varies by +-RIVER_WIDTH_SWING_M along the river
 RIVER_WIDTH_SWING_M = 30.0
 RIVER_MEANDER_M = 40.0  # amplitude of the river centre line
 RIVER_STEP_M = 25.0  # sampling of the river banks
-OLD_BLOCK_M = (60.0, 130.0)  # spacing of old-town streets and lanes
+OLD_BLOCK_M = (60.0, 120.0)  # spacing of old-town streets and lanes
 OLD_JITTER_M = 8.0  # lanes wander by up to this much
 OLD_LANE_DROP_P = 0.12  # lanes removed, merging blocks
 OLD_STUB_P = 0.30  # lanes with a dead-end hutong off their middle
@@ -83,7 +83,7 @@ SUPERBLOCK_M = (220.0, 380.0)
 NEW_NONRESIDENTIAL_P = 0.08
 GATED_INSET_M = 20.0  # fence of a gated community inside the main road centre line
 ESTATE_MARGIN_M = 45.0  # estate roads keep this far from the main road
-ESTATE_SPACING_M = 55.0
+ESTATE_SPACING_M = 45.0
 GATE_COUNT_P = (0.30, 0.45, 0.25)  # P(1 gate), P(2 gates), P(3 gates)
 RURAL_CELL_M = (600.0, 900.0)  # spacing of country roads
 RURAL_COLUMN_KEEP_P = 0.7
@@ -329,7 +329,7 @@ def _old_town_groups(lay: _Layout, rng: np.random.Generator) -> np.ndarray:
     """Group old-town blocks into communities; return (g, 4) rows ``j0, j1, i0, i1``."""
     groups = []
     for j0, j1 in _runs(len(lay.old_y) - 1, 2, rng):
-        cols = _runs(len(lay.old_x) - 1, 3, rng)
+        cols = _runs(len(lay.old_x) - 1, 4, rng)
         groups.append(np.c_[np.full(len(cols), j0), np.full(len(cols), j1), cols])
     return np.concatenate(groups)
 
@@ -630,7 +630,7 @@ def _community_numbers(zone: np.ndarray, area_m2: np.ndarray,
     n = len(zone)
     u = rng.random((5, n))
     area_ha = area_m2 / 10_000
-    old_hh = np.clip(area_ha * (90 + 80 * u[0]), 80, 600)
+    old_hh = np.clip(area_ha * (60 + 70 * u[0]), 80, 600)
     new_hh = np.clip(area_ha * (150 + 150 * u[0]), 400, 2500)
     village_hh = 80 + 370 * u[0]
     households = np.select([zone == 0, zone == 1], [old_hh, new_hh], village_hh).round().astype(np.int64)
@@ -775,7 +775,8 @@ def _facility_table(kinds: list[str], hosts: np.ndarray, comm: pd.DataFrame,
     hi = np.array([FACILITY_FLOOR_AREA_M2[k][1] for k in kinds], float)
     beds_lo = np.array([FACILITY_BEDS[k][0] for k in kinds])
     beds_hi = np.array([FACILITY_BEDS[k][1] for k in kinds])
-    planned = u[2] < PLANNED_P
+    planned = np.zeros(n, bool)
+    planned[rng.permutation(n)[: round(PLANNED_P * n)]] = True
     return pd.DataFrame({
         "facility_id": [f"F{k + 1:03d}" for k in range(n)],
         "name": names,
@@ -1014,7 +1015,7 @@ not a map of it.
 
 ## What is in it / 内容
 
-- 老城区: small irregular blocks (60–130 m), jittered lanes and dead-end hutongs;
+- 老城区: small irregular blocks (60–120 m), jittered lanes and dead-end hutongs;
   communities are blocks or groups of blocks without gates.
 - 新建区: 200–400 m superblocks on main roads; each gated community is reached only
   through its 1–3 gates (estate roads meet outside roads only there).

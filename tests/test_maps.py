@@ -344,7 +344,8 @@ def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):  # no
     browser.find_element(By.CSS_SELECTOR, "path.planner-status-below_standard").click()
     popup = _popup(browser)
     text = popup.text
-    for expected in ("幸福里", "300", "37.5", "7.5", "20", "幸福里养老服务站 (F2)", "面积缺口 shortfall m²"):
+    assert text.startswith("小区 community 幸福里\n")
+    for expected in ("300", "37.5", "7.5", "20", "幸福里养老服务站 (F2)", "面积缺口 shortfall m²"):
         assert expected in text
 
     stats = screenshot_stats(browser, tmp_path / "gap_map.png")

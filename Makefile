@@ -1,0 +1,45 @@
+# Two commands: `make demo` runs the main job on the bundled synthetic sample,
+# `make test` runs the test suite. Both create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE := data/sample
+OUT := out/sample
+
+.PHONY: demo test bench lint clean venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/planner sample --out $(SAMPLE)
+	$(BIN)/planner run --network $(SAMPLE)/roads.gpkg \
+	    --communities $(SAMPLE)/communities.gpkg \
+	    --facilities $(SAMPLE)/facilities.csv \
+	    --gates $(SAMPLE)/gates.csv \
+	    --profile jinzhong --out $(OUT) --map maps/sample_gap_map.html
+	@echo "map: maps/sample_gap_map.html  tables: $(OUT)/"
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/stages.py
+
+lint: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff check planner tests benchmarks
+
+clean:
+	rm -rf $(OUT) $(SAMPLE) data/cache maps/*.html

@@ -1,0 +1,84 @@
+"""End to end through the CLI: a hand-worked street, the sample district, real networks."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+
+
+def run_cli(args):
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return result
+
+
+def test_line_district_by_hand(line_district, tmp_path):
+    d = line_district
+    out = tmp_path / "out"
+    result = run_cli(["run", "--network", str(d["network"]), "--communities",
+                      str(d["communities"]), "--facilities", str(d["facilities"]),
+                      "--profile", "changji", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    c = pd.read_csv(out / "communities.csv", index_col="community_id")
+    # changji inherits the national floors: old 15, new-build 20 m² per 100 households,
+    # new-build from 2014; walking 1.0 m/s, so the 15-minute circle is 900 m.
+    # F1 reaches A (300 m = 5 min) and B (840 m = 14 min); C is 1,200 m = 20 min away.
+    assert c.loc["A", "nearest_minutes"] == pytest.approx(5.0, abs=1e-3)
+    assert c.loc["B", "nearest_minutes"] == pytest.approx(14.0, abs=1e-3)
+    assert c.loc["C", "nearest_minutes"] == pytest.approx(20.0, abs=1e-3)
+    # F1's 60 m² is shared by A and B: 400 households -> 15 m² per 100 households each
+    assert c.loc["A", "accessible_m2_per_100hh"] == pytest.approx(15.0)
+    assert c.loc["B", "accessible_m2_per_100hh"] == pytest.approx(15.0)
+    assert c.loc["B", "status"] == "new"
+    assert c.loc["B", "required_m2_per_100hh"] == 20
+    # B needs 20 * 2 = 40 m², has 15 * 2 = 30 m²: shortfall 10 m²
+    assert c.loc["B", "shortfall_m2"] == pytest.approx(10.0)
+    # C: uncovered, needs 15 * 1 = 15 m²; D is 500 m from the road: unreachable, reported
+    assert c["service_status"].to_dict() == {
+        "A": "meets", "B": "below_standard", "C": "uncovered", "D": "unreachable"}
+    assert c.loc["C", "shortfall_m2"] == pytest.approx(15.0)
+    assert c.loc["A", "nearest_facility_id"] == "F1"
+    assert c.loc["D", "access_points"] == 0
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["profile"] == "changji"
+    assert summary["walking_speed_m_s"] == 1.0
+    assert summary["circle_minutes"]["urban"] == 15
+    # E (0 households) is rejected, not dropped silently: 5 read = 4 written + 1 rejected
+    assert summary["inputs"]["communities"] == {
+        "file": str(d["communities"]), "read": 5, "written": 4, "rejected": 1,
+        "read_equals_written_plus_rejected": True}
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert rejects.loc[0, "row"] == 6 and rejects.loc[0, "column"] == "households"
+    targets = {t["metric"]: t for t in summary["targets"]}
+    # urban communities covered: A and B of A, B, C, D = 50 % < 100 %
+    assert targets["urban_communities_covered"]["value"] == pytest.approx(0.5)
+    assert targets["urban_communities_covered"]["passed"] is False
+    assert targets["rural_communities_covered"]["passed"] is None  # no rural communities
+    assert (out / "gap_map.html").stat().st_size > 10_000
+    f = pd.read_csv(out / "targets.csv")
+    assert len(f) == len(summary["targets"])
+
+
+def test_bad_file_names_it_and_exits_nonzero(line_district, tmp_path):
+    d = line_district
+    missing = tmp_path / "nope.csv"
+    result = CliRunner().invoke(main, ["run", "--network", str(d["network"]), "--communities",
+                                       str(missing), "--facilities", str(d["facilities"]),
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "nope.csv" in result.output
+
+
+def test_unknown_profile_lists_available(line_district, tmp_path):
+    d = line_district
+    result = CliRunner().invoke(main, ["run", "--network", str(d["network"]), "--communities",
+                                       str(d["communities"]), "--facilities",
+                                       str(d["facilities"]), "--profile", "atlantis",
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "atlantis" in result.output and "jinzhong" in result.output
