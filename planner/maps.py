@@ -238,7 +238,10 @@ def gap_map(
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
 
     _Panel(
-        f"<h1>{html.escape(title)}</h1>", _notes_html(notes), position="topleft", css_class="planner-title"
+        f"<h1>{html.escape(title)}</h1>",
+        _notes_html(notes),
+        position="topleft",
+        css_class="planner-title",
     ).add_to(m)
     _Panel(
         "<h2>图例 Legend</h2>",
@@ -417,7 +420,9 @@ class _Panel(MacroElement):
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <div id="{{ this.get_name() }}" class="planner-panel {{ this.css_class }}"><details open><summary>{{ this.summary }}</summary>{{ this.content }}</details></div>
+        <div id="{{ this.get_name() }}" class="planner-panel {{ this.css_class }}">
+          <details open><summary>{{ this.summary }}</summary>{{ this.content }}</details>
+        </div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
@@ -486,9 +491,7 @@ def _feature_collection(gdf: gpd.GeoDataFrame, props: pd.DataFrame) -> dict[str,
             "properties": row,
             "geometry": shapely.geometry.mapping(geom),
         }
-        for fid, row, geom in zip(
-            gdf.index, props.to_dict("records"), gdf.geometry, strict=True
-        )
+        for fid, row, geom in zip(gdf.index, props.to_dict("records"), gdf.geometry, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
 
@@ -521,8 +524,10 @@ class _FitBesidePanels(MacroElement):
                 }, 0);
             }
             var size = map.getSize();
-            var left = Math.max(widest('.leaflet-top.leaflet-left'), widest('.leaflet-bottom.leaflet-left'));
-            var right = Math.max(widest('.leaflet-top.leaflet-right'), widest('.leaflet-bottom.leaflet-right'));
+            var left = Math.max(widest('.leaflet-top.leaflet-left'),
+                                widest('.leaflet-bottom.leaflet-left'));
+            var right = Math.max(widest('.leaflet-top.leaflet-right'),
+                                 widest('.leaflet-bottom.leaflet-right'));
             var options = {maxZoom: {{ this.max_zoom }}, padding: [30, 30]};
             if (left + right + 200 < size.x) {
                 options = {maxZoom: {{ this.max_zoom }}, paddingTopLeft: [left + 20, 30],
@@ -552,7 +557,10 @@ def _esc(value: Any) -> str:
 
 
 def _num(value: Any, *, decimals: int = 1) -> str:
-    """A number with thousands separators and at most ``decimals`` decimals ("37.5", "1,200")."""
+    """Format a number with thousands separators and at most ``decimals`` decimals.
+
+    Trailing zeros go: ``37.5`` shows "37.5", ``1200.0`` shows "1,200"; NaN shows a dash.
+    """
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -629,8 +637,12 @@ def _community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.D
     street = _column(comm, "street")
     area = _column(comm, "area_type")
     status = [
-        " · ".join(p for p in (_label(COMMUNITY_STATUS_LABELS, s), _label(AREA_TYPE_LABELS, a))
-                   if p != _MISSING) or _MISSING
+        " · ".join(
+            p
+            for p in (_label(COMMUNITY_STATUS_LABELS, s), _label(AREA_TYPE_LABELS, a))
+            if p != _MISSING
+        )
+        or _MISSING
         for s, a in zip(_column(comm, "status"), area, strict=True)
     ]
     return pd.DataFrame(
@@ -685,7 +697,8 @@ def _add_community_layers(
         zh = SERVICE_STATUS_LABELS[status][0]
         group = folium.FeatureGroup(
             # short names here; the legend carries the full labels
-            name=f"{_swatch(STATUS_COLOURS[status])}{zh} {status.replace('_', ' ')} ({int(rows.sum())})",
+            name=f"{_swatch(STATUS_COLOURS[status])}{zh} {status.replace('_', ' ')}"
+            f" ({int(rows.sum())})",
             overlay=True,
             show=True,
         )
@@ -769,9 +782,7 @@ def _facility_styles(fac: pd.DataFrame) -> dict[str, dict[str, Any]]:
     share = np.sqrt(area / largest) if largest > 0 else area * 0
     planned = _column(fac, "status").astype(object) == "planned"
     styles = {}
-    for fid, kind, s, plan in zip(
-        fac.index.astype(str), fac["kind"], share, planned, strict=True
-    ):
+    for fid, kind, s, plan in zip(fac.index.astype(str), fac["kind"], share, planned, strict=True):
         colour = _kind_colour(kind)
         base = {
             "radius": round(low + (high - low) * float(s), 1),
@@ -780,8 +791,13 @@ def _facility_styles(fac: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "pane": _FACILITY_PANE,  # read when the marker is made (pointToLayer)
         }
         if plan:
-            base |= {"color": colour, "weight": 2.5, "dashArray": "4 3",
-                     "fillColor": "#ffffff", "fillOpacity": 0.9}
+            base |= {
+                "color": colour,
+                "weight": 2.5,
+                "dashArray": "4 3",
+                "fillColor": "#ffffff",
+                "fillOpacity": 0.9,
+            }
         else:
             base |= {"color": "#ffffff", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.95}
         styles[fid] = base
@@ -823,9 +839,7 @@ def _add_facility_layers(m: folium.Map, fac: gpd.GeoDataFrame) -> None:
 # --------------------------------------------------------------------------- circles
 
 
-def _add_circle_layer(
-    m: folium.Map, iso: gpd.GeoDataFrame, facility_names: dict[str, str]
-) -> None:
+def _add_circle_layer(m: folium.Map, iso: gpd.GeoDataFrame, facility_names: dict[str, str]) -> None:
     folium.map.CustomPane(_CIRCLE_PANE, z_index=350, pointer_events=False).add_to(m)
     minutes = sorted({_num(v) for v in iso["minutes"]})
     group = folium.FeatureGroup(
@@ -876,7 +890,7 @@ def _legend_html(comm: pd.DataFrame, fac: pd.DataFrame, *, has_circles: bool) ->
         zh, en = SERVICE_STATUS_LABELS[status]
         parts.append(f"<div>{_swatch(STATUS_COLOURS[status])}{zh} {en}</div>")
     parts.append(
-        '<div class="planner-hint">颜色越深，面积缺口越大 '
+        '<div class="planner-hint">颜色越深, 面积缺口越大 '
         "darker fill = larger floor-area shortfall (m²)</div>"
     )
     if len(fac) > 0:
@@ -888,8 +902,8 @@ def _legend_html(comm: pd.DataFrame, fac: pd.DataFrame, *, has_circles: bool) ->
             swatch = _swatch(_kind_colour(kind), "planner-dot")
             parts.append(f"<div>{swatch}{html.escape(zh)} {html.escape(en)}</div>")
         parts.append(
-            f'<div>{_swatch("#888", "planner-dot")}现状 existing　'
-            f'{_swatch("#fff", "planner-dot planner-hollow")}规划 planned</div>'
+            f"<div>{_swatch('#888', 'planner-dot')}现状 existing　"
+            f"{_swatch('#fff', 'planner-dot planner-hollow')}规划 planned</div>"
             '<div class="planner-hint">圆点大小表示建筑面积 dot size = floor area (m²)</div>'
         )
     if has_circles:
@@ -897,7 +911,9 @@ def _legend_html(comm: pd.DataFrame, fac: pd.DataFrame, *, has_circles: bool) ->
             f"<div>{_swatch('transparent', 'planner-ring')}步行圈 walking circle "
             '<span class="planner-hint">(图层默认关闭 layer off by default)</span></div>'
         )
-    parts.append('<div class="planner-hint">点击小区或设施查看数据 click a shape for its numbers</div>')
+    parts.append(
+        '<div class="planner-hint">点击小区或设施查看数据 click a shape for its numbers</div>'
+    )
     return "".join(parts)
 
 
@@ -912,9 +928,13 @@ def _targets_html(targets: pd.DataFrame) -> str:
         else:
             verdict = '<span class="planner-fail">✗ 未达标 fail</span>'
         rows.append(
-            f"<tr><td>{_esc(t.label_zh)}<br><span class='planner-hint'>{_esc(t.label_en)}</span></td>"
+            f"<tr><td>{_esc(t.label_zh)}<br>"
+            f"<span class='planner-hint'>{_esc(t.label_en)}</span></td>"
             f"<td>{_num(t.value, decimals=2)}</td><td>{_num(t.threshold, decimals=2)}</td>"
             f"<td>{verdict}</td></tr>"
         )
-    head = "<tr><th>指标 target</th><th>数值 value</th><th>要求 threshold</th><th>结果 result</th></tr>"
+    head = (
+        "<tr><th>指标 target</th><th>数值 value</th>"
+        "<th>要求 threshold</th><th>结果 result</th></tr>"
+    )
     return f"<table>{head}{''.join(rows)}</table>"

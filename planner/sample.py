@@ -584,8 +584,9 @@ def _community_names(zone: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = len(zone)
     stems = _two_char_names(n, rng)
     pick = rng.integers(0, 1000, (3, n))
-    old = np.where(pick[0] % 4 == 0,
-                   [_WORK_UNITS[k % len(_WORK_UNITS)] + ("家属院" if k % 2 else "宿舍") for k in pick[1]],
+    work_unit = [_WORK_UNITS[k % len(_WORK_UNITS)] + "东西南北一二三"[k // len(_WORK_UNITS) % 7]
+                 + ("家属院" if k % 2 else "宿舍") for k in pick[1]]
+    old = np.where(pick[0] % 10 == 0, work_unit,
                    stems + np.array([_OLD_SUFFIXES[k % len(_OLD_SUFFIXES)] for k in pick[2]], dtype=object))
     new = stems + np.array([_NEW_SUFFIXES[k % len(_NEW_SUFFIXES)] for k in pick[2]], dtype=object)
     village = np.array([_SURNAMES[p % len(_SURNAMES)] + _VILLAGE_SUFFIXES[q % len(_VILLAGE_SUFFIXES)]
@@ -1037,11 +1038,11 @@ def _point_table(gdf: gpd.GeoDataFrame, columns: list[str]) -> pd.DataFrame:
 def _readme_text(district: SampleDistrict, seed: int, size: float) -> str:
     """Fill the README template with the district's counts."""
     roads, comm = district.roads, district.communities
-    ends = shapely.get_coordinates(shapely.boundary(roads.geometry.to_numpy()))
+    nodes, _ = _unique_points(shapely.get_coordinates(roads.geometry.to_numpy()))
     zones = comm["status"].where(comm["area_type"] == "urban", "rural").value_counts()
     return _README.format(
         seed=seed, size=size, roads=len(roads), bridges=int((roads["road_class"] == "bridge").sum()),
-        nodes=len(np.unique(ends, axis=0)), communities=len(comm), old=zones.get("old", 0),
+        nodes=len(nodes), communities=len(comm), old=zones.get("old", 0),
         new=zones.get("new", 0), rural=zones.get("rural", 0), gates=len(district.gates),
         facilities=len(district.facilities),
         planned=int((district.facilities["status"] == "planned").sum()))

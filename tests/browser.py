@@ -45,7 +45,9 @@ CHROMIUM_FLAGS = (
 TIMEOUT_S = 20.0
 
 
-def make_driver(tmp_dir: str | os.PathLike[str], *, window_size: tuple[int, int] = WINDOW_SIZE) -> webdriver.Chrome:
+def make_driver(
+    tmp_dir: str | os.PathLike[str], *, window_size: tuple[int, int] = WINDOW_SIZE
+) -> webdriver.Chrome:
     """Start headless Chromium with a throw-away profile in ``tmp_dir``.
 
     The caller must ``quit()`` it. Raises ``FileNotFoundError`` naming the Debian
@@ -53,7 +55,9 @@ def make_driver(tmp_dir: str | os.PathLike[str], *, window_size: tuple[int, int]
     """
     for exe, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if shutil.which(exe) is None:
-            msg = f"{exe} not found: install the Debian package {package} (apt-get install {package})"
+            msg = (
+                f"{exe} not found: install the Debian package {package} (apt-get install {package})"
+            )
             raise FileNotFoundError(msg)
     profile = Path(tmp_dir) / "chromium-profile"
     profile.mkdir(parents=True, exist_ok=True)
@@ -64,7 +68,9 @@ def make_driver(tmp_dir: str | os.PathLike[str], *, window_size: tuple[int, int]
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={window_size[0]},{window_size[1]}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console, for js_errors()
-    service = Service(executable_path=CHROMEDRIVER, log_output=str(Path(tmp_dir) / "chromedriver.log"))
+    service = Service(
+        executable_path=CHROMEDRIVER, log_output=str(Path(tmp_dir) / "chromedriver.log")
+    )
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(TIMEOUT_S)
     driver.set_script_timeout(TIMEOUT_S)
@@ -81,7 +87,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
         driver.quit()
 
 
-def open_file(driver: webdriver.Chrome, path: Path, *, ready_js: str = "return document.readyState === 'complete'") -> None:
+def open_file(
+    driver: webdriver.Chrome,
+    path: Path,
+    *,
+    ready_js: str = "return document.readyState === 'complete'",
+) -> None:
     """Open a local file and wait until ``ready_js`` returns true."""
     driver.get(Path(path).resolve().as_uri())
     WebDriverWait(driver, TIMEOUT_S).until(lambda d: d.execute_script(ready_js))

@@ -12,14 +12,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from shapely.geometry import Point, box
 
-from browser import browser, js_errors, open_file, screenshot_stats  # noqa: F401 (fixture)
 from planner._errors import CRSError, InputError, MissingColumnError
 from planner.maps import external_assets, gap_map, save_map
 from planner.schema import FACILITY_KINDS, SERVICE_STATUS_LABELS
+from tests.browser import js_errors, open_file, screenshot_stats  # `browser` comes from conftest
 
 CRS = "EPSG:32649"  # UTM 49N: Yangjiang
 X0, Y0 = 500_000.0, 2_410_000.0
@@ -89,7 +90,10 @@ def targets() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "label_zh": ["养老设施步行15分钟覆盖率", "新建小区配建达标率"],
-            "label_en": ["households within a 15-minute walk (%)", "new-builds meeting the standard (%)"],
+            "label_en": [
+                "households within a 15-minute walk (%)",
+                "new-builds meeting the standard (%)",
+            ],
             "value": [61.25, 50.0],
             "threshold": [90.0, 100.0],
             "passed": [False, False],
@@ -100,7 +104,12 @@ def targets() -> pd.DataFrame:
 @pytest.fixture
 def the_map(communities, facilities, isochrones, targets) -> folium.Map:
     return gap_map(
-        communities, facilities, isochrones, title="城南片区养老设施缺口 Gap map", notes=NOTES, targets=targets
+        communities,
+        facilities,
+        isochrones,
+        title="城南片区养老设施缺口 Gap map",
+        notes=NOTES,
+        targets=targets,
     )
 
 
@@ -264,7 +273,9 @@ def test_html_stays_small(tmp_path):
         {
             "name": [f"小区{i}" for i in range(n)],
             "households": rng.integers(100, 2000, n),
-            "service_status": rng.choice(["meets", "below_standard", "uncovered", "unreachable"], n),
+            "service_status": rng.choice(
+                ["meets", "below_standard", "uncovered", "unreachable"], n
+            ),
             "nearest_facility_id": "F0",
             "nearest_minutes": rng.uniform(1, 15, n),
             "facilities_within": 1,
@@ -299,20 +310,32 @@ _READY = (
 )
 
 
-def _popup(driver):
-    """The open popup, once it has faded in (Selenium reads no text from invisible nodes)."""
-    return WebDriverWait(driver, 5).until(
-        lambda d: next(
-            (p for p in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content") if p.text), None
+def _popup_text(driver, expected: tuple[str, ...]) -> str:
+    """Text of the open popup once it shows all of ``expected``.
+
+    Selenium reads only visible text: the popup fades in and the map pans to make room for
+    it, and rows still outside the map frame are not read until the pan ends.
+    """
+    seen = [""]
+
+    def shown(d) -> bool:
+        seen[0] = "\n".join(
+            p.text for p in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
         )
-    )
+        return all(e in seen[0] for e in expected)
+
+    try:
+        WebDriverWait(driver, 5).until(shown)
+    except TimeoutException:
+        pytest.fail(f"popup never showed {expected}; it showed {seen[0]!r}")
+    return seen[0]
 
 
 def _count(driver, selector: str) -> int:
     return driver.execute_script(f"return document.querySelectorAll({selector!r}).length")
 
 
-def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):  # noqa: F811
+def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):
     open_file(browser, saved, ready_js=_READY)
     assert browser.execute_script("return typeof L") != "undefined"
     assert browser.execute_script("return L.version") == "1.9.4"
@@ -325,7 +348,9 @@ def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):  # no
     assert _count(browser, ".leaflet-planner_facilities-pane path.planner-facility") == 2
 
     # the panels sit in map corners, readable text in both languages
-    legend = browser.find_element(By.CSS_SELECTOR, ".leaflet-bottom.leaflet-left .planner-legend").text
+    legend = browser.find_element(
+        By.CSS_SELECTOR, ".leaflet-bottom.leaflet-left .planner-legend"
+    ).text
     assert "面积不足" in legend
     assert "within a circle, floor area below standard" in legend
     title = browser.find_element(By.CSS_SELECTOR, ".leaflet-top.leaflet-left .planner-title").text
@@ -342,10 +367,10 @@ def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):  # no
 
     # clicking a community opens its popup with its numbers
     browser.find_element(By.CSS_SELECTOR, "path.planner-status-below_standard").click()
-    popup = _popup(browser)
-    text = popup.text
-    assert text.startswith("小区 community 幸福里\n")
-    for expected in ("300", "37.5", "7.5", "20", "幸福里养老服务站 (F2)", "面积缺口 shortfall m²"):
+    text = _popup_text(
+        browser, ("小区 community 幸福里", "户数 households 300", "面积缺口 shortfall m² 37.5")
+    )
+    for expected in ("7.5", "20", "幸福里养老服务站 (F2)", "11"):
         assert expected in text
 
     stats = screenshot_stats(browser, tmp_path / "gap_map.png")
@@ -355,16 +380,14 @@ def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):  # no
     assert js_errors(browser, ignore=(TILE_HOST,)) == []
 
 
-def test_point_communities_render_and_open_popups(browser, communities, facilities, tmp_path):  # noqa: F811
+def test_point_communities_render_and_open_popups(browser, communities, facilities, tmp_path):
     points = communities.copy()
     points.geometry = communities.geometry.centroid
     path = save_map(gap_map(points, facilities, title="points", basemap=False), tmp_path / "p.html")
     open_file(browser, path, ready_js=_READY)
     assert _count(browser, "path.planner-community") == 4
     browser.find_element(By.CSS_SELECTOR, "path.planner-status-uncovered").click()
-    popup = _popup(browser)
-    assert "老街社区" in popup.text
-    assert "180" in popup.text
+    _popup_text(browser, ("小区 community 老街社区", "面积缺口 shortfall m² 180"))
     assert js_errors(browser) == []
 
 
