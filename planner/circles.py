@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from planner._errors import CRSError
-from planner.isochrones import reached_samples, sample_edges, samples_to_polygon
+from planner.isochrones import circle_polygons, sample_edges
 from planner.reach import (
     AccessPoints,
     CompiledNetwork,
@@ -266,13 +266,11 @@ def _circles(
         pair_c.append(c_i)
         pair_d.append(comm_dist[f_i, c_i])
         if samples is not None:
-            for row, f in enumerate(batch):
-                fa = rg.facility_access
-                hit = reached_samples(
-                    rg.net, samples, node_dist[row, :n], iso_m, own_edge=int(fa.edge[f]),
-                    own_along_m=float(fa.along_m[f]), own_budget_m=iso_m - float(fa.offroad_m[f]),
-                )
-                polys.append(samples_to_polygon(samples.x[hit], samples.y[hit]))
+            fa = rg.facility_access
+            polys.extend(circle_polygons(
+                rg.net, samples, node_dist[:, :n], iso_m, own_edge=fa.edge[batch],
+                own_along_m=fa.along_m[batch], own_budget_m=iso_m - fa.offroad_m[batch],
+            ))
     f_all = np.concatenate(pair_f) if pair_f else np.zeros(0, dtype=np.int64)
     c_all = np.concatenate(pair_c) if pair_c else np.zeros(0, dtype=np.int64)
     d_all = np.concatenate(pair_d) if pair_d else np.zeros(0)

@@ -130,3 +130,40 @@ def samples_to_polygon(
         if value == 1
     ]
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def circle_polygons(
+    net: CompiledNetwork,
+    samples: EdgeSamples,
+    node_dist: np.ndarray,
+    budget_m: float,
+    *,
+    own_edge: np.ndarray,
+    own_along_m: np.ndarray,
+    own_budget_m: np.ndarray,
+) -> list[shapely.Geometry]:
+    """Street-following polygons for a batch of facilities.
+
+    Parameters
+    ----------
+    node_dist
+        Metres from each facility (rows) to every network node (columns), ``inf``
+        beyond the search limit.
+    budget_m
+        The circle, in metres.
+    own_edge, own_along_m, own_budget_m
+        Per facility: the edge it is snapped to, its position along it (metres), and the
+        budget left once its off-road walk is paid (metres).
+
+    Returns
+    -------
+    list of shapely geometries
+        One (Multi)Polygon per row, in the network's CRS.
+    """
+    polys = []
+    for row in range(node_dist.shape[0]):
+        hit = reached_samples(net, samples, node_dist[row], budget_m,
+                              own_edge=int(own_edge[row]), own_along_m=float(own_along_m[row]),
+                              own_budget_m=float(own_budget_m[row]))
+        polys.append(samples_to_polygon(samples.x[hit], samples.y[hit]))
+    return polys

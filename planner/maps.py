@@ -473,7 +473,10 @@ def _display_frame(gdf: gpd.GeoDataFrame, what: str, *, simplify_m: float) -> gp
     if gdf.crs is None:
         msg = f"{what} has no CRS; declare it when loading (e.g. EPSG:32649)"
         raise CRSError(msg)
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    drawable = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    if not drawable.all():
+        logger.warning("%s: %d row(s) without geometry are not drawn", what, int((~drawable).sum()))
+    gdf = gdf[drawable]
     geom = gdf.geometry
     if simplify_m > 0:
         tolerance = simplify_m if gdf.crs.is_projected else simplify_m / _M_PER_DEGREE

@@ -118,8 +118,20 @@ _CHAR_A = "锦安新兴和福康泰华明丰瑞永长宁平文德顺盛昌祥源
 _CHAR_B = "纶宁华建和安兴阳光泉河园城苑湖山林桥庄关景秀翠丽春晖馨苑雅"
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙郭马胡高何罗梁宋韩冯董曹"
 _OLD_SUFFIXES = ("里", "巷小区", "街坊", "小区", "新村", "胡同", "院")
-_WORK_UNITS = ("纺织厂", "机械厂", "化肥厂", "粮食局", "供销社", "电业局", "煤建公司",
-               "铁路", "液压件厂", "棉麻公司", "师范学校", "食品公司")
+_WORK_UNITS = (
+    "纺织厂",
+    "机械厂",
+    "化肥厂",
+    "粮食局",
+    "供销社",
+    "电业局",
+    "煤建公司",
+    "铁路",
+    "液压件厂",
+    "棉麻公司",
+    "师范学校",
+    "食品公司",
+)
 _NEW_SUFFIXES = ("花园", "家园", "嘉园", "华府", "名苑", "雅居", "公馆", "御府", "新城", "佳苑")
 _VILLAGE_SUFFIXES = ("家庄村", "家堡村", "庄村", "家沟村", "家寨村", "村")
 _NURSING_SUFFIXES = ("颐养院", "养老院", "康养中心", "老年公寓")
@@ -228,7 +240,9 @@ def _make_layout(scale: float, rng: np.random.Generator) -> _Layout:
     rural_x = east_m + _positions(RURAL_WIDTH_M * scale, RURAL_CELL_M, rng)
     rural_m = sum(RURAL_CELL_M) / 2
     main_rows = np.flatnonzero(_line_classes(len(old_y)) == _MAIN)
-    south_step = round(rural_m / max(np.diff(old_y[main_rows]).mean(), 1.0)) if len(main_rows) > 1 else 1
+    south_step = (
+        round(rural_m / max(np.diff(old_y[main_rows]).mean(), 1.0)) if len(main_rows) > 1 else 1
+    )
     south = np.unique(np.append(main_rows[:: max(1, south_step)], len(old_y) - 1))
     north = _every(len(new_y), round(rural_m / (sum(SUPERBLOCK_M) / 2)))
     return _Layout(old_x, old_y, new_x, new_y, rural_x, south, north)
@@ -285,31 +299,50 @@ def _grid_edges(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     ny, nx = x.shape
     hj, hi = np.meshgrid(np.arange(ny), np.arange(nx - 1), indexing="ij")
     vj, vi = np.meshgrid(np.arange(ny - 1), np.arange(nx), indexing="ij")
-    a = np.concatenate([np.c_[x[hj, hi].ravel(), y[hj, hi].ravel()],
-                        np.c_[x[vj, vi].ravel(), y[vj, vi].ravel()]])
-    b = np.concatenate([np.c_[x[hj, hi + 1].ravel(), y[hj, hi + 1].ravel()],
-                        np.c_[x[vj + 1, vi].ravel(), y[vj + 1, vi].ravel()]])
+    a = np.concatenate(
+        [np.c_[x[hj, hi].ravel(), y[hj, hi].ravel()], np.c_[x[vj, vi].ravel(), y[vj, vi].ravel()]]
+    )
+    b = np.concatenate(
+        [
+            np.c_[x[hj, hi + 1].ravel(), y[hj, hi + 1].ravel()],
+            np.c_[x[vj + 1, vi].ravel(), y[vj + 1, vi].ravel()],
+        ]
+    )
     line = np.concatenate([hj.ravel(), vi.ravel()])
     horizontal = np.r_[np.ones(hj.size, bool), np.zeros(vj.size, bool)]
     return a, b, line, horizontal
 
 
-def _add_old_town(parts: _Parts, lay: _Layout, x: np.ndarray, y: np.ndarray,
-                  rng: np.random.Generator) -> None:
+def _add_old_town(
+    parts: _Parts, lay: _Layout, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> None:
     """Add old-town streets and lanes, split at their middles, and dead-end hutongs."""
     a, b, line, horizontal = _grid_edges(x, y)
-    cls = np.where(horizontal, _line_classes(len(lay.old_y))[np.minimum(line, len(lay.old_y) - 1)],
-                   _line_classes(len(lay.old_x))[np.minimum(line, len(lay.old_x) - 1)])
+    cls = np.where(
+        horizontal,
+        _line_classes(len(lay.old_y))[np.minimum(line, len(lay.old_y) - 1)],
+        _line_classes(len(lay.old_x))[np.minimum(line, len(lay.old_x) - 1)],
+    )
     draws = rng.random((4, len(a)))
     keep = (cls != _LANE) | (draws[0] >= OLD_LANE_DROP_P)
-    a, b, cls, line, horizontal, draws = a[keep], b[keep], cls[keep], line[keep], horizontal[keep], draws[:, keep]
+    a, b, cls, line, horizontal, draws = (
+        a[keep],
+        b[keep],
+        cls[keep],
+        line[keep],
+        horizontal[keep],
+        draws[:, keep],
+    )
     mid = (a + b) / 2
     parts.add_segments(np.r_[a, mid], np.r_[mid, b], np.r_[cls, cls])
     stub = horizontal & (cls == _LANE) & (draws[1] < OLD_STUB_P)
     up = draws[2][stub] < 0.5
     j = line[stub]
-    depth_m = np.where(up, lay.old_y[np.minimum(j + 1, len(lay.old_y) - 1)] - lay.old_y[j],
-                       lay.old_y[j] - lay.old_y[np.maximum(j - 1, 0)])
+    depth_m = np.where(
+        up,
+        lay.old_y[np.minimum(j + 1, len(lay.old_y) - 1)] - lay.old_y[j],
+        lay.old_y[j] - lay.old_y[np.maximum(j - 1, 0)],
+    )
     length_m = (0.2 + 0.1 * draws[3][stub]) * depth_m
     tip = mid[stub] + np.c_[np.zeros(stub.sum()), np.where(up, length_m, -length_m)]
     parts.add_segments(mid[stub], tip, _LANE)
@@ -339,17 +372,31 @@ def _group_polygons(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndar
     jj, ii, ring = [], [], []
     for k, (j0, j1, i0, i1) in enumerate(groups):
         a, b = i1 - i0 + 1, j1 - j0 + 1
-        jj += [[j0] * (a + 1), range(j0 + 1, j0 + b + 1), [j0 + b] * a, range(j0 + b - 1, j0 - 1, -1)]
+        jj += [
+            [j0] * (a + 1),
+            range(j0 + 1, j0 + b + 1),
+            [j0 + b] * a,
+            range(j0 + b - 1, j0 - 1, -1),
+        ]
         ii += [range(i0, i0 + a + 1), [i0 + a] * b, range(i0 + a - 1, i0 - 1, -1), [i0] * b]
         ring.append(np.full(2 * a + 2 * b + 1, k))
     j_idx = np.concatenate([np.asarray(list(r), dtype=np.int64) for r in jj])
     i_idx = np.concatenate([np.asarray(list(r), dtype=np.int64) for r in ii])
-    rings = shapely.linearrings(np.c_[x[j_idx, i_idx], y[j_idx, i_idx]], indices=np.concatenate(ring))
+    rings = shapely.linearrings(
+        np.c_[x[j_idx, i_idx], y[j_idx, i_idx]], indices=np.concatenate(ring)
+    )
     return shapely.buffer(shapely.polygons(rings), -OLD_INSET_M, join_style="mitre")
 
 
-def _lattices(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray,
-              nx: np.ndarray, ny: np.ndarray) -> tuple[np.ndarray, ...]:
+def _lattices(
+    x0: np.ndarray,
+    x1: np.ndarray,
+    y0: np.ndarray,
+    y1: np.ndarray,
+    *,
+    nx: np.ndarray,
+    ny: np.ndarray,
+) -> tuple[np.ndarray, ...]:
     """Build one small node lattice per rectangle, vectorised over rectangles.
 
     Returns node ``xy`` (n, 2), the ``offset`` of each rectangle's first node, and the
@@ -375,12 +422,18 @@ def _add_new_area_lines(parts: _Parts, lay: _Layout) -> tuple[np.ndarray, np.nda
     rows = np.array([parts.new_line(_MAIN, horizontal=True) for _ in lay.new_y])
     cols = np.array([parts.new_line(_MAIN, horizontal=False) for _ in lay.new_x])
     gx, gy = np.meshgrid(lay.new_x, lay.new_y)
-    parts.add_points(np.broadcast_to(rows[:, None], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()])
-    parts.add_points(np.broadcast_to(cols[None, :], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()])
+    parts.add_points(
+        np.broadcast_to(rows[:, None], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()]
+    )
+    parts.add_points(
+        np.broadcast_to(cols[None, :], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()]
+    )
     return rows, cols
 
 
-def _gate_sides(n_cells: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _gate_sides(
+    n_cells: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Choose 1-3 distinct sides (0 S, 1 N, 2 W, 3 E) per cell; return cell, side, draw."""
     n_gates = rng.choice([1, 2, 3], size=n_cells, p=GATE_COUNT_P)
     sides = np.argsort(rng.random((n_cells, 4)), axis=1)[:, :3]
@@ -389,18 +442,30 @@ def _gate_sides(n_cells: int, rng: np.random.Generator) -> tuple[np.ndarray, np.
     return cell, sides[cell, slot], where[cell, slot]
 
 
-def _add_gated(parts: _Parts, lay: _Layout, rows: np.ndarray, cols: np.ndarray,
-               cells: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _add_gated(
+    parts: _Parts,
+    lay: _Layout,
+    cells: np.ndarray,
+    *,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Add estate roads and gates of gated communities in superblocks ``cells`` (n, 2: j, i).
 
     Returns the community polygons and the gates as (community index, x, y).
     """
     j, i = cells[:, 0], cells[:, 1]
     x0, x1, y0, y1 = lay.new_x[i], lay.new_x[i + 1], lay.new_y[j], lay.new_y[j + 1]
-    ex0, ex1, ey0, ey1 = x0 + ESTATE_MARGIN_M, x1 - ESTATE_MARGIN_M, y0 + ESTATE_MARGIN_M, y1 - ESTATE_MARGIN_M
+    ex0, ex1, ey0, ey1 = (
+        x0 + ESTATE_MARGIN_M,
+        x1 - ESTATE_MARGIN_M,
+        y0 + ESTATE_MARGIN_M,
+        y1 - ESTATE_MARGIN_M,
+    )
     nx = np.maximum(2, np.round((ex1 - ex0) / ESTATE_SPACING_M).astype(int) + 1)
     ny = np.maximum(2, np.round((ey1 - ey0) / ESTATE_SPACING_M).astype(int) + 1)
-    xy, offset, u, v = _lattices(ex0, ex1, ey0, ey1, nx, ny)
+    xy, offset, u, v = _lattices(ex0, ex1, ey0, ey1, nx=nx, ny=ny)
     parts.add_segments(xy[u], xy[v], _ESTATE)
     cell, side, draw = _gate_sides(len(cells), rng)
     along = np.where(side < 2, nx[cell], ny[cell])
@@ -411,13 +476,20 @@ def _add_gated(parts: _Parts, lay: _Layout, rows: np.ndarray, cols: np.ndarray,
     d = GATED_INSET_M
     gate = inner.copy()
     outer = inner.copy()
-    for s, axis, fence, road in ((0, 1, y0 + d, y0), (1, 1, y1 - d, y1),
-                                 (2, 0, x0 + d, x0), (3, 0, x1 - d, x1)):
+    for s, axis, fence, road in (
+        (0, 1, y0 + d, y0),
+        (1, 1, y1 - d, y1),
+        (2, 0, x0 + d, x0),
+        (3, 0, x1 - d, x1),
+    ):
         m = side == s
         gate[m, axis] = fence[cell[m]]
         outer[m, axis] = road[cell[m]]
-    line = np.select([side == 0, side == 1, side == 2], [rows[j[cell]], rows[j[cell] + 1], cols[i[cell]]],
-                     cols[i[cell] + 1])
+    line = np.select(
+        [side == 0, side == 1, side == 2],
+        [rows[j[cell]], rows[j[cell] + 1], cols[i[cell]]],
+        cols[i[cell] + 1],
+    )
     parts.add_segments(inner, gate, _ESTATE)
     parts.add_segments(gate, outer, _LANE)
     parts.add_points(line, outer)
@@ -425,17 +497,22 @@ def _add_gated(parts: _Parts, lay: _Layout, rows: np.ndarray, cols: np.ndarray,
     return polygons, np.c_[cell, gate]
 
 
-def _add_rural_roads(parts: _Parts, lay: _Layout, north_rows: np.ndarray,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _add_rural_roads(
+    parts: _Parts, lay: _Layout, north_rows: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Add country roads; return the line ids of the south and north rural rows."""
     south_y = lay.old_y[lay.rural_south_rows]
     south_ids = np.array([parts.new_line(_STREET, horizontal=True) for _ in south_y])
     rx = lay.rural_x
     gx, gy = np.meshgrid(rx, south_y)
-    parts.add_points(np.broadcast_to(south_ids[:, None], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()])
+    parts.add_points(
+        np.broadcast_to(south_ids[:, None], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()]
+    )
     north_ids = north_rows[lay.rural_north_rows]
     gx, gy = np.meshgrid(rx[1:], lay.new_y[lay.rural_north_rows])
-    parts.add_points(np.broadcast_to(north_ids[:, None], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()])
+    parts.add_points(
+        np.broadcast_to(north_ids[:, None], gx.shape).ravel(), np.c_[gx.ravel(), gy.ravel()]
+    )
     for row_y in (south_y, lay.new_y[lay.rural_north_rows]):
         cx, cy = np.meshgrid(rx[1:-1], row_y)
         a = np.c_[cx[:-1].ravel(), cy[:-1].ravel()]
@@ -445,19 +522,33 @@ def _add_rural_roads(parts: _Parts, lay: _Layout, north_rows: np.ndarray,
     return south_ids, north_ids
 
 
-def _rural_cells(lay: _Layout, south_ids: np.ndarray, north_ids: np.ndarray) -> tuple[np.ndarray, ...]:
+def _rural_cells(
+    lay: _Layout, south_ids: np.ndarray, north_ids: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """Return the rural cells as x0, x1, y0, y1, bottom line id, bank (0 south, 1 north)."""
     out = []
-    for bank, row_y, ids in ((0, lay.old_y[lay.rural_south_rows], south_ids),
-                             (1, lay.new_y[lay.rural_north_rows], north_ids)):
+    for bank, row_y, ids in (
+        (0, lay.old_y[lay.rural_south_rows], south_ids),
+        (1, lay.new_y[lay.rural_north_rows], north_ids),
+    ):
         ci, rj = np.meshgrid(np.arange(len(lay.rural_x) - 1), np.arange(len(row_y) - 1))
         ci, rj = ci.ravel(), rj.ravel()
-        out.append(np.c_[lay.rural_x[ci], lay.rural_x[ci + 1], row_y[rj], row_y[rj + 1], ids[rj],
-                         np.full(len(ci), bank)])
+        out.append(
+            np.c_[
+                lay.rural_x[ci],
+                lay.rural_x[ci + 1],
+                row_y[rj],
+                row_y[rj + 1],
+                ids[rj],
+                np.full(len(ci), bank),
+            ]
+        )
     return tuple(np.concatenate(out).T)
 
 
-def _village_shapes(cells: tuple[np.ndarray, ...], rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def _village_shapes(
+    cells: tuple[np.ndarray, ...], rng: np.random.Generator
+) -> tuple[np.ndarray, ...]:
     """Draw a village lattice per rural cell; return x0, y0, nx, ny, spacing, fits."""
     cx0, cx1, cy0, cy1 = cells[:4]
     n = len(cx0)
@@ -472,12 +563,13 @@ def _village_shapes(cells: tuple[np.ndarray, ...], rng: np.random.Generator) -> 
     return x0, y0, nx, ny, spacing, fits
 
 
-def _add_villages(parts: _Parts, cells: tuple[np.ndarray, ...], shapes: tuple[np.ndarray, ...],
-                  chosen: np.ndarray) -> np.ndarray:
+def _add_villages(
+    parts: _Parts, cells: tuple[np.ndarray, ...], shapes: tuple[np.ndarray, ...], chosen: np.ndarray
+) -> np.ndarray:
     """Add the lanes of the ``chosen`` villages and their access roads; return polygons."""
     x0, y0, nx, ny, spacing, _ = (s[chosen] for s in shapes)
     x1, y1 = x0 + (nx - 1) * spacing, y0 + (ny - 1) * spacing
-    xy, offset, u, v = _lattices(x0, x1, y0, y1, nx, ny)
+    xy, offset, u, v = _lattices(x0, x1, y0, y1, nx=nx, ny=ny)
     parts.add_segments(xy[u], xy[v], _LANE)
     entry = xy[offset + nx // 2]
     road = np.c_[entry[:, 0], cells[2][chosen]]
@@ -487,8 +579,15 @@ def _add_villages(parts: _Parts, cells: tuple[np.ndarray, ...], shapes: tuple[np
     return shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
-def _add_bridges(parts: _Parts, lay: _Layout, old_x_top: np.ndarray, south_top_id: int,
-                 north_bottom_id: int, rng: np.random.Generator) -> None:
+def _add_bridges(
+    parts: _Parts,
+    lay: _Layout,
+    old_x_top: np.ndarray,
+    *,
+    south_top_id: int,
+    north_bottom_id: int,
+    rng: np.random.Generator,
+) -> None:
     """Add 2+ bridges between the two riverside roads."""
     scale = lay.width_m / (OLD_TOWN_WIDTH_M + RURAL_WIDTH_M)
     n = max(2, round(BRIDGES_PER_SCALE * scale))
@@ -553,7 +652,7 @@ def _assemble(parts: _Parts, east_m: float) -> _Network:
     b = np.concatenate([s[1] for s in parts.segments] + [lb])
     cls = np.concatenate([s[2] for s in parts.segments] + [lcls])
     nodes, inverse = _unique_points(np.r_[a, b])
-    u, v = inverse[: len(a)], inverse[len(a):]
+    u, v = inverse[: len(a)], inverse[len(a) :]
     key = np.minimum(u, v) * len(nodes) + np.maximum(u, v)
     _, first = np.unique(key, return_index=True)
     first = np.sort(first)
@@ -584,18 +683,31 @@ def _community_names(zone: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = len(zone)
     stems = _two_char_names(n, rng)
     pick = rng.integers(0, 1000, (3, n))
-    work_unit = [_WORK_UNITS[k % len(_WORK_UNITS)] + "东西南北一二三"[k // len(_WORK_UNITS) % 7]
-                 + ("家属院" if k % 2 else "宿舍") for k in pick[1]]
-    old = np.where(pick[0] % 10 == 0, work_unit,
-                   stems + np.array([_OLD_SUFFIXES[k % len(_OLD_SUFFIXES)] for k in pick[2]], dtype=object))
+    work_unit = [
+        _WORK_UNITS[k % len(_WORK_UNITS)]
+        + "东西南北一二三"[k // len(_WORK_UNITS) % 7]
+        + ("家属院" if k % 2 else "宿舍")
+        for k in pick[1]
+    ]
+    old = np.where(
+        pick[0] % 10 == 0,
+        work_unit,
+        stems + np.array([_OLD_SUFFIXES[k % len(_OLD_SUFFIXES)] for k in pick[2]], dtype=object),
+    )
     new = stems + np.array([_NEW_SUFFIXES[k % len(_NEW_SUFFIXES)] for k in pick[2]], dtype=object)
-    village = np.array([_SURNAMES[p % len(_SURNAMES)] + _VILLAGE_SUFFIXES[q % len(_VILLAGE_SUFFIXES)]
-                        for p, q in zip(pick[1], pick[2], strict=True)], dtype=object)
+    village = np.array(
+        [
+            _SURNAMES[p % len(_SURNAMES)] + _VILLAGE_SUFFIXES[q % len(_VILLAGE_SUFFIXES)]
+            for p, q in zip(pick[1], pick[2], strict=True)
+        ],
+        dtype=object,
+    )
     return np.select([zone == 0, zone == 1], [old, new], village)
 
 
-def _zone_labels(x: np.ndarray, y: np.ndarray, extent: tuple[float, float, float, float],
-                 zone_m: float) -> np.ndarray:
+def _zone_labels(
+    x: np.ndarray, y: np.ndarray, extent: tuple[float, float, float, float], zone_m: float
+) -> np.ndarray:
     """Return the index of the ~``zone_m`` square that each point falls in."""
     x0, y0, x1, y1 = extent
     kx = max(1, round((x1 - x0) / zone_m))
@@ -605,19 +717,27 @@ def _zone_labels(x: np.ndarray, y: np.ndarray, extent: tuple[float, float, float
     return iy * kx + ix
 
 
-def _admin_units(zone: np.ndarray, centre: np.ndarray, lay: _Layout,
-                 rng: np.random.Generator) -> np.ndarray:
+def _admin_units(
+    zone: np.ndarray, centre: np.ndarray, lay: _Layout, rng: np.random.Generator
+) -> np.ndarray:
     """Name the 街道 (urban) or 乡镇 (rural) of every community."""
-    extents = {0: (0, 0, lay.east_m, lay.south_road_m),
-               1: (0, lay.north_road_m, lay.east_m, lay.height_m)}
+    extents = {
+        0: (0, 0, lay.east_m, lay.south_road_m),
+        1: (0, lay.north_road_m, lay.east_m, lay.height_m),
+    }
     key = np.zeros(len(zone), dtype=np.int64)
     for z, extent in extents.items():
         m = zone == z
         key[m] = z * 1_000_000 + _zone_labels(centre[m, 0], centre[m, 1], extent, STREET_ZONE_M)
     m = zone == 2
     bank = centre[m, 1] > lay.south_road_m
-    key[m] = 2_000_000 + bank * 1_000 + (np.where(bank, centre[m, 1] - lay.north_road_m, centre[m, 1])
-                                          // TOWNSHIP_ZONE_M).astype(int)
+    key[m] = (
+        2_000_000
+        + bank * 1_000
+        + (np.where(bank, centre[m, 1] - lay.north_road_m, centre[m, 1]) // TOWNSHIP_ZONE_M).astype(
+            int
+        )
+    )
     uniq, inverse = np.unique(key, return_inverse=True)
     stems = _distinct_stems(len(uniq), rng)
     rural = uniq >= 2_000_000
@@ -625,8 +745,9 @@ def _admin_units(zone: np.ndarray, centre: np.ndarray, lay: _Layout,
     return np.array([s + x for s, x in zip(stems, suffix, strict=True)], dtype=object)[inverse]
 
 
-def _community_numbers(zone: np.ndarray, area_m2: np.ndarray,
-                       rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _community_numbers(
+    zone: np.ndarray, area_m2: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Draw households, residents, elderly and completion years by zone."""
     n = len(zone)
     u = rng.random((5, n))
@@ -634,9 +755,13 @@ def _community_numbers(zone: np.ndarray, area_m2: np.ndarray,
     old_hh = np.clip(area_ha * (60 + 70 * u[0]), 80, 600)
     new_hh = np.clip(area_ha * (150 + 150 * u[0]), 400, 2500)
     village_hh = 80 + 370 * u[0]
-    households = np.select([zone == 0, zone == 1], [old_hh, new_hh], village_hh).round().astype(np.int64)
+    households = (
+        np.select([zone == 0, zone == 1], [old_hh, new_hh], village_hh).round().astype(np.int64)
+    )
     residents = (households * (2.6 + 0.3 * u[1])).round().astype(np.int64)
-    share = np.select([zone == 0, zone == 1], [0.22 + 0.08 * u[2], 0.18 + 0.06 * u[2]], 0.24 + 0.06 * u[2])
+    share = np.select(
+        [zone == 0, zone == 1], [0.22 + 0.08 * u[2], 0.18 + 0.06 * u[2]], 0.24 + 0.06 * u[2]
+    )
     year = np.select([zone == 0, zone == 1], [1960 + 46 * u[3], 2008 + 17 * u[3]], 1975 + 36 * u[3])
     return {
         "households": households,
@@ -659,16 +784,21 @@ def _proportional(counts: list[int], target: int) -> list[int]:
     return out
 
 
-def _split_groups(groups: np.ndarray, resident: np.ndarray, need: int,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _split_groups(
+    groups: np.ndarray, resident: np.ndarray, need: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Split old-town groups into single blocks until ``need`` are residential."""
     cells = (groups[:, 1] - groups[:, 0] + 1) * (groups[:, 3] - groups[:, 2] + 1)
-    order = np.r_[rng.permutation(np.flatnonzero(resident)), rng.permutation(np.flatnonzero(~resident))]
+    order = np.r_[
+        rng.permutation(np.flatnonzero(resident)), rng.permutation(np.flatnonzero(~resident))
+    ]
     gain = np.where(resident[order], cells[order] - 1, cells[order])
     reached = np.searchsorted(np.cumsum(gain), need - resident.sum())
     if reached >= len(order):
-        msg = (f"n_communities asks for {need:,} old-town communities but this size has only "
-               f"{cells.sum():,} blocks; raise size or lower n_communities")
+        msg = (
+            f"n_communities asks for {need:,} old-town communities but this size has only "
+            f"{cells.sum():,} blocks; raise size or lower n_communities"
+        )
         raise InputError(msg)
     split = np.zeros(len(groups), bool)
     split[order[: reached + 1]] = True
@@ -679,8 +809,11 @@ def _split_groups(groups: np.ndarray, resident: np.ndarray, need: int,
     singles = np.concatenate(singles)
     groups = np.r_[groups[~split], singles]
     resident = np.r_[resident[~split], np.ones(len(singles), bool)]
-    surplus = rng.choice(np.flatnonzero(resident[-len(singles):]) + len(groups) - len(singles),
-                         resident.sum() - need, replace=False)
+    surplus = rng.choice(
+        np.flatnonzero(resident[-len(singles) :]) + len(groups) - len(singles),
+        resident.sum() - need,
+        replace=False,
+    )
     resident[surplus] = False
     return groups, resident
 
@@ -692,8 +825,9 @@ def _keep_random(mask: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarr
     return out
 
 
-def _apply_target(target: int | None, groups: np.ndarray, masks: list[np.ndarray],
-                  rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+def _apply_target(
+    target: int | None, groups: np.ndarray, masks: list[np.ndarray], rng: np.random.Generator
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Adjust which old-town groups, superblocks and villages are residential."""
     counts = [int(m.sum()) for m in masks]
     if target is None or target == sum(counts):
@@ -718,8 +852,13 @@ def _facility_kinds(n: int, n_streets: int, n_townships: int, n_villages: int) -
     street = min(n_streets, max(1, round(0.12 * n)))
     nursing = round(0.10 * n)
     day_care = round(0.20 * n)
-    counts = {"street_centre": street, "township_centre": townships, "nursing_home": nursing,
-              "day_care": day_care, "mutual_aid": mutual}
+    counts = {
+        "street_centre": street,
+        "township_centre": townships,
+        "nursing_home": nursing,
+        "day_care": day_care,
+        "mutual_aid": mutual,
+    }
     while sum(counts.values()) > n:
         big = max(counts, key=lambda k: counts[k])
         counts[big] -= 1
@@ -727,8 +866,9 @@ def _facility_kinds(n: int, n_streets: int, n_townships: int, n_villages: int) -
     return [k for k in FACILITY_FLOOR_AREA_M2 for _ in range(counts.get(k, 0))]
 
 
-def _facility_hosts(kinds: list[str], comm: pd.DataFrame, served: np.ndarray,
-                    rng: np.random.Generator) -> np.ndarray:
+def _facility_hosts(
+    kinds: list[str], comm: pd.DataFrame, served: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Pick the community hosting each facility (urban kinds only where ``served``)."""
     hosts = np.full(len(kinds), -1)
     kinds_arr = np.array(kinds)
@@ -754,8 +894,9 @@ def _facility_hosts(kinds: list[str], comm: pd.DataFrame, served: np.ndarray,
     return hosts
 
 
-def _facility_table(kinds: list[str], hosts: np.ndarray, comm: pd.DataFrame,
-                    rng: np.random.Generator) -> pd.DataFrame:
+def _facility_table(
+    kinds: list[str], hosts: np.ndarray, comm: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
     """Name and size the facilities."""
     n = len(kinds)
     u = rng.random((4, n))
@@ -764,28 +905,32 @@ def _facility_table(kinds: list[str], hosts: np.ndarray, comm: pd.DataFrame,
     stems = _two_char_names(n, rng)
     names = []
     for k, kind in enumerate(kinds):
-        names.append({
-            "station": f"{host_name[k]}养老服务站",
-            "day_care": f"{host_name[k]}日间照料中心",
-            "street_centre": f"{street[k]}养老服务中心",
-            "township_centre": f"{street[k]}养老服务中心",
-            "nursing_home": f"{stems[k]}{_NURSING_SUFFIXES[int(u[3, k] * 4)]}",
-            "mutual_aid": f"{host_name[k]}农村互助幸福院",
-        }[kind])
+        names.append(
+            {
+                "station": f"{host_name[k]}养老服务站",
+                "day_care": f"{host_name[k]}日间照料中心",
+                "street_centre": f"{street[k]}养老服务中心",
+                "township_centre": f"{street[k]}养老服务中心",
+                "nursing_home": f"{stems[k]}{_NURSING_SUFFIXES[int(u[3, k] * 4)]}",
+                "mutual_aid": f"{host_name[k]}农村互助幸福院",
+            }[kind]
+        )
     lo = np.array([FACILITY_FLOOR_AREA_M2[k][0] for k in kinds], float)
     hi = np.array([FACILITY_FLOOR_AREA_M2[k][1] for k in kinds], float)
     beds_lo = np.array([FACILITY_BEDS[k][0] for k in kinds])
     beds_hi = np.array([FACILITY_BEDS[k][1] for k in kinds])
     planned = np.zeros(n, bool)
     planned[rng.permutation(n)[: round(PLANNED_P * n)]] = True
-    return pd.DataFrame({
-        "facility_id": [f"F{k + 1:03d}" for k in range(n)],
-        "name": names,
-        "kind": kinds,
-        "floor_area_m2": np.round(lo + (hi - lo) * u[0], -1),
-        "beds": (beds_lo + np.floor((beds_hi - beds_lo + 1) * u[1])).astype(np.int64),
-        "status": np.where(planned, "planned", "existing"),
-    })
+    return pd.DataFrame(
+        {
+            "facility_id": [f"F{k + 1:03d}" for k in range(n)],
+            "name": names,
+            "kind": kinds,
+            "floor_area_m2": np.round(lo + (hi - lo) * u[0], -1),
+            "beds": (beds_lo + np.floor((beds_hi - beds_lo + 1) * u[1])).astype(np.int64),
+            "status": np.where(planned, "planned", "existing"),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- projection
@@ -817,7 +962,8 @@ def _river_polygon(lay: _Layout, rng: np.random.Generator) -> shapely.Polygon:
     wave_m = rng.uniform(2500, 4000, 2)
     x = np.linspace(0, lay.width_m, max(2, int(lay.width_m / RIVER_STEP_M) + 1))
     centre = (lay.south_road_m + lay.north_road_m) / 2 + RIVER_MEANDER_M * np.sin(
-        2 * np.pi * x / wave_m[0] + phase[0])
+        2 * np.pi * x / wave_m[0] + phase[0]
+    )
     half = (RIVER_WIDTH_M + RIVER_WIDTH_SWING_M * np.sin(2 * np.pi * x / wave_m[1] + phase[1])) / 2
     ring = np.r_[np.c_[x, centre - half], np.c_[x, centre + half][::-1]]
     return shapely.Polygon(ring)
@@ -828,7 +974,7 @@ def _river_polygon(lay: _Layout, rng: np.random.Generator) -> shapely.Polygon:
 
 def _check_args(size: float, n_communities: int | None, n_facilities: int | None) -> None:
     """Reject sizes and counts that cannot make a district."""
-    if not size >= 0.05:  # noqa: PLR2004 - below this the parts no longer fit
+    if not size >= 0.05:  # below this the parts no longer fit
         msg = f"size must be at least 0.05, not {size}"
         raise InputError(msg)
     if n_facilities is not None and n_facilities < 1:
@@ -839,8 +985,13 @@ def _check_args(size: float, n_communities: int | None, n_facilities: int | None
         raise InputError(msg)
 
 
-def generate_sample(*, seed: int = 42, size: float = 1.0, n_communities: int | None = None,
-                    n_facilities: int | None = None) -> SampleDistrict:
+def generate_sample(
+    *,
+    seed: int = 42,
+    size: float = 1.0,
+    n_communities: int | None = None,
+    n_facilities: int | None = None,
+) -> SampleDistrict:
     """Generate the synthetic sample district.
 
     Parameters
@@ -879,55 +1030,86 @@ def generate_sample(*, seed: int = 42, size: float = 1.0, n_communities: int | N
     groups = _old_town_groups(lay, rng)
     old_mask = rng.random(len(groups)) >= OLD_NONRESIDENTIAL_P
     rows, cols = _add_new_area_lines(parts, lay)
-    cj, ci = np.meshgrid(np.arange(len(lay.new_y) - 1), np.arange(len(lay.new_x) - 1), indexing="ij")
+    cj, ci = np.meshgrid(
+        np.arange(len(lay.new_y) - 1), np.arange(len(lay.new_x) - 1), indexing="ij"
+    )
     superblocks = np.c_[cj.ravel(), ci.ravel()]
     new_mask = rng.random(len(superblocks)) >= NEW_NONRESIDENTIAL_P
     south_ids, north_ids = _add_rural_roads(parts, lay, rows, rng)
     cells = _rural_cells(lay, south_ids, north_ids)
     shapes = _village_shapes(cells, rng)
     groups, (old_mask, new_mask, village_mask) = _apply_target(
-        n_communities, groups, [old_mask, new_mask, shapes[5]], rng)
+        n_communities, groups, [old_mask, new_mask, shapes[5]], rng
+    )
     old_polys = _group_polygons(old_xs, old_ys, groups[old_mask])
-    new_polys, gates = _add_gated(parts, lay, rows, cols, superblocks[new_mask], rng)
+    new_polys, gates = _add_gated(parts, lay, superblocks[new_mask], rows=rows, cols=cols, rng=rng)
     village_polys = _add_villages(parts, cells, shapes, village_mask)
-    _add_bridges(parts, lay, old_xs[-1], int(south_ids[-1]), int(rows[0]), rng)
+    _add_bridges(
+        parts,
+        lay,
+        old_xs[-1],
+        south_top_id=int(south_ids[-1]),
+        north_bottom_id=int(rows[0]),
+        rng=rng,
+    )
     net = _assemble(parts, lay.east_m)
-    district = _finish(lay, net, [old_polys, new_polys, village_polys], gates, cells, village_mask,
-                       n_facilities if n_facilities is not None else max(1, round(FACILITIES_PER_SIZE * size)),
-                       rng)
-    msg = (f"generated sample district seed={seed} size={size}: {len(net.nodes_xy):,} nodes, "
-           f"{len(net.u):,} roads, {len(district.communities):,} communities, "
-           f"{len(district.facilities):,} facilities in {time.perf_counter() - started:.1f} s")
+    district = _finish(
+        lay,
+        net,
+        [old_polys, new_polys, village_polys],
+        gates,
+        n_facilities=n_facilities or max(1, round(FACILITIES_PER_SIZE * size)),
+        rng=rng,
+    )
+    msg = (
+        f"generated sample district seed={seed} size={size}: {len(net.nodes_xy):,} nodes, "
+        f"{len(net.u):,} roads, {len(district.communities):,} communities, "
+        f"{len(district.facilities):,} facilities in {time.perf_counter() - started:.1f} s"
+    )
     log.info(msg)
     return district
 
 
-def _communities_frame(lay: _Layout, polys: list[np.ndarray], offset: np.ndarray,
-                       rng: np.random.Generator) -> gpd.GeoDataFrame:
+def _communities_frame(
+    lay: _Layout, polys: list[np.ndarray], offset: np.ndarray, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     """Build the communities table with a private ``zone`` column (0 old, 1 new, 2 village)."""
     geoms = np.concatenate(polys)
     zone = np.concatenate([np.full(len(p), z) for z, p in enumerate(polys)])
     centre = shapely.get_coordinates(shapely.point_on_surface(geoms))
     numbers = _community_numbers(zone, shapely.area(geoms), rng)
-    frame = pd.DataFrame({
-        "community_id": [f"C{k + 1:04d}" for k in range(len(geoms))],
-        "name": _community_names(zone, rng),
-        **numbers,
-        "status": np.where(zone == 1, "new", "old"),
-        "area_type": np.where(zone == 2, "rural", "urban"),
-        "street": _admin_units(zone, centre, lay, rng),
-        "zone": zone,
-        "x_m": centre[:, 0],
-        "y_m": centre[:, 1],
-    })
-    return gpd.GeoDataFrame(frame, geometry=_polygons_to_wgs84(geoms, offset).to_numpy(), crs=OUTPUT_CRS)
+    frame = pd.DataFrame(
+        {
+            "community_id": [f"C{k + 1:04d}" for k in range(len(geoms))],
+            "name": _community_names(zone, rng),
+            **numbers,
+            "status": np.where(zone == 1, "new", "old"),
+            "area_type": np.where(zone == 2, "rural", "urban"),
+            "street": _admin_units(zone, centre, lay, rng),
+            "zone": zone,
+            "x_m": centre[:, 0],
+            "y_m": centre[:, 1],
+        }
+    )
+    return gpd.GeoDataFrame(
+        frame, geometry=_polygons_to_wgs84(geoms, offset).to_numpy(), crs=OUTPUT_CRS
+    )
 
 
-def _facilities_frame(comm: gpd.GeoDataFrame, lay: _Layout, n: int, offset: np.ndarray,
-                      transformer: Transformer, rng: np.random.Generator) -> gpd.GeoDataFrame:
+def _facilities_frame(
+    comm: gpd.GeoDataFrame,
+    lay: _Layout,
+    n: int,
+    *,
+    offset: np.ndarray,
+    transformer: Transformer,
+    rng: np.random.Generator,
+) -> gpd.GeoDataFrame:
     """Place ``n`` facilities, leaving the east of the new-build area without any."""
     zone = comm["zone"].to_numpy()
-    served = (zone == 0) | ((zone == 1) & (comm["x_m"].to_numpy() < SERVED_NEW_AREA_FRACTION * lay.east_m))
+    served = (zone == 0) | (
+        (zone == 1) & (comm["x_m"].to_numpy() < SERVED_NEW_AREA_FRACTION * lay.east_m)
+    )
     n_villages = int((zone == 2).sum())
     n_towns = comm.loc[zone == 2, "street"].nunique()
     kinds = _facility_kinds(n, comm.loc[served, "street"].nunique(), n_towns, n_villages)
@@ -935,35 +1117,56 @@ def _facilities_frame(comm: gpd.GeoDataFrame, lay: _Layout, n: int, offset: np.n
     table = _facility_table(kinds, hosts, comm, rng)
     xy = comm[["x_m", "y_m"]].to_numpy()[hosts]
     lonlat = _to_lonlat(xy, offset, transformer)
-    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=OUTPUT_CRS)
+    return gpd.GeoDataFrame(
+        table, geometry=gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=OUTPUT_CRS
+    )
 
 
-def _finish(lay: _Layout, net: _Network, polys: list[np.ndarray], gates: np.ndarray,
-            cells: tuple[np.ndarray, ...], village_mask: np.ndarray, n_facilities: int,
-            rng: np.random.Generator) -> SampleDistrict:
+def _finish(
+    lay: _Layout,
+    net: _Network,
+    polys: list[np.ndarray],
+    gates: np.ndarray,
+    *,
+    n_facilities: int,
+    rng: np.random.Generator,
+) -> SampleDistrict:
     """Transform everything to EPSG:4326 and build the GeoDataFrames."""
     offset, transformer = _projector(lay)
     lonlat = _to_lonlat(net.nodes_xy, offset, transformer)
     lines = shapely.linestrings(np.stack([lonlat[net.u], lonlat[net.v]], axis=1))
-    roads = gpd.GeoDataFrame({"road_id": np.arange(len(lines), dtype=np.int64),
-                              "road_class": np.array(ROAD_CLASSES)[net.cls]},
-                             geometry=lines, crs=OUTPUT_CRS)
+    roads = gpd.GeoDataFrame(
+        {
+            "road_id": np.arange(len(lines), dtype=np.int64),
+            "road_class": np.array(ROAD_CLASSES)[net.cls],
+        },
+        geometry=lines,
+        crs=OUTPUT_CRS,
+    )
     comm = _communities_frame(lay, polys, offset, rng)
     _, gate_node = _locate(net.nodes_xy, gates[:, 1:])
     n_old = len(polys[0])
     gate_lonlat = lonlat[gate_node]
     gates_gdf = gpd.GeoDataFrame(
         {"community_id": comm["community_id"].to_numpy()[n_old + gates[:, 0].astype(int)]},
-        geometry=gpd.points_from_xy(gate_lonlat[:, 0], gate_lonlat[:, 1]), crs=OUTPUT_CRS)
-    facilities = _facilities_frame(comm, lay, n_facilities, offset, transformer, rng)
+        geometry=gpd.points_from_xy(gate_lonlat[:, 0], gate_lonlat[:, 1]),
+        crs=OUTPUT_CRS,
+    )
+    facilities = _facilities_frame(
+        comm, lay, n_facilities, offset=offset, transformer=transformer, rng=rng
+    )
     m = BOUNDARY_MARGIN_M
     outline = shapely.segmentize(shapely.box(-m, -m, lay.width_m + m, lay.height_m + m), 100.0)
-    boundary = gpd.GeoDataFrame({"name": ["synthetic sample district"]},
-                                geometry=_polygons_to_wgs84(np.array([outline]), offset).to_numpy(),
-                                crs=OUTPUT_CRS)
-    river = gpd.GeoDataFrame({"name": ["river"]},
-                             geometry=_polygons_to_wgs84(np.array([_river_polygon(lay, rng)]), offset)
-                             .to_numpy(), crs=OUTPUT_CRS)
+    boundary = gpd.GeoDataFrame(
+        {"name": ["synthetic sample district"]},
+        geometry=_polygons_to_wgs84(np.array([outline]), offset).to_numpy(),
+        crs=OUTPUT_CRS,
+    )
+    river = gpd.GeoDataFrame(
+        {"name": ["river"]},
+        geometry=_polygons_to_wgs84(np.array([_river_polygon(lay, rng)]), offset).to_numpy(),
+        crs=OUTPUT_CRS,
+    )
     comm = comm.drop(columns=["zone", "x_m", "y_m"])
     return SampleDistrict(roads, comm, gates_gdf, facilities, boundary, river)
 
@@ -1005,29 +1208,34 @@ not a map of it.
 
 ## Files / 文件
 
-| file | contents |
-|---|---|
-| `roads.gpkg` (layer `roads`) | two-point LineStrings noded at every junction; `road_id`, `road_class` (lane, street, main, bridge, estate_road) |
-| `communities.gpkg` (layer `communities`) | polygons; `community_id`, `name`, `households`, `residents`, `elderly`, `completion_year`, `status` (old/new), `area_type` (urban/rural), `street` (街道/乡镇) |
-| `gates.csv` | `community_id`, `lon`, `lat`: the gates of gated new-build communities, each on a road node |
-| `facilities.csv` | `facility_id`, `name`, `kind`, `floor_area_m2`, `beds`, `status` (existing/planned), `lon`, `lat` |
-| `boundary.geojson` | the district outline |
-| `river.geojson` | the river; only roads of class `bridge` cross it |
+- `roads.gpkg`, layer `roads`: two-point LineStrings noded at every junction;
+  `road_id`, `road_class` (lane, street, main, bridge, estate_road).
+- `communities.gpkg`, layer `communities`: polygons; `community_id`, `name`,
+  `households`, `residents`, `elderly` (60+), `completion_year`, `status` (old/new),
+  `area_type` (urban/rural), `street` (街道 or 乡镇).
+- `gates.csv`: `community_id`, `lon`, `lat`; the gates of the gated new-build
+  communities, each exactly on a road end point.
+- `facilities.csv`: `facility_id`, `name`, `kind`, `floor_area_m2`, `beds`,
+  `status` (existing/planned), `lon`, `lat`.
+- `boundary.geojson`: the district outline.
+- `river.geojson`: the river; only roads of class `bridge` cross it.
 
 ## What is in it / 内容
 
-- 老城区: small irregular blocks (60–120 m), jittered lanes and dead-end hutongs;
-  communities are blocks or groups of blocks without gates.
-- 新建区: 200–400 m superblocks on main roads; each gated community is reached only
-  through its 1–3 gates (estate roads meet outside roads only there).
-- 河流: a river 85–145 m wide crossed only by {bridges} bridges, so walking distance
+- 老城区 old town: small irregular blocks (60-120 m), jittered lanes and dead-end
+  hutongs; communities are blocks or groups of blocks without gates.
+- 新建区 new-build area: 200-400 m superblocks on main roads; each gated community
+  is reached only through its 1-3 gates (estate roads meet outside roads only there).
+- 河流 river: 85-145 m wide, crossed only by {bridges} bridges, so walking distance
   across it is much longer than the straight line.
-- 城郊农村: villages on sparse country roads (`area_type` = rural, `street` = 乡镇).
-- Facilities are only in the old town and the west of the new-build area, so the east
-  of the new-build area and most villages are deliberately under-served.
+- 城郊农村 rural fringe: villages on sparse country roads (`area_type` rural,
+  `street` is the 乡镇).
+- Facilities stand only in the old town, the west of the new-build area and a few
+  villages, so the east of the new-build area (across the river from the old town)
+  and most villages are deliberately under-served.
 
 Regenerate with the same seed and size to get identical files.
-"""
+"""  # noqa: RUF001 - Chinese text takes full-width punctuation
 
 
 def _point_table(gdf: gpd.GeoDataFrame, columns: list[str]) -> pd.DataFrame:
@@ -1041,15 +1249,29 @@ def _readme_text(district: SampleDistrict, seed: int, size: float) -> str:
     nodes, _ = _unique_points(shapely.get_coordinates(roads.geometry.to_numpy()))
     zones = comm["status"].where(comm["area_type"] == "urban", "rural").value_counts()
     return _README.format(
-        seed=seed, size=size, roads=len(roads), bridges=int((roads["road_class"] == "bridge").sum()),
-        nodes=len(nodes), communities=len(comm), old=zones.get("old", 0),
-        new=zones.get("new", 0), rural=zones.get("rural", 0), gates=len(district.gates),
+        seed=seed,
+        size=size,
+        roads=len(roads),
+        bridges=int((roads["road_class"] == "bridge").sum()),
+        nodes=len(nodes),
+        communities=len(comm),
+        old=zones.get("old", 0),
+        new=zones.get("new", 0),
+        rural=zones.get("rural", 0),
+        gates=len(district.gates),
         facilities=len(district.facilities),
-        planned=int((district.facilities["status"] == "planned").sum()))
+        planned=int((district.facilities["status"] == "planned").sum()),
+    )
 
 
-def write_sample(out_dir: str | Path, *, seed: int = 42, size: float = 1.0,
-                 n_communities: int | None = None, n_facilities: int | None = None) -> dict[str, Path]:
+def write_sample(
+    out_dir: str | Path,
+    *,
+    seed: int = 42,
+    size: float = 1.0,
+    n_communities: int | None = None,
+    n_facilities: int | None = None,
+) -> dict[str, Path]:
     """Generate the sample district and write it as ordinary files.
 
     Parameters
@@ -1067,17 +1289,27 @@ def write_sample(out_dir: str | Path, *, seed: int = 42, size: float = 1.0,
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    district = generate_sample(seed=seed, size=size, n_communities=n_communities,
-                               n_facilities=n_facilities)
+    district = generate_sample(
+        seed=seed, size=size, n_communities=n_communities, n_facilities=n_facilities
+    )
     started = time.perf_counter()
-    paths = {name: out / file for name, file in (
-        ("roads", "roads.gpkg"), ("communities", "communities.gpkg"), ("gates", "gates.csv"),
-        ("facilities", "facilities.csv"), ("boundary", "boundary.geojson"),
-        ("river", "river.geojson"), ("readme", "README.md"))}
+    paths = {
+        name: out / file
+        for name, file in (
+            ("roads", "roads.gpkg"),
+            ("communities", "communities.gpkg"),
+            ("gates", "gates.csv"),
+            ("facilities", "facilities.csv"),
+            ("boundary", "boundary.geojson"),
+            ("river", "river.geojson"),
+            ("readme", "README.md"),
+        )
+    }
     for name in ("roads", "communities"):
         paths[name].unlink(missing_ok=True)
-        getattr(district, name).to_file(paths[name], layer=name, driver="GPKG", engine="pyogrio",
-                                         use_arrow=True)
+        getattr(district, name).to_file(
+            paths[name], layer=name, driver="GPKG", engine="pyogrio", use_arrow=True
+        )
     for name in ("boundary", "river"):
         paths[name].unlink(missing_ok=True)
         getattr(district, name).to_file(paths[name], driver="GeoJSON", engine="pyogrio")

@@ -57,12 +57,16 @@ def test_same_seed_gives_identical_data() -> None:
     first = generate_sample(seed=7, size=0.5)
     second = generate_sample(seed=7, size=0.5)
     for name in LAYERS:
-        assert_geodataframe_equal(getattr(first, name), getattr(second, name), check_less_precise=False)
+        assert_geodataframe_equal(
+            getattr(first, name), getattr(second, name), check_less_precise=False
+        )
 
 
 def test_different_seed_gives_different_data(district: SampleDistrict) -> None:
     other = generate_sample(seed=43, size=1.0)
-    assert len(other.roads) != len(district.roads) or not other.roads.geom_equals(district.roads).all()
+    assert (
+        len(other.roads) != len(district.roads) or not other.roads.geom_equals(district.roads).all()
+    )
     assert not district.communities["name"].equals(other.communities["name"])
 
 
@@ -94,7 +98,9 @@ def test_counts_at_size_one(district: SampleDistrict) -> None:
     assert rural["street"].str.endswith(("镇", "乡")).all()
 
 
-def test_district_size_and_place(metric: dict[str, gpd.GeoDataFrame], district: SampleDistrict) -> None:
+def test_district_size_and_place(
+    metric: dict[str, gpd.GeoDataFrame], district: SampleDistrict
+) -> None:
     x0, y0, x1, y1 = metric["boundary"].total_bounds
     assert 4_000 <= x1 - x0 <= 6_000
     assert 4_000 <= y1 - y0 <= 6_000
@@ -225,8 +231,9 @@ def test_estate_roads_leave_only_through_gates(metric: dict[str, gpd.GeoDataFram
     estate = roads[roads["road_class"] == "estate_road"].geometry.to_numpy()
     outside = roads[roads["road_class"] != "estate_road"].geometry.to_numpy()
     # every estate road lies inside exactly one gated community
-    owner_idx, estate_idx = shapely.STRtree(estate).query(comm.geometry.buffer(0.5).to_numpy(),
-                                                          predicate="contains")
+    owner_idx, estate_idx = shapely.STRtree(estate).query(
+        comm.geometry.buffer(0.5).to_numpy(), predicate="contains"
+    )
     assert np.array_equal(np.sort(estate_idx), np.arange(len(estate)))
     assert (comm["status"].to_numpy()[owner_idx] == "new").all()
     # and touches outside roads only at a gate of that community
@@ -239,15 +246,19 @@ def test_estate_roads_leave_only_through_gates(metric: dict[str, gpd.GeoDataFram
     # and each gate is used by an estate road and an outside road
     gate_pts = gates.geometry.to_numpy()
     assert shapely.STRtree(estate).query(gate_pts, predicate="dwithin", distance=0.01)[0].size > 0
-    touched = np.unique(shapely.STRtree(outside).query(gate_pts, predicate="dwithin", distance=0.01)[0])
+    touched = np.unique(
+        shapely.STRtree(outside).query(gate_pts, predicate="dwithin", distance=0.01)[0]
+    )
     assert np.array_equal(touched, np.arange(len(gate_pts)))
 
 
 # ---------------------------------------------------------------- service gaps
 
 
-def test_some_communities_have_no_facility_within_900_m(metric: dict[str, gpd.GeoDataFrame]) -> None:
-    """A walking-distance check: the district is meant to leave gaps (and to cover most old town)."""
+def test_some_communities_have_no_facility_within_900_m(
+    metric: dict[str, gpd.GeoDataFrame],
+) -> None:
+    """Walking distances: the district leaves gaps on purpose but covers most of the old town."""
     roads, comm, fac = metric["roads"], metric["communities"], metric["facilities"]
     nodes, uv = _graph(roads, decimals=2)
     length = np.hypot(*(nodes[uv[:, 0]] - nodes[uv[:, 1]]).T)
@@ -275,8 +286,18 @@ def test_write_sample_round_trips(tmp_path) -> None:
     assert list(roads.columns) == ["road_id", "road_class", "geometry"]
     assert_geodataframe_equal(roads, expected.roads, check_dtype=False)
     comm = gpd.read_file(paths["communities"], layer="communities")
-    assert list(comm.columns) == ["community_id", "name", "households", "residents", "elderly",
-                                  "completion_year", "status", "area_type", "street", "geometry"]
+    assert list(comm.columns) == [
+        "community_id",
+        "name",
+        "households",
+        "residents",
+        "elderly",
+        "completion_year",
+        "status",
+        "area_type",
+        "street",
+        "geometry",
+    ]
     assert_geodataframe_equal(comm, expected.communities, check_dtype=False)
     gates = pd.read_csv(paths["gates"])
     assert list(gates.columns) == ["community_id", "lon", "lat"]
@@ -285,13 +306,29 @@ def test_write_sample_round_trips(tmp_path) -> None:
     end_set = set(map(tuple, ends))
     assert all((lon, lat) in end_set for lon, lat in gates[["lon", "lat"]].itertuples(index=False))
     fac = pd.read_csv(paths["facilities"])
-    assert list(fac.columns) == ["facility_id", "name", "kind", "floor_area_m2", "beds", "status",
-                                 "lon", "lat"]
+    assert list(fac.columns) == [
+        "facility_id",
+        "name",
+        "kind",
+        "floor_area_m2",
+        "beds",
+        "status",
+        "lon",
+        "lat",
+    ]
     np.testing.assert_array_equal(fac["lon"], expected.facilities.geometry.x)
     boundary = gpd.read_file(paths["boundary"])
     assert len(boundary) == 1
     assert boundary.crs.to_epsg() == 4326
     readme = paths["readme"].read_text(encoding="utf-8")
-    for text in ("合成样例", "并非真实地点", "not a real place", "seed / 随机种子: 5", "size / 规模: 0.5",
-                 "EPSG:4326", "WGS84", f"{len(expected.communities):,}"):
+    for text in (
+        "合成样例",
+        "并非真实地点",
+        "not a real place",
+        "seed / 随机种子: 5",
+        "size / 规模: 0.5",
+        "EPSG:4326",
+        "WGS84",
+        f"{len(expected.communities):,}",
+    ):
         assert text in readme
