@@ -138,7 +138,9 @@ _CSS = f"""
 .planner-panel h1 {{ font-size: 17px; margin: 0 0 4px; }}
 .planner-panel h2 {{ font-size: 14px; margin: 0; }}
 .planner-panel h3 {{ font-size: 12.5px; margin: 6px 0 2px; }}
-.planner-legend, .planner-targets {{ font-size: 12px; }}
+.planner-legend, .planner-targets, .planner-title ul {{ font-size: 12px; }}
+.planner-title {{ max-height: 30vh; }}
+.planner-legend, .planner-targets {{ max-height: 46vh; }}
 .planner-panel ul {{ margin: 0; padding-left: 17px; color: #444; }}
 .planner-panel .planner-hint {{ color: #555; font-size: 12px; }}
 .planner-swatch {{
@@ -147,7 +149,7 @@ _CSS = f"""
 }}
 .planner-dot {{ border-radius: 50%; }}
 .planner-hollow {{ background: #fff !important; border: 2px dashed #555; }}
-.planner-ring {{ background: transparent !important; border: 2px dashed #555; }}
+.planner-ring {{ background: rgba(85, 85, 85, 0.12) !important; border: 1px solid #555; }}
 .planner-panel table {{ border-collapse: collapse; }}
 .planner-panel td, .planner-panel th {{
   padding: 2px 6px; border-bottom: 1px solid #e3e3e3; text-align: right;
@@ -855,10 +857,10 @@ def _add_circle_layer(m: folium.Map, iso: gpd.GeoDataFrame, facility_names: dict
     styles = {
         str(i): {
             "color": _kind_colour(kind),
-            "weight": 1.5,
-            "dashArray": "6 4",
+            "weight": 1,
+            "opacity": 0.8,
             "fillColor": _kind_colour(kind),
-            "fillOpacity": 0.08,
+            "fillOpacity": 0.1,
         }
         for i, kind in zip(iso.index, iso["kind"], strict=True)
     }

@@ -115,7 +115,8 @@ FACILITY_BEDS: dict[str, tuple[int, int]] = {
 }
 
 _CHAR_A = "锦安新兴和福康泰华明丰瑞永长宁平文德顺盛昌祥源清惠广嘉润荣怡"
-_CHAR_B = "纶宁华建和安兴阳光泉河园城苑湖山林桥庄关景秀翠丽春晖馨苑雅"
+_CHAR_B = "纶建阳光泉河园城苑湖山林桥庄关景秀翠丽春晖馨雅峰"  # none in _CHAR_A
+_QUARTERS = "东西南北中"  # told apart when two-character stems run out
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙郭马胡高何罗梁宋韩冯董曹"
 _OLD_SUFFIXES = ("里", "巷小区", "街坊", "小区", "新村", "胡同", "院")
 _WORK_UNITS = (
@@ -675,7 +676,7 @@ def _distinct_stems(n: int, rng: np.random.Generator) -> list[str]:
     total = len(_CHAR_A) * len(_CHAR_B)
     picks = rng.permutation(total)[: min(n, total)]
     stems = [_CHAR_A[k // len(_CHAR_B)] + _CHAR_B[k % len(_CHAR_B)] for k in picks]
-    return stems + [f"{stems[k % total]}{k // total + 1}" for k in range(total, n)]
+    return stems + [f"{_QUARTERS[k // total % 5]}{stems[k % total]}" for k in range(total, n)]
 
 
 def _community_names(zone: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -730,14 +731,9 @@ def _admin_units(
         m = zone == z
         key[m] = z * 1_000_000 + _zone_labels(centre[m, 0], centre[m, 1], extent, STREET_ZONE_M)
     m = zone == 2
-    bank = centre[m, 1] > lay.south_road_m
-    key[m] = (
-        2_000_000
-        + bank * 1_000
-        + (np.where(bank, centre[m, 1] - lay.north_road_m, centre[m, 1]) // TOWNSHIP_ZONE_M).astype(
-            int
-        )
-    )
+    north = centre[m, 1] > lay.south_road_m
+    along_m = np.where(north, centre[m, 1] - lay.north_road_m, centre[m, 1])
+    key[m] = 2_000_000 + north * 1_000 + (along_m // TOWNSHIP_ZONE_M).astype(int)
     uniq, inverse = np.unique(key, return_inverse=True)
     stems = _distinct_stems(len(uniq), rng)
     rural = uniq >= 2_000_000
@@ -878,10 +874,10 @@ def _facility_hosts(
         pool = rng.permutation(len(comm))
     centres = np.flatnonzero(kinds_arr == "street_centre")
     by_street = pd.Series(pool).groupby(comm["street"].to_numpy()[pool], sort=True).first()
-    hosts[centres] = rng.permutation(by_street.to_numpy())[: len(centres)]
+    hosts[centres] = by_street.to_numpy()[rng.permutation(len(by_street))][: len(centres)]
     towns = np.flatnonzero(kinds_arr == "township_centre")
     by_town = pd.Series(rural).groupby(comm["street"].to_numpy()[rural], sort=True).first()
-    hosts[towns] = rng.permutation(by_town.to_numpy())[: len(towns)]
+    hosts[towns] = by_town.to_numpy()[rng.permutation(len(by_town))][: len(towns)]
     rural_left = rng.permutation(np.setdiff1d(rural, hosts))
     mutual = np.flatnonzero(kinds_arr == "mutual_aid")
     hosts[mutual] = rural_left[: len(mutual)]
