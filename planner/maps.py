@@ -922,6 +922,13 @@ def _legend_html(comm: pd.DataFrame, fac: pd.DataFrame, *, has_circles: bool) ->
     return "".join(parts)
 
 
+def _percent(share: Any) -> str:
+    """A share 0–1 as a percentage ("61.3%"); the missing mark for NaN/None."""
+    if share is None or share is pd.NA or (isinstance(share, float) and math.isnan(share)):
+        return _MISSING
+    return f"{100 * float(share):.1f}%"
+
+
 def _targets_html(targets: pd.DataFrame) -> str:
     rows = []
     for t in targets.itertuples(index=False):
@@ -935,7 +942,7 @@ def _targets_html(targets: pd.DataFrame) -> str:
         rows.append(
             f"<tr><td>{_esc(t.label_zh)}<br>"
             f"<span class='planner-hint'>{_esc(t.label_en)}</span></td>"
-            f"<td>{_num(t.value, decimals=2)}</td><td>{_num(t.threshold, decimals=2)}</td>"
+            f"<td>{_percent(t.value)}</td><td>≥ {_percent(t.threshold)}</td>"
             f"<td>{verdict}</td></tr>"
         )
     head = (

@@ -848,9 +848,9 @@ def _facility_kinds(n: int, n_streets: int, n_townships: int, n_villages: int) -
     street = min(n_streets, max(1, round(0.12 * n)))
     nursing = round(0.10 * n)
     day_care = round(0.20 * n)
-    counts = {
-        "street_centre": street,
+    counts = {  # on a tie, the first kind listed gives way first
         "township_centre": townships,
+        "street_centre": street,
         "nursing_home": nursing,
         "day_care": day_care,
         "mutual_aid": mutual,

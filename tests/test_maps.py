@@ -91,11 +91,11 @@ def targets() -> pd.DataFrame:
         {
             "label_zh": ["养老设施步行15分钟覆盖率", "新建小区配建达标率"],
             "label_en": [
-                "households within a 15-minute walk (%)",
-                "new-builds meeting the standard (%)",
+                "households within a 15-minute walk",
+                "new-builds meeting the standard",
             ],
-            "value": [61.25, 50.0],
-            "threshold": [90.0, 100.0],
+            "value": [0.615, 0.5],  # shares 0-1, shown as percentages
+            "threshold": [0.9, 1.0],
             "passed": [False, False],
         }
     )
@@ -155,8 +155,8 @@ def test_html_has_bilingual_legend_title_notes_and_targets(saved):
     assert "<title>城南片区养老设施缺口 Gap map</title>" in text
     for note in NOTES:
         assert note in text
-    assert "households within a 15-minute walk (%)" in text
-    assert "61.25" in text
+    assert "households within a 15-minute walk" in text
+    assert "61.5%" in text and "≥ 90.0%" in text
     assert "✗ 未达标 fail" in text
 
 
@@ -355,7 +355,7 @@ def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):
     assert "within a circle, floor area below standard" in legend
     title = browser.find_element(By.CSS_SELECTOR, ".leaflet-top.leaflet-left .planner-title").text
     assert NOTES[1] in title
-    assert "61.25" in browser.find_element(By.CSS_SELECTOR, ".planner-targets").text
+    assert "61.5%" in browser.find_element(By.CSS_SELECTOR, ".planner-targets").text
 
     # walking circles: off by default, on after ticking their box in the layer control
     assert _count(browser, "path.planner-circle") == 0

@@ -160,6 +160,15 @@ def test_overrides_give_exact_counts() -> None:
     assert set(gated) == set(fewer.gates["community_id"])
 
 
+def test_smallest_size_still_has_every_part() -> None:
+    tiny = generate_sample(seed=2, size=0.05, n_facilities=1)
+    assert len(tiny.facilities) == 1
+    assert tiny.facilities["kind"].iloc[0] == "street_centre"
+    assert set(tiny.communities["status"]) == {"old", "new"}
+    assert len(tiny.gates) > 0
+    assert (tiny.roads["road_class"] == "bridge").sum() >= 2
+
+
 def test_bad_arguments_raise() -> None:
     with pytest.raises(InputError, match="size"):
         generate_sample(size=0.0)
