@@ -257,7 +257,7 @@ def _circles(
     if progress:
         from tqdm import tqdm  # noqa: PLC0415
 
-        batches = tqdm(batches, desc="walking circles", unit="batch")
+        batches = tqdm(batches, desc="walking circles", unit="batch", disable=len(batches) < 3)
     n = rg.net.n_nodes
     for batch in batches:
         node_dist, comm_dist = circle_distances(rg, batch, limit_m=limit)
