@@ -343,11 +343,11 @@ def work_pandana(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
     near_s, near = timed(nearest)
     circles_s, table = timed(lambda: pnet.nodes_in_range(fn, BUDGET_M))
     snapped = pnet.get_node_ids(pd.Series(net.node_x[fn]), pd.Series(net.node_y[fn])).to_numpy()
-    position = {n: i for i, n in enumerate(fn.tolist())}
-    dists = [{} for _ in fn]
+    by_node: dict[int, dict] = {}
     for s, t, d in zip(table["source"].tolist(), table["destination"].tolist(),
                        table["length"].tolist()):
-        dists[position[s]][t] = d
+        by_node.setdefault(s, {})[t] = d
+    dists = [by_node.get(n, {}) for n in fn.tolist()]  # facilities may share a node
     f, c, d = _pairs_from_dicts(dists, cn)
     timing = {"build_s": build_s, "precompute_s": precompute_s, "nearest_s": near_s,
               "circles_s": circles_s, "query_s": near_s + circles_s,

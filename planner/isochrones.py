@@ -1,16 +1,30 @@
 """Walking-circle polygons that follow the streets, for display.
 
 A facility's circle is the set of street positions reachable within the budget: whole
-edges whose both ends are reached, and parts of edges cut where the budget runs out
-(from either end, and both ways from the facility along its own edge). The polygon is
-that set of street pieces widened by :data:`STREET_HALF_WIDTH_M` on each side, never a
-convex or concave hull of reached nodes, which would claim blocks nobody can walk into.
+edges, and parts of edges cut exactly where the budget runs out (from either end, and
+both ways from the facility along its own edge). The polygon is that set of street
+pieces widened by :data:`STREET_HALF_WIDTH_M` on each side, never a convex or concave
+hull of reached nodes, which would claim blocks nobody can walk into.
 
-Method: every edge is sampled once at :data:`SAMPLE_SPACING_M`; for each facility the
-reached samples are burnt into a raster of :data:`CELL_M` cells, dilated by a disc of the
-street half-width, and polygonised with ``rasterio.features.shapes``. The samples are
-shared by all facilities, so the cost per facility is a few array operations on the
-cells near its circle.
+Two implementations share the reach rule (:func:`reached_pieces`):
+
+* :func:`exact_circle_polygon`, the reference: every reached piece as an exact
+  LineString, buffered and unioned with GEOS. Exact, and about 60 ms per facility on a
+  dense city network, so it is kept for tests and benchmarks only.
+* :func:`circle_polygons`, the pipeline's method, which gives the same polygon sampled on
+  a grid of :data:`CELL_M` cells: a cell is in the circle if its centre is within the
+  half-width of a reached piece. Each straight segment's buffer (a capsule) is cut into
+  one run of cells per grid row, analytically; the runs of every segment are computed
+  once per network (:func:`sample_edges`) and shared by all facilities, so a facility
+  only gathers the runs of its whole edges and computes those of its few cut pieces.
+  The runs of a batch of facilities are painted into one stacked grid, and the grid's
+  boundary is traced into rings with array operations: corners are the grid vertices
+  with an odd number of covered cells around them, corners pair up along each grid row
+  and column, and one depth-first pass of ``scipy.sparse.csgraph`` orders every ring.
+  No per-facility GEOS union, no ``rasterio.features.shapes``.
+
+The grid polygon's area matches the exact union to well under 1 % at 5 m cells (see
+``benchmarks/isochrones.py``); its outline is a staircase of cell edges.
 """
 
 from __future__ import annotations
@@ -18,152 +32,270 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import rasterio.features
 import shapely
-from affine import Affine
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import depth_first_order
 
 from planner.reach import CompiledNetwork
 
 #: Half the width of the band drawn along reached streets (metres).
 STREET_HALF_WIDTH_M = 20.0
-#: Raster cell size for polygonising circles (metres).
+#: Grid cell size of the fast circles (metres).
 CELL_M = 5.0
-#: Spacing of the sample points laid along every edge (metres).
-SAMPLE_SPACING_M = 5.0
+#: Most grid cells painted at once when building a batch of circles.
+CHUNK_CELLS = 8_000_000
 
 
-@dataclass
-class EdgeSamples:
-    """Points laid along every edge, shared by all circles.
+# ------------------------------------------------------------------ the reach rule
 
-    ``x``, ``y`` are coordinates (metres), ``along`` the distance from the edge's ``u``
-    end, and edge ``i`` owns samples ``offsets[i]:offsets[i + 1]``.
+
+def _ranges(offsets: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``offsets[i]:offsets[i + 1]`` for each of ``items``, and the owner.
+
+    The owner is the position in ``items`` each index came from.
     """
-
-    x: np.ndarray
-    y: np.ndarray
-    along: np.ndarray
-    offsets: np.ndarray
-
-
-def sample_edges(net: CompiledNetwork, *, spacing_m: float = SAMPLE_SPACING_M) -> EdgeSamples:
-    """Lay points every ``spacing_m`` metres along every edge, both ends included."""
-    length = net.edge_length
-    counts = np.ceil(length / spacing_m).astype(np.int64) + 1
-    offsets = np.zeros(len(length) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    edge = np.repeat(np.arange(len(length)), counts)
-    k = np.arange(offsets[-1]) - offsets[edge]
-    along = np.minimum(k * spacing_m, length[edge])
-    pts = shapely.line_interpolate_point(net.edge_geoms[edge], along)
-    xy = shapely.get_coordinates(pts)
-    return EdgeSamples(xy[:, 0], xy[:, 1], along, offsets)
+    counts = offsets[items + 1] - offsets[items]
+    owner = np.repeat(np.arange(len(items)), counts)
+    starts = np.repeat(offsets[items] - np.cumsum(np.r_[0, counts[:-1]]), counts)
+    return (starts + np.arange(counts.sum())).astype(np.int64), owner
 
 
-def _ranges(offsets: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the samples of ``edges`` and the edge each belongs to."""
-    counts = offsets[edges + 1] - offsets[edges]
-    owner = np.repeat(edges, counts)
-    starts = np.repeat(offsets[edges] - np.cumsum(np.r_[0, counts[:-1]]), counts)
-    return starts + np.arange(counts.sum()), owner
-
-
-def reached_samples(
+def reached_pieces(
     net: CompiledNetwork,
-    samples: EdgeSamples,
     node_dist: np.ndarray,
     budget_m: float,
     *,
     own_edge: int = -1,
     own_along_m: float = 0.0,
-    own_budget_m: float = 0.0,
-) -> np.ndarray:
-    """Indices of the samples reachable within ``budget_m``.
+    own_budget_m: float = -1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reached pieces of edges, as intervals of distance along each edge.
 
-    A sample at ``a`` metres along edge ``u–v`` of length ``L`` is reached if
-    ``d[u] + a ≤ budget`` or ``d[v] + L − a ≤ budget``. On the facility's own edge it is
-    also reached if ``|a − t| ≤ own_budget_m`` (the facility sits at ``t``).
-    """
-    du = node_dist[net.edge_u]
-    dv = node_dist[net.edge_v]
-    edges = np.flatnonzero((du <= budget_m) | (dv <= budget_m))
-    if own_edge >= 0 and own_budget_m >= 0:
-        edges = np.union1d(edges, [own_edge])
-    idx, edge = _ranges(samples.offsets, edges)
-    a = samples.along[idx]
-    hit = (du[edge] + a <= budget_m) | (dv[edge] + net.edge_length[edge] - a <= budget_m)
-    if own_edge >= 0:
-        hit |= (edge == own_edge) & (np.abs(a - own_along_m) <= own_budget_m)
-    return idx[hit]
-
-
-def _disc(radius_cells: int) -> np.ndarray:
-    """A boolean disc structuring element."""
-    r = np.arange(-radius_cells, radius_cells + 1)
-    return (r[:, None] ** 2 + r[None, :] ** 2) <= radius_cells**2
-
-
-def samples_to_polygon(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    half_width_m: float = STREET_HALF_WIDTH_M,
-    cell_m: float = CELL_M,
-) -> shapely.Geometry:
-    """Polygon covering every cell within ``half_width_m`` of a sample point."""
-    if len(x) == 0:
-        return shapely.Polygon()
-    pad = half_width_m + 2 * cell_m
-    x0, y1 = x.min() - pad, y.max() + pad
-    cols = int(np.ceil((x.max() + pad - x0) / cell_m))
-    rows = int(np.ceil((y1 - (y.min() - pad)) / cell_m))
-    grid = np.zeros((rows, cols), dtype=bool)
-    grid[((y1 - y) / cell_m).astype(np.int64), ((x - x0) / cell_m).astype(np.int64)] = True
-    radius = max(1, int(round(half_width_m / cell_m)))
-    grid = ndimage.binary_dilation(grid, structure=_disc(radius))
-    transform = Affine(cell_m, 0, x0, 0, -cell_m, y1)
-    parts = [
-        shapely.geometry.shape(geom)
-        for geom, value in rasterio.features.shapes(grid.astype(np.uint8), mask=grid,
-                                                    transform=transform, connectivity=4)
-        if value == 1
-    ]
-    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
-
-
-def circle_polygons(
-    net: CompiledNetwork,
-    samples: EdgeSamples,
-    node_dist: np.ndarray,
-    budget_m: float,
-    *,
-    own_edge: np.ndarray,
-    own_along_m: np.ndarray,
-    own_budget_m: np.ndarray,
-) -> list[shapely.Geometry]:
-    """Street-following polygons for a batch of facilities.
+    A point ``a`` metres along edge ``u–v`` (length ``L``) is reached iff
+    ``d[u] + a ≤ B`` or ``d[v] + L − a ≤ B``; on the facility's own edge also iff
+    ``|a − t| ≤ own_budget_m`` (the facility sits ``t`` = ``own_along_m`` along it).
 
     Parameters
     ----------
+    net
+        The compiled network.
     node_dist
-        Metres from each facility (rows) to every network node (columns), ``inf``
-        beyond the search limit.
+        Metres from the facility to every network node, ``inf`` when unreached.
     budget_m
-        The circle, in metres.
+        The circle (metres).
     own_edge, own_along_m, own_budget_m
-        Per facility: the edge it is snapped to, its position along it (metres), and the
-        budget left once its off-road walk is paid (metres).
+        The facility's edge (``-1``: none), its position along it and the budget left
+        after its off-road walk (metres; negative: none).
 
     Returns
     -------
-    list of shapely geometries
-        One (Multi)Polygon per row, in the network's CRS.
+    tuple of arrays
+        ``(edge, start_m, end_m, whole)``: one row per piece, ``whole`` true for edges
+        reached from end to end. Pieces of one edge may overlap.
     """
-    polys = []
-    for row in range(node_dist.shape[0]):
-        hit = reached_samples(net, samples, node_dist[row], budget_m,
-                              own_edge=int(own_edge[row]), own_along_m=float(own_along_m[row]),
-                              own_budget_m=float(own_budget_m[row]))
-        polys.append(samples_to_polygon(samples.x[hit], samples.y[hit]))
-    return polys
+    du = node_dist[net.edge_u]
+    dv = node_dist[net.edge_v]
+    e = np.flatnonzero((du <= budget_m) | (dv <= budget_m))
+    ru, rv, length = budget_m - du[e], budget_m - dv[e], net.edge_length[e]
+    whole = (ru >= length) | (rv >= length) | ((ru >= 0) & (rv >= 0) & (ru + rv >= length))
+    from_u = ~whole & (ru >= 0)
+    from_v = ~whole & (rv >= 0)
+    edge = [e[whole], e[from_u], e[from_v]]
+    start = [np.zeros(whole.sum()), np.zeros(from_u.sum()), length[from_v] - rv[from_v]]
+    end = [length[whole], ru[from_u], length[from_v]]
+    if own_edge >= 0 and own_budget_m >= 0:
+        edge.append(np.array([own_edge]))
+        start.append(np.array([max(own_along_m - own_budget_m, 0.0)]))
+        end.append(np.array([min(own_along_m + own_budget_m, net.edge_length[own_edge])]))
+    kind = np.repeat([True, False], [whole.sum(), len(np.concatenate(edge)) - whole.sum()])
+    return np.concatenate(edge), np.concatenate(start), np.concatenate(end), kind
+
+
+def vertex_along(net: CompiledNetwork) -> np.ndarray:
+    """Distance of every edge vertex from its edge's ``u`` end (metres)."""
+    seg = np.hypot(*np.diff(net.edge_coords, axis=0).T)
+    cum = np.r_[0.0, np.cumsum(seg)]
+    return cum - np.repeat(cum[net.edge_offsets[:-1]], np.diff(net.edge_offsets))
+
+
+def piece_lines(
+    net: CompiledNetwork, edge: np.ndarray, start_m: np.ndarray, end_m: np.ndarray
+) -> np.ndarray:
+    """LineStrings of edge pieces ``[start_m, end_m]``, cut exactly (vectorised substring)."""
+    along = vertex_along(net)
+    geoms = net.edge_geoms[edge]
+    p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start_m))
+    p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end_m))
+    idx, owner = _ranges(net.edge_offsets, edge)
+    inner = (along[idx] > start_m[owner]) & (along[idx] < end_m[owner])
+    idx, owner = idx[inner], owner[inner]
+    k = len(edge)
+    piece = np.concatenate([np.arange(k), owner, np.arange(k)])
+    key = np.concatenate([np.full(k, -1.0), along[idx], np.full(k, np.inf)])
+    order = np.lexsort((key, piece))
+    xy = np.concatenate([p0, net.edge_coords[idx], p1])[order]
+    return shapely.linestrings(xy, indices=piece[order])
+
+
+def exact_circle_polygon(
+    net: CompiledNetwork,
+    node_dist: np.ndarray,
+    budget_m: float,
+    *,
+    own_edge: int = -1,
+    own_along_m: float = 0.0,
+    own_budget_m: float = -1.0,
+    half_width_m: float = STREET_HALF_WIDTH_M,
+) -> shapely.Geometry:
+    """The reference circle: every reached piece buffered by ``half_width_m``, unioned.
+
+    Slow (a GEOS union of hundreds of buffers per facility); used by the tests and the
+    benchmark to check :func:`circle_polygons`. Arguments as in :func:`reached_pieces`.
+    """
+    edge, start, end, _ = reached_pieces(net, node_dist, budget_m, own_edge=own_edge,
+                                         own_along_m=own_along_m, own_budget_m=own_budget_m)
+    if len(edge) == 0:
+        return shapely.Polygon()
+    lines = piece_lines(net, edge, start, end)
+    return shapely.union_all(shapely.buffer(lines, half_width_m))
+
+
+# ------------------------------------------------------- capsules cut into grid runs
+
+
+@dataclass
+class StreetRuns:
+    """Every edge's buffer as runs of grid cells, shared by all circles.
+
+    The grid has cells of ``cell_m`` metres; cell ``(row, col)`` has its centre at
+    ``(x0 + (col + 0.5) * cell_m, y0 + (row + 0.5) * cell_m)``. Edge ``i`` owns runs
+    ``offsets[i]:offsets[i + 1]``: cells ``col_lo..col_hi`` of row ``row`` have their
+    centre within ``half_width_m`` of the edge.
+    """
+
+    cell_m: float
+    half_width_m: float
+    x0: float
+    y0: float
+    row: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    offsets: np.ndarray
+    seg_offsets: np.ndarray
+    seg_vertex: np.ndarray
+    seg_along: np.ndarray
+
+
+def _interval(a: np.ndarray, b: np.ndarray, lo: np.ndarray | float,
+              hi: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``x`` with ``lo ≤ a·x + b ≤ hi``; ``(inf, -inf)`` when empty."""
+    flat = np.abs(a) < 1e-12
+    safe = np.where(flat, 1.0, a)
+    x1, x2 = (lo - b) / safe, (hi - b) / safe
+    left, right = np.minimum(x1, x2), np.maximum(x1, x2)
+    inside = (b >= lo) & (b <= hi)
+    left = np.where(flat, np.where(inside, -np.inf, np.inf), left)
+    right = np.where(flat, np.where(inside, np.inf, -np.inf), right)
+    return left, right
+
+
+def _capsule_at(p: np.ndarray, q: np.ndarray, yc: np.ndarray,
+                radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where the line ``y = yc`` crosses the capsule of segment ``p–q`` (x interval).
+
+    The capsule is convex, so the crossing is the hull of its crossings with the two end
+    discs and with the band between them. Empty crossings give ``left > right``.
+    """
+    left, right = np.full(len(yc), np.inf), np.full(len(yc), -np.inf)
+    for end in (p, q):
+        h2 = radius_m**2 - (yc - end[:, 1]) ** 2
+        h = np.sqrt(np.maximum(h2, 0.0))
+        left = np.where(h2 >= 0, np.minimum(left, end[:, 0] - h), left)
+        right = np.where(h2 >= 0, np.maximum(right, end[:, 0] + h), right)
+    d = q - p
+    length = np.hypot(d[:, 0], d[:, 1])
+    ux, uy = (d / np.where(length > 0, length, 1.0)[:, None]).T
+    dy = yc - p[:, 1]
+    # along: ux (x - px) + uy dy in [0, L]; across: -uy (x - px) + ux dy in [-r, r]
+    l1, r1 = _interval(ux, uy * dy - ux * p[:, 0], 0.0, length)
+    l2, r2 = _interval(-uy, ux * dy + uy * p[:, 0], -radius_m, radius_m)
+    bl, br = np.maximum(l1, l2), np.minimum(r1, r2)
+    band = (bl <= br) & (length > 0)
+    return np.where(band, np.minimum(left, bl), left), np.where(band, np.maximum(right, br), right)
+
+
+def _segment_runs(
+    p: np.ndarray, q: np.ndarray, *, radius_m: float, cell_m: float, x0: float, y0: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grid runs of the capsules of segments ``p–q``: ``(segment, row, col_lo, col_hi)``."""
+    ymin, ymax = np.minimum(p[:, 1], q[:, 1]), np.maximum(p[:, 1], q[:, 1])
+    r_lo = np.ceil((ymin - radius_m - y0) / cell_m - 0.5).astype(np.int64)
+    r_hi = np.floor((ymax + radius_m - y0) / cell_m - 0.5).astype(np.int64)
+    counts = np.maximum(r_hi - r_lo + 1, 0)
+    seg = np.repeat(np.arange(len(p)), counts)
+    row = r_lo[seg] + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    left, right = _capsule_at(p[seg], q[seg], y0 + (row + 0.5) * cell_m, radius_m)
+    c_lo = np.ceil((left - x0) / cell_m - 0.5)
+    c_hi = np.floor((right - x0) / cell_m - 0.5)
+    keep = c_lo <= c_hi
+    return seg[keep], row[keep], c_lo[keep].astype(np.int64), c_hi[keep].astype(np.int64)
+
+
+def sample_edges(
+    net: CompiledNetwork,
+    *,
+    cell_m: float = CELL_M,
+    half_width_m: float = STREET_HALF_WIDTH_M,
+) -> StreetRuns:
+    """Cut every edge's buffer into grid runs, once per network.
+
+    Parameters
+    ----------
+    net
+        The compiled network.
+    cell_m
+        Grid cell size (metres).
+    half_width_m
+        Half the width of the band along streets (metres).
+
+    Returns
+    -------
+    StreetRuns
+    """
+    xy = net.edge_coords
+    x0 = float(np.floor(xy[:, 0].min() / cell_m) * cell_m - 4 * half_width_m)
+    y0 = float(np.floor(xy[:, 1].min() / cell_m) * cell_m - 4 * half_width_m)
+    n_vert = np.diff(net.edge_offsets)
+    seg_offsets = np.r_[0, np.cumsum(np.maximum(n_vert - 1, 0))]
+    starts = np.ones(len(xy), dtype=bool)
+    starts[net.edge_offsets[1:] - 1] = False  # a segment starts at every vertex but the last
+    first = np.flatnonzero(starts)
+    seg, row, lo, hi = _segment_runs(xy[first], xy[first + 1], radius_m=half_width_m,
+                                     cell_m=cell_m, x0=x0, y0=y0)
+    seg_edge = np.repeat(np.arange(net.n_edges), np.diff(seg_offsets))
+    offsets = np.r_[0, np.cumsum(np.bincount(seg_edge[seg], minlength=net.n_edges))]
+    return StreetRuns(cell_m, half_width_m, x0, y0, row, lo, hi, offsets, seg_offsets,
+                      first, vertex_along(net)[first])
+
+
+def _piece_runs(
+    net: CompiledNetwork, runs: StreetRuns, edge: np.ndarray, start_m: np.ndarray,
+    end_m: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grid runs of cut pieces, segment by segment: ``(piece, row, col_lo, col_hi)``."""
+    seg, piece = _ranges(runs.seg_offsets, edge)
+    p = net.edge_coords[runs.seg_vertex[seg]]
+    d = net.edge_coords[runs.seg_vertex[seg] + 1] - p
+    seg_len = np.hypot(d[:, 0], d[:, 1])
+    s0 = runs.seg_along[seg]
+    a = np.maximum(start_m[piece], s0)
+    b = np.minimum(end_m[piece], s0 + seg_len)
+    keep = (a <= b) | ((seg_len == 0) & (a <= b + 1e-9))
+    piece, a, b, s0, p = piece[keep], a[keep], b[keep], s0[keep], p[keep]
+    d = d[keep] / np.where(seg_len[keep] > 0, seg_len[keep], 1.0)[:, None]
+    sub_p = p + d * (a - s0)[:, None]
+    sub_q = p + d * (b - s0)[:, None]
+    k, row, lo, hi = _segment_runs(sub_p, sub_q, radius_m=runs.half_width_m,
+                                   cell_m=runs.cell_m, x0=runs.x0, y0=runs.y0)
+    return piece[k], row, lo, hi

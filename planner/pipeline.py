@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner import standards
+from planner import diagnostics, standards
 from planner._errors import InputError, NetworkError
 from planner.circles import ReachParams, ReachResult, compute_reach
 from planner.coverage import assess as assess_coverage
@@ -120,17 +120,46 @@ def load_study_area(
         ``bd09`` or ``EPSG:nnnn``. GCJ-02 and BD-09 are converted to WGS84 first.
     metric_crs
         Projected CRS to work in; by default the UTM zone of the network.
+
+    Returns
+    -------
+    StudyArea
+        ``notes`` carries what the checks of :mod:`planner.diagnostics` found: layers
+        partly outside the network, coordinates that look like undeclared GCJ-02/BD-09,
+        repaired polygons. Gates of unknown communities are moved to the rejects.
+
+    Raises
+    ------
+    InputError
+        An unknown coordinate system, a file too big for the memory available, a layer
+        with no usable rows, most of a layer outside the network, and every error of the
+        readers (:mod:`planner.io`).
+    NetworkError
+        The network has no walkable roads.
     """
+    declared = {"network": network_crs, "communities": communities_crs,
+                "facilities": facilities_crs, "gates": communities_crs}
+    diagnostics.check_declarations(declared)
+    paths = {"network": network, "communities": communities, "facilities": facilities,
+             "gates": gates}
+    for role, path in paths.items():
+        diagnostics.check_memory(path, role=role)
     net = compile_network(network, crs=network_crs, metric_crs=metric_crs, use_cache=use_cache)
     loads = {
         "communities": read_communities(communities, crs=communities_crs),
         "facilities": read_facilities(facilities, crs=facilities_crs),
     }
+    diagnostics.check_not_empty(loads["communities"], what="communities", role="communities")
+    diagnostics.check_not_empty(loads["facilities"], what="facilities", role="facilities")
     if gates is not None:
-        loads["gates"] = read_gates(gates, crs=communities_crs)
+        loads["gates"] = diagnostics.reject_unknown_gates(
+            read_gates(gates, crs=communities_crs), loads["communities"].data.index,
+            communities_path=Path(communities))
     crs = net.pyproj_crs
     layers = {k: v.data.to_crs(crs) for k, v in loads.items()}
     notes = _sample_notes(Path(communities))
+    notes += diagnostics.diagnose_layers(net, loads, layers, declared=declared,
+                                         network_path=network)
     return StudyArea(net, layers["communities"], layers["facilities"], layers.get("gates"),
                      loads, notes)
 

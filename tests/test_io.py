@@ -481,11 +481,14 @@ def test_real_iacc_points_as_gcj02_facilities(tmp_path):
 # property test: random tables never crash and every row is accounted for
 
 
+# A bare CR or LF inside an unquoted CSV field is a line break by the CSV rules (pandas'
+# writer quotes neither), so the file would really hold more rows: keep them out of the text.
+_cell_text = st.text(alphabet=st.characters(blacklist_characters="\r\n"), max_size=6)
 _household = st.one_of(
-    st.integers(-5, 5000), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+    st.integers(-5, 5000), st.floats(allow_nan=True, allow_infinity=True), _cell_text,
     st.just("3005户"), st.none(),
 )
-_coordinate = st.one_of(st.floats(-200, 200), st.none(), st.text(max_size=4))
+_coordinate = st.one_of(st.floats(-200, 200), st.none(), _cell_text)
 _row = st.tuples(st.sampled_from(["a", "b", "c", "", "d1", " 7 "]), _household,
                  st.one_of(st.floats(73, 135), _coordinate), st.one_of(st.floats(18, 54),
                                                                         _coordinate))
