@@ -51,6 +51,13 @@ def _friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except MemoryError:
+            if logging.getLogger("planner").level <= logging.DEBUG:
+                raise
+            click.echo("error: ran out of memory. Clip the network and the layers to the "
+                       "district (osmium extract -b …), or run on a machine with more memory; "
+                       "no complete output was written.", err=True)
+            sys.exit(2)
 
     return wrapper
 
@@ -120,7 +127,7 @@ def run(**opts: Any) -> None:
     """
     from planner.circles import ReachParams  # noqa: PLC0415  (keeps --help fast)
     from planner.maps import gap_map  # noqa: PLC0415
-    from planner.outputs import write_outputs  # noqa: PLC0415
+    from planner.outputs import clear_partial, write_outputs  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415
     from planner.standards import load_profile  # noqa: PLC0415
 
@@ -147,6 +154,7 @@ def run(**opts: Any) -> None:
                         notes=notes, targets=result.targets)
             html = m
     with _step(f"writing outputs to {opts['out_dir']}"):
+        clear_partial(opts["out_dir"])  # temporary folders of a run that was killed
         files = write_outputs(result, area, opts["out_dir"], gap_map=html)
     if opts["map_path"] and html is not None:
         Path(opts["map_path"]).parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ import numpy as np
 import shapely
 from scipy import ndimage
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import depth_first_order
+from scipy.sparse.csgraph import connected_components, depth_first_order
 
 from planner.reach import CompiledNetwork
 
@@ -185,6 +185,7 @@ class StreetRuns:
     seg_offsets: np.ndarray
     seg_vertex: np.ndarray
     seg_along: np.ndarray
+    incidence: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _interval(a: np.ndarray, b: np.ndarray, lo: np.ndarray | float,
@@ -291,7 +292,7 @@ def _piece_runs(
     s0 = runs.seg_along[seg]
     a = np.maximum(start_m[piece], s0)
     b = np.minimum(end_m[piece], s0 + seg_len)
-    keep = (a <= b) | ((seg_len == 0) & (a <= b + 1e-9))
+    keep = a <= b
     piece, a, b, s0, p = piece[keep], a[keep], b[keep], s0[keep], p[keep]
     d = d[keep] / np.where(seg_len[keep] > 0, seg_len[keep], 1.0)[:, None]
     sub_p = p + d * (a - s0)[:, None]
@@ -299,3 +300,275 @@ def _piece_runs(
     k, row, lo, hi = _segment_runs(sub_p, sub_q, radius_m=runs.half_width_m,
                                    cell_m=runs.cell_m, x0=runs.x0, y0=runs.y0)
     return piece[k], row, lo, hi
+
+
+# ------------------------------------------------------------- a batch's runs
+
+
+def node_edges(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Incidence of nodes and edges as CSR arrays ``(offsets, edge)``."""
+    ends = np.concatenate([net.edge_u, net.edge_v])
+    order = np.argsort(ends, kind="stable")
+    offsets = np.r_[0, np.cumsum(np.bincount(ends, minlength=net.n_nodes))]
+    return offsets, order % net.n_edges
+
+
+def _batch_pieces(
+    net: CompiledNetwork, incidence: tuple[np.ndarray, np.ndarray], node_dist: np.ndarray,
+    budget_m: float, own: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reached pieces of every row of ``node_dist``, facility-sorted.
+
+    Returns ``(facility, edge, start_m, end_m, whole)``; the rule is
+    :func:`reached_pieces`'s, applied to all rows at once.
+    """
+    fac, node = np.nonzero(node_dist <= budget_m)
+    idx, owner = _ranges(incidence[0], node)
+    f, e = fac[owner], incidence[1][idx]
+    du, dv = node_dist[f, net.edge_u[e]], node_dist[f, net.edge_v[e]]
+    once = (node[owner] == net.edge_u[e]) | (du > budget_m)  # each edge from one end only
+    f, e, du, dv = f[once], e[once], du[once], dv[once]
+    ru, rv, length = budget_m - du, budget_m - dv, net.edge_length[e]
+    whole = (ru >= length) | (rv >= length) | ((ru >= 0) & (rv >= 0) & (ru + rv >= length))
+    from_u, from_v = ~whole & (ru >= 0), ~whole & (rv >= 0)
+    own_edge, own_along, own_budget = own
+    mine = np.flatnonzero((own_edge >= 0) & (own_budget >= 0))
+    oe = own_edge[mine]
+    parts = [
+        (f[whole], e[whole], np.zeros(whole.sum()), length[whole]),
+        (f[from_u], e[from_u], np.zeros(from_u.sum()), ru[from_u]),
+        (f[from_v], e[from_v], length[from_v] - rv[from_v], length[from_v]),
+        (mine, oe, np.maximum(own_along[mine] - own_budget[mine], 0.0),
+         np.minimum(own_along[mine] + own_budget[mine], net.edge_length[oe])),
+    ]
+    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    kind = np.repeat([True, False], [whole.sum(), len(cols[0]) - whole.sum()])
+    order = np.lexsort((~kind, cols[0]))
+    return (*(c[order] for c in cols), kind[order])
+
+
+def _batch_runs(
+    net: CompiledNetwork, runs: StreetRuns, pieces: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grid runs ``(facility, row, col_lo, col_hi)`` of the pieces, facility-sorted."""
+    fac, edge, start, end, whole = pieces
+    idx, owner = _ranges(runs.offsets, edge[whole])
+    cut = np.flatnonzero(~whole)
+    piece, row, lo, hi = _piece_runs(net, runs, edge[cut], start[cut], end[cut])
+    # whole pieces come first within each facility, so the merge stays sorted
+    f_all = np.concatenate([fac[whole][owner], fac[cut][piece]])
+    order = np.argsort(f_all, kind="stable")
+    return (f_all[order], np.concatenate([runs.row[idx], row])[order],
+            np.concatenate([runs.col_lo[idx], lo])[order],
+            np.concatenate([runs.col_hi[idx], hi])[order])
+
+
+# ------------------------------------------------------------ paint and trace
+
+
+@dataclass
+class _Stack:
+    """Facility windows stacked in one grid of ``n_rows × width`` cells.
+
+    Facility ``i`` (of the chunk) owns grid rows ``block[i] + 1 .. block[i] + height[i]``
+    (row ``block[i]`` stays empty) and columns ``1 .. `` its width; its first cell is grid
+    cell ``(row_min[i], col_min[i])``. Column 0 and the last row and column stay empty.
+    """
+
+    block: np.ndarray
+    row_min: np.ndarray
+    col_min: np.ndarray
+    n_rows: int
+    width: int
+
+
+def _windows(fac: np.ndarray, row: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+             n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bounding rows and columns of each facility's runs (facility-sorted input)."""
+    starts = np.searchsorted(fac, np.arange(n))
+    has = np.diff(np.r_[starts, len(fac)]) > 0
+    out = [np.zeros(n, dtype=np.int64) for _ in range(4)]
+    if has.any():
+        at = starts[has]
+        out[0][has] = np.minimum.reduceat(row, at)
+        out[1][has] = np.maximum.reduceat(row, at)
+        out[2][has] = np.minimum.reduceat(lo, at)
+        out[3][has] = np.maximum.reduceat(hi, at)
+    return out[0], out[1] - out[0] + 1, out[2], out[3] - out[2] + 1
+
+
+def _paint(runs: tuple[np.ndarray, ...], stack: _Stack) -> np.ndarray:
+    """Boolean grid of the stacked windows, every run painted (difference and cumsum)."""
+    fac, row, lo, hi = runs
+    r = stack.block[fac] + 1 + row - stack.row_min[fac]
+    c0 = lo - stack.col_min[fac] + 1
+    c1 = hi - stack.col_min[fac] + 2
+    size = stack.n_rows * stack.width
+    diff = np.bincount(r * stack.width + c0, minlength=size)
+    diff -= np.bincount(r * stack.width + c1, minlength=size)
+    return (np.cumsum(diff) > 0).reshape(stack.n_rows, stack.width)
+
+
+def _no_saddles(grid: np.ndarray) -> np.ndarray:
+    """Fill one cell of every 2×2 block whose cells touch only diagonally.
+
+    Then every grid vertex has zero or two boundary edges, so the boundary splits into
+    simple rings that never touch. Each fill adds one cell (a few m²).
+    """
+    while True:
+        a, b, c, d = grid[:-1, :-1], grid[:-1, 1:], grid[1:, :-1], grid[1:, 1:]
+        first = a & d & ~b & ~c
+        second = b & c & ~a & ~d
+        if not (first.any() or second.any()):
+            return grid
+        b |= first
+        a |= second
+
+
+def _trace(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Boundary rings of a saddle-free boolean grid.
+
+    Returns ``(j, x, ring, first)``: the corners as grid vertices (vertex ``(j, x)`` is
+    the corner shared by cells ``(j - 1, x - 1)`` and ``(j, x)``) in ring order, the ring
+    of each corner, and the position of each ring's first corner, which is its smallest
+    in row-major order (the top-left of the ring in grid terms).
+    """
+    a, b, c, d = grid[:-1, :-1], grid[:-1, 1:], grid[1:, :-1], grid[1:, 1:]
+    odd = a ^ b ^ c ^ d  # corners: one or three covered cells around the vertex
+    flat = np.flatnonzero(odd)
+    n = len(flat)
+    w = odd.shape[1]
+    jj, xx = np.divmod(flat, w)
+    # along a grid line, corners pair up in order: 1st with 2nd, 3rd with 4th, ...
+    h = np.arange(n) ^ 1
+    by_col = np.lexsort((jj, xx))
+    v = np.empty(n, dtype=np.int64)
+    v[by_col[0::2]] = by_col[1::2]
+    v[by_col[1::2]] = by_col[0::2]
+    # one depth-first walk through every ring: each ring's smallest corner links to the
+    # next ring's, and is only left for it once its own ring is walked
+    pairs = np.c_[h, v].ravel()
+    ring_graph = csr_matrix((np.ones(2 * n, dtype=np.int8), pairs, np.arange(0, 2 * n + 1, 2)),
+                            shape=(n, n))
+    _, labels = connected_components(ring_graph, directed=False)
+    roots = np.sort(np.unique(labels, return_index=True)[1])
+    extra = np.zeros(n, dtype=np.int64)
+    extra[roots[:-1]] = 1
+    indptr = np.r_[0, np.cumsum(2 + extra)]
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    indices[indptr[:-1]] = h
+    indices[indptr[:-1] + 1] = v
+    indices[indptr[roots[:-1]] + 2] = roots[1:]
+    walk = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
+    order = depth_first_order(walk, int(roots[0]), directed=True, return_predecessors=False)
+    is_root = np.zeros(n, dtype=bool)
+    is_root[roots] = True
+    starts = is_root[order]
+    ring = np.cumsum(starts) - 1
+    return jj[order] + 1, xx[order] + 1, ring, np.flatnonzero(starts)
+
+
+def _chunk_polygons(
+    runs: tuple[np.ndarray, ...], stack: _Stack, spec: StreetRuns, n: int
+) -> np.ndarray:
+    """(Multi)Polygons of the ``n`` facilities of one chunk (empty where nothing)."""
+    grid = _no_saddles(_paint(runs, stack))
+    j, x, ring, first = _trace(grid)
+    out = np.array([shapely.Polygon()] * n, dtype=object)
+    if len(j) == 0:
+        return out
+    j0, x0 = j[first], x[first]
+    shell = grid[j0, x0]  # the cell below-right of a ring's first corner is inside it
+    labels, _ = ndimage.label(grid)
+    comp = np.where(shell, labels[j0, x0], labels[j0 - 1, x0 - 1])
+    fac = np.searchsorted(stack.block, j0, side="right") - 1
+    f_corner = fac[ring]
+    xs = spec.x0 + (x - 1 + stack.col_min[f_corner]) * spec.cell_m
+    ys = spec.y0 + (j - stack.block[f_corner] - 1 + stack.row_min[f_corner]) * spec.cell_m
+    rings = shapely.linearrings(np.c_[xs, ys], indices=ring)
+    order = np.lexsort((~shell, comp))
+    comp_sorted = comp[order]
+    new = np.r_[True, comp_sorted[1:] != comp_sorted[:-1]]
+    polys = shapely.polygons(rings[order], indices=np.cumsum(new) - 1)
+    present, compact = np.unique(fac[order][new], return_inverse=True)
+    multi = shapely.multipolygons(polys, indices=compact)
+    single = shapely.get_num_geometries(multi) == 1
+    multi[single] = shapely.get_geometry(multi[single], 0)
+    out[present] = multi
+    return out
+
+
+def _chunks(height: np.ndarray, width: np.ndarray, max_cells: int) -> list[slice]:
+    """Consecutive facilities whose stacked windows hold at most ``max_cells`` cells."""
+    cells = np.cumsum((height + 1) * (width + 2))
+    out, start = [], 0
+    while start < len(height):
+        base = cells[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(cells, base + max_cells, side="right")))
+        out.append(slice(start, stop))
+        start = stop
+    return out
+
+
+def circle_polygons(
+    net: CompiledNetwork,
+    samples: StreetRuns,
+    node_dist: np.ndarray,
+    budget_m: float,
+    *,
+    own_edge: np.ndarray,
+    own_along_m: np.ndarray,
+    own_budget_m: np.ndarray,
+    max_cells: int = CHUNK_CELLS,
+) -> list[shapely.Geometry]:
+    """Street-following polygons for a batch of facilities.
+
+    Parameters
+    ----------
+    net
+        The compiled network.
+    samples
+        The network's runs from :func:`sample_edges` (built once, shared by all batches).
+    node_dist
+        Metres from each facility (rows) to every network node (columns), ``inf``
+        beyond the search limit.
+    budget_m
+        The circle, in metres.
+    own_edge, own_along_m, own_budget_m
+        Per facility: the edge it is snapped to, its position along it (metres), and the
+        budget left once its off-road walk is paid (metres).
+    max_cells
+        Most grid cells painted at once (memory: about 17 bytes a cell).
+
+    Returns
+    -------
+    list of shapely geometries
+        One Polygon or MultiPolygon per row, in the network's CRS; an empty Polygon for
+        a facility that reaches nothing.
+    """
+    n = node_dist.shape[0]
+    if samples.offsets.dtype == object or len(samples.offsets) != net.n_edges + 1:
+        msg = "samples were built for another network; call sample_edges(net) again"
+        raise ValueError(msg)
+    own = (np.asarray(own_edge, dtype=np.int64), np.asarray(own_along_m, dtype=float),
+           np.asarray(own_budget_m, dtype=float))
+    pieces = _batch_pieces(net, _incidence(net, samples), node_dist, budget_m, own)
+    runs = _batch_runs(net, samples, pieces)
+    row_min, height, col_min, width = _windows(*runs, n)
+    out = np.empty(n, dtype=object)
+    for part in _chunks(height, width, max_cells):
+        ids = np.arange(part.start, part.stop)
+        lo, hi = np.searchsorted(runs[0], [part.start, part.stop])
+        chunk_runs = (runs[0][lo:hi] - part.start, *(r[lo:hi] for r in runs[1:]))
+        block = np.r_[0, np.cumsum(height[ids] + 1)]
+        stack = _Stack(block[:-1], row_min[ids], col_min[ids], int(block[-1]) + 1,
+                       int(width[ids].max()) + 2)
+        out[ids] = _chunk_polygons(chunk_runs, stack, samples, len(ids))
+    return list(out)
+
+
+def _incidence(net: CompiledNetwork, samples: StreetRuns) -> tuple[np.ndarray, np.ndarray]:
+    """The network's node–edge incidence, kept with the shared runs."""
+    if samples.incidence is None:
+        samples.incidence = node_edges(net)
+    return samples.incidence
