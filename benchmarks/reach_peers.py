@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     available_mb,
     best_of,
     edge_arrays,
@@ -131,6 +131,8 @@ def work_planner(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
 
 def _planner_core(net: Any, fn: np.ndarray, cn: np.ndarray) -> tuple[dict, tuple]:
     """Snap, split, nearest (one multi-source search) and circles, timed by phase."""
+    import shapely  # noqa: PLC0415
+
     from planner.reach import (  # noqa: PLC0415
         build_reach_graph,
         circle_distances,
@@ -138,8 +140,6 @@ def _planner_core(net: Any, fn: np.ndarray, cn: np.ndarray) -> tuple[dict, tuple
         nearest_facility,
         snap_points,
     )
-
-    import shapely  # noqa: PLC0415
 
     t: dict[str, float] = {}
     fp = shapely.points(net.node_x[fn], net.node_y[fn])
@@ -211,9 +211,9 @@ def _scipy_run(csr: Any, fn: np.ndarray, cn: np.ndarray, batch: int) -> tuple[di
 
 def work_scipy(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
     """Plain ``scipy.sparse.csgraph.dijkstra(limit=)`` on a CSR of the same edges."""
-    from planner.reach import BATCH_BYTES  # noqa: PLC0415 - batch exactly like the planner
-
     from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415
+
+    from planner.reach import BATCH_BYTES  # noqa: PLC0415 - batch exactly like the planner
 
     net, fn, cn = case["net"], case["fac_nodes"], case["comm_nodes"]
     build_s, csr = timed(lambda: plain_csr(*edge_arrays(net), net.n_nodes))
@@ -253,7 +253,8 @@ def work_networkx(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
     def build() -> nx.Graph:
         G = nx.Graph()
         G.add_nodes_from(range(net.n_nodes))
-        G.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist()), weight="length")
+        edges = zip(u.tolist(), v.tolist(), w.tolist(), strict=True)
+        G.add_weighted_edges_from(edges, weight="length")
         return G
 
     build_s, G = timed(build)
@@ -281,7 +282,7 @@ def work_networkx(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
 
 
 def work_ego_graph(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
-    """osmnx's isochrone example: ``nx.ego_graph(distance="time")`` + convex hull of nodes."""
+    """Osmnx's isochrone example: ``nx.ego_graph(distance="time")`` + convex hull of nodes."""
     import geopandas as gpd  # noqa: PLC0415
     import networkx as nx  # noqa: PLC0415
     from shapely.geometry import Point  # noqa: PLC0415
@@ -293,9 +294,9 @@ def work_ego_graph(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
 
     def build() -> nx.MultiDiGraph:  # as osmnx's walking graph: both directions stored
         G = nx.MultiDiGraph(crs=net.crs)
-        G.add_nodes_from((i, {"x": x, "y": y})
-                         for i, (x, y) in enumerate(zip(net.node_x.tolist(), net.node_y.tolist())))
-        for a, b, length in zip(u.tolist(), v.tolist(), w.tolist()):
+        xy = zip(net.node_x.tolist(), net.node_y.tolist(), strict=True)
+        G.add_nodes_from((i, {"x": x, "y": y}) for i, (x, y) in enumerate(xy))
+        for a, b, length in zip(u.tolist(), v.tolist(), w.tolist(), strict=True):
             G.add_edge(a, b, length=length, time=length / metres_per_minute)
             G.add_edge(b, a, length=length, time=length / metres_per_minute)
         return G
@@ -309,7 +310,8 @@ def work_ego_graph(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
         out = []
         for center_node in fn[:k].tolist():
             subgraph = nx.ego_graph(G, center_node, radius=trip_time, distance="time")
-            node_points = [Point((data["x"], data["y"])) for node, data in subgraph.nodes(data=True)]
+            node_points = [Point((data["x"], data["y"]))
+                           for node, data in subgraph.nodes(data=True)]
             gpd.GeoSeries(node_points).union_all().convex_hull  # noqa: B018 - the example's polygon
             out.append(dict.fromkeys(subgraph.nodes & comm_set, np.nan))
         return out
@@ -345,7 +347,7 @@ def work_pandana(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
     snapped = pnet.get_node_ids(pd.Series(net.node_x[fn]), pd.Series(net.node_y[fn])).to_numpy()
     by_node: dict[int, dict] = {}
     for s, t, d in zip(table["source"].tolist(), table["destination"].tolist(),
-                       table["length"].tolist()):
+                       table["length"].tolist(), strict=True):
         by_node.setdefault(s, {})[t] = d
     dists = [by_node.get(n, {}) for n in fn.tolist()]  # facilities may share a node
     f, c, d = _pairs_from_dicts(dists, cn)
@@ -429,7 +431,7 @@ def run_tool(tool: str, case: dict, folder: Path, args: argparse.Namespace) -> d
 
 def _pair_table(r: dict, n_c: int) -> dict[int, float]:
     keys = r["pair_f"].astype(np.int64) * n_c + r["pair_c"]
-    return dict(zip(keys.tolist(), r["pair_d"].tolist()))
+    return dict(zip(keys.tolist(), r["pair_d"].tolist(), strict=True))
 
 
 def compare(ref: dict, other: dict, n_c: int, tol: float) -> dict[str, Any]:
@@ -579,7 +581,7 @@ def print_growth(cases: list[dict], all_runs: list[dict[str, dict]]) -> None:
     print("\n== growth (planner core and plain scipy, best of runs) ==")
     print(f"{'nodes':>10}{'facilities':>11}{'scipy':>10}{'ms/fac':>8}"
           f"{'planner':>10}{'ms/fac':>8}{'ms/fac/100k nodes':>19}")
-    for case, runs in zip(cases, all_runs):
+    for case, runs in zip(cases, all_runs, strict=True):
         s = runs.get("scipy", {}).get("growth", {})
         p = runs.get("planner-core", {}).get("growth", {})
         for k in sorted(set(s) | set(p), key=int):

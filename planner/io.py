@@ -57,6 +57,9 @@ SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 #: Largest plausible floor area of one facility, m².
 MAX_FLOOR_AREA_M2 = 100_000.0
+#: More households than this in one community (小区) is a typo (Beijing's 天通苑, among
+#: the largest, has some 60,000).
+MAX_HOUSEHOLDS = 200_000
 REJECT_COLUMNS = ("file", "row", "column", "value", "reason")
 #: Offset from a 0-based data position to the Excel row number (header is row 1).
 _FIRST_DATA_ROW = 2
@@ -684,7 +687,8 @@ def read_communities(
         "community_id": _check_ids(table, "community_id", rejects, unique=True),
         "name": _optional_text(table, "name"),
         "households": _check_numbers(table, "households", rejects, units=("户",), required=True,
-                                     integer=True, test=lambda v: v > 0, rule="> 0"),
+                                     integer=True, test=lambda v: (v > 0) & (v <= MAX_HOUSEHOLDS),
+                                     rule=f"> 0 and at most {MAX_HOUSEHOLDS:,}"),
         "residents": _check_numbers(table, "residents", rejects, units=("人",), required=False,
                                     integer=False, test=lambda v: v >= 0, rule=">= 0"),
         "elderly": _check_numbers(table, "elderly", rejects, units=("人",), required=False,
