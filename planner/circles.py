@@ -28,14 +28,15 @@ from planner.reach import (
     ReachGraph,
     boundary_access,
     build_reach_graph,
-    circle_distances,
-    facility_batches,
+    circle_searches,
     nearest_facility,
     snap_points,
 )
 
 log = logging.getLogger("planner")
 
+#: Show a progress bar for the circles from this many facilities on.
+PROGRESS_MIN_FACILITIES = 200
 #: Default walking speed of older pedestrians (m/s); the profile's value overrides it.
 DEFAULT_SPEED_M_S = 1.0
 
@@ -252,25 +253,28 @@ def _circles(
     iso_m = float(params.metres(isochrone_minutes)) if isochrone_minutes else 0.0
     limit = max(max_budget, iso_m)
     samples = sample_edges(rg.net) if isochrone_minutes else None
-    pair_f, pair_c, pair_d, polys = [], [], [], []
-    batches = facility_batches(rg, snapped)
-    if progress:
+    pair_f, pair_c, pair_d, poly_f, polys = [], [], [], [], []
+    bar = None
+    if progress and len(snapped) >= PROGRESS_MIN_FACILITIES:
         from tqdm import tqdm  # noqa: PLC0415
 
-        batches = tqdm(batches, desc="walking circles", unit="batch", disable=len(batches) < 3)
-    n = rg.net.n_nodes
-    for batch in batches:
-        node_dist, comm_dist = circle_distances(rg, batch, limit_m=limit)
-        f_i, c_i = np.nonzero(comm_dist <= budget_c[None, :])
-        pair_f.append(batch[f_i])
+        bar = tqdm(total=len(snapped), desc="walking circles", unit="facility")
+    for batch in circle_searches(rg, snapped, limit_m=limit):
+        f_i, c_i, d_i = batch.community_pairs(budget_c)
+        pair_f.append(f_i)
         pair_c.append(c_i)
-        pair_d.append(comm_dist[f_i, c_i])
+        pair_d.append(d_i)
         if samples is not None:
-            fa = rg.facility_access
+            fa, part = rg.facility_access, batch.facilities
+            poly_f.append(part)
             polys.extend(circle_polygons(
-                rg.net, samples, node_dist[:, :n], iso_m, own_edge=fa.edge[batch],
-                own_along_m=fa.along_m[batch], own_budget_m=iso_m - fa.offroad_m[batch],
+                rg.net, samples, batch.network_node_dist(), iso_m, own_edge=fa.edge[part],
+                own_along_m=fa.along_m[part], own_budget_m=iso_m - fa.offroad_m[part],
             ))
+        if bar is not None:
+            bar.update(len(batch.facilities))
+    if bar is not None:
+        bar.close()
     f_all = np.concatenate(pair_f) if pair_f else np.zeros(0, dtype=np.int64)
     c_all = np.concatenate(pair_c) if pair_c else np.zeros(0, dtype=np.int64)
     d_all = np.concatenate(pair_d) if pair_d else np.zeros(0)
@@ -282,10 +286,11 @@ def _circles(
     })
     iso = None
     if samples is not None:
+        order = np.concatenate(poly_f) if poly_f else np.zeros(0, dtype=np.int64)
         iso = gpd.GeoDataFrame(
-            {"facility_id": facilities.index.to_numpy()[snapped],
-             "kind": facilities["kind"].to_numpy()[snapped],
+            {"facility_id": facilities.index.to_numpy()[order],
+             "kind": facilities["kind"].to_numpy()[order],
              "minutes": float(isochrone_minutes)},
             geometry=polys, crs=rg.net.pyproj_crs,
-        )
+        ).iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
     return costs, iso

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
@@ -72,9 +71,9 @@ def reached_pieces(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Reached pieces of edges, as intervals of distance along each edge.
 
-    A point ``a`` metres along edge ``u–v`` (length ``L``) is reached iff
-    ``d[u] + a ≤ B`` or ``d[v] + L − a ≤ B``; on the facility's own edge also iff
-    ``|a − t| ≤ own_budget_m`` (the facility sits ``t`` = ``own_along_m`` along it).
+    A point ``a`` metres along edge ``u-v`` (length ``L``) is reached iff
+    ``d[u] + a ≤ B`` or ``d[v] + L - a ≤ B``; on the facility's own edge also iff
+    ``|a - t| ≤ own_budget_m`` (the facility sits ``t`` = ``own_along_m`` along it).
 
     Parameters
     ----------
@@ -148,7 +147,7 @@ def exact_circle_polygon(
     own_budget_m: float = -1.0,
     half_width_m: float = STREET_HALF_WIDTH_M,
 ) -> shapely.Geometry:
-    """The reference circle: every reached piece buffered by ``half_width_m``, unioned.
+    """Build the reference circle: every reached piece buffered by ``half_width_m``, unioned.
 
     Slow (a GEOS union of hundreds of buffers per facility); used by the tests and the
     benchmark to check :func:`circle_polygons`. Arguments as in :func:`reached_pieces`.
@@ -188,55 +187,51 @@ class StreetRuns:
     incidence: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def _interval(a: np.ndarray, b: np.ndarray, lo: np.ndarray | float,
-              hi: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """The ``x`` with ``lo ≤ a·x + b ≤ hi``; ``(inf, -inf)`` when empty."""
-    flat = np.abs(a) < 1e-12
-    safe = np.where(flat, 1.0, a)
-    x1, x2 = (lo - b) / safe, (hi - b) / safe
-    left, right = np.minimum(x1, x2), np.maximum(x1, x2)
-    inside = (b >= lo) & (b <= hi)
-    left = np.where(flat, np.where(inside, -np.inf, np.inf), left)
-    right = np.where(flat, np.where(inside, np.inf, -np.inf), right)
-    return left, right
-
-
-def _capsule_at(p: np.ndarray, q: np.ndarray, yc: np.ndarray,
+def _capsule_at(p: np.ndarray, q: np.ndarray, seg: np.ndarray, yc: np.ndarray,
                 radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Where the line ``y = yc`` crosses the capsule of segment ``p–q`` (x interval).
+    """Where the line ``y = yc[i]`` crosses the capsule of segment ``p-q[seg[i]]``.
 
     The capsule is convex, so the crossing is the hull of its crossings with the two end
     discs and with the band between them. Empty crossings give ``left > right``.
     """
-    left, right = np.full(len(yc), np.inf), np.full(len(yc), -np.inf)
-    for end in (p, q):
-        h2 = radius_m**2 - (yc - end[:, 1]) ** 2
-        h = np.sqrt(np.maximum(h2, 0.0))
-        left = np.where(h2 >= 0, np.minimum(left, end[:, 0] - h), left)
-        right = np.where(h2 >= 0, np.maximum(right, end[:, 0] + h), right)
+    big = 1e18
     d = q - p
     length = np.hypot(d[:, 0], d[:, 1])
-    ux, uy = (d / np.where(length > 0, length, 1.0)[:, None]).T
+    ux = np.where(length > 0, d[:, 0] / np.where(length > 0, length, 1.0), 1.0)
+    uy = np.where(length > 0, d[:, 1] / np.where(length > 0, length, 1.0), 0.0)
+    # a flat direction becomes a tiny one: its interval is then all or nothing
+    ux = np.where(np.abs(ux) < 1e-12, 1e-12, ux)[seg]
+    uy = np.where(np.abs(uy) < 1e-12, 1e-12, uy)[seg]
+    length = length[seg]
+    p, q = p[seg], q[seg]
     dy = yc - p[:, 1]
-    # along: ux (x - px) + uy dy in [0, L]; across: -uy (x - px) + ux dy in [-r, r]
-    l1, r1 = _interval(ux, uy * dy - ux * p[:, 0], 0.0, length)
-    l2, r2 = _interval(-uy, ux * dy + uy * p[:, 0], -radius_m, radius_m)
-    bl, br = np.maximum(l1, l2), np.minimum(r1, r2)
-    band = (bl <= br) & (length > 0)
-    return np.where(band, np.minimum(left, bl), left), np.where(band, np.maximum(right, br), right)
+    # across: |-uy (x - px) + ux dy| <= r ; along: 0 <= ux (x - px) + uy dy <= L
+    a1, a2 = (ux * dy - radius_m) / uy, (ux * dy + radius_m) / uy
+    b1, b2 = -uy * dy / ux, (length - uy * dy) / ux
+    left = np.maximum(np.minimum(a1, a2), np.minimum(b1, b2))
+    right = np.minimum(np.maximum(a1, a2), np.maximum(b1, b2))
+    empty = left > right
+    left = np.where(empty, big, left + p[:, 0])
+    right = np.where(empty, -big, right + p[:, 0])
+    for end in (p, q):
+        h2 = radius_m**2 - (yc - end[:, 1]) ** 2
+        h = np.where(h2 >= 0, np.sqrt(np.abs(h2)), -big)
+        np.minimum(left, end[:, 0] - h, out=left)
+        np.maximum(right, end[:, 0] + h, out=right)
+    return left, right
 
 
 def _segment_runs(
     p: np.ndarray, q: np.ndarray, *, radius_m: float, cell_m: float, x0: float, y0: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Grid runs of the capsules of segments ``p–q``: ``(segment, row, col_lo, col_hi)``."""
+    """Grid runs of the capsules of segments ``p-q``: ``(segment, row, col_lo, col_hi)``."""
     ymin, ymax = np.minimum(p[:, 1], q[:, 1]), np.maximum(p[:, 1], q[:, 1])
     r_lo = np.ceil((ymin - radius_m - y0) / cell_m - 0.5).astype(np.int64)
     r_hi = np.floor((ymax + radius_m - y0) / cell_m - 0.5).astype(np.int64)
     counts = np.maximum(r_hi - r_lo + 1, 0)
     seg = np.repeat(np.arange(len(p)), counts)
     row = r_lo[seg] + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    left, right = _capsule_at(p[seg], q[seg], y0 + (row + 0.5) * cell_m, radius_m)
+    left, right = _capsule_at(p, q, seg, y0 + (row + 0.5) * cell_m, radius_m)
     c_lo = np.ceil((left - x0) / cell_m - 0.5)
     c_hi = np.floor((right - x0) / cell_m - 0.5)
     keep = c_lo <= c_hi
@@ -276,6 +271,7 @@ def sample_edges(
                                      cell_m=cell_m, x0=x0, y0=y0)
     seg_edge = np.repeat(np.arange(net.n_edges), np.diff(seg_offsets))
     offsets = np.r_[0, np.cumsum(np.bincount(seg_edge[seg], minlength=net.n_edges))]
+    row, lo, hi = row.astype(np.int32), lo.astype(np.int32), hi.astype(np.int32)
     return StreetRuns(cell_m, half_width_m, x0, y0, row, lo, hi, offsets, seg_offsets,
                       first, vertex_along(net)[first])
 
@@ -355,8 +351,9 @@ def _batch_runs(
     idx, owner = _ranges(runs.offsets, edge[whole])
     cut = np.flatnonzero(~whole)
     piece, row, lo, hi = _piece_runs(net, runs, edge[cut], start[cut], end[cut])
+    row, lo, hi = row.astype(np.int32), lo.astype(np.int32), hi.astype(np.int32)
     # whole pieces come first within each facility, so the merge stays sorted
-    f_all = np.concatenate([fac[whole][owner], fac[cut][piece]])
+    f_all = np.concatenate([fac[whole][owner], fac[cut][piece]]).astype(np.int32)
     order = np.argsort(f_all, kind="stable")
     return (f_all[order], np.concatenate([runs.row[idx], row])[order],
             np.concatenate([runs.col_lo[idx], lo])[order],
@@ -368,7 +365,7 @@ def _batch_runs(
 
 @dataclass
 class _Stack:
-    """Facility windows stacked in one grid of ``n_rows × width`` cells.
+    """Facility windows stacked in one grid of ``n_rows x width`` cells.
 
     Facility ``i`` (of the chunk) owns grid rows ``block[i] + 1 .. block[i] + height[i]``
     (row ``block[i]`` stays empty) and columns ``1 .. `` its width; its first cell is grid
@@ -400,57 +397,73 @@ def _windows(fac: np.ndarray, row: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 def _paint(runs: tuple[np.ndarray, ...], stack: _Stack) -> np.ndarray:
     """Boolean grid of the stacked windows, every run painted (difference and cumsum)."""
     fac, row, lo, hi = runs
-    r = stack.block[fac] + 1 + row - stack.row_min[fac]
-    c0 = lo - stack.col_min[fac] + 1
-    c1 = hi - stack.col_min[fac] + 2
+    r = (stack.block + 1 - stack.row_min)[fac] + row
+    c0 = (1 - stack.col_min)[fac] + lo
+    c1 = c0 + (hi - lo + 1)
     size = stack.n_rows * stack.width
     diff = np.bincount(r * stack.width + c0, minlength=size)
     diff -= np.bincount(r * stack.width + c1, minlength=size)
-    return (np.cumsum(diff) > 0).reshape(stack.n_rows, stack.width)
+    return (np.cumsum(diff, out=diff) > 0).reshape(stack.n_rows, stack.width)
 
 
-def _no_saddles(grid: np.ndarray) -> np.ndarray:
-    """Fill one cell of every 2×2 block whose cells touch only diagonally.
+def _corners(grid: np.ndarray) -> np.ndarray:
+    """Grid vertices with an odd number of covered cells around them, after saddles go.
 
-    Then every grid vertex has zero or two boundary edges, so the boundary splits into
-    simple rings that never touch. Each fill adds one cell (a few m²).
+    A saddle (a 2x2 block whose covered cells touch only diagonally) gets one more cell
+    (a few m²), so every vertex has zero or two boundary edges and the boundary splits
+    into simple rings that never touch. Vertex ``(j, x)`` is index ``(j - 1, x - 1)``.
     """
     while True:
         a, b, c, d = grid[:-1, :-1], grid[:-1, 1:], grid[1:, :-1], grid[1:, 1:]
-        first = a & d & ~b & ~c
-        second = b & c & ~a & ~d
-        if not (first.any() or second.any()):
-            return grid
-        b |= first
-        a |= second
+        ad, bc = a ^ d, b ^ c
+        odd = ad ^ bc
+        saddle = ~(ad | bc | odd)
+        saddle &= a ^ b
+        if not saddle.any():
+            return odd
+        a |= saddle & ~a  # fill the uncovered top-left or top-right cell
+        b |= saddle & ~b
 
 
 def _trace(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Boundary rings of a saddle-free boolean grid.
+    """Boundary rings of a boolean grid whose border rows and columns are empty.
 
     Returns ``(j, x, ring, first)``: the corners as grid vertices (vertex ``(j, x)`` is
     the corner shared by cells ``(j - 1, x - 1)`` and ``(j, x)``) in ring order, the ring
     of each corner, and the position of each ring's first corner, which is its smallest
     in row-major order (the top-left of the ring in grid terms).
     """
-    a, b, c, d = grid[:-1, :-1], grid[:-1, 1:], grid[1:, :-1], grid[1:, 1:]
-    odd = a ^ b ^ c ^ d  # corners: one or three covered cells around the vertex
+    odd = _corners(grid)
     flat = np.flatnonzero(odd)
     n = len(flat)
-    w = odd.shape[1]
-    jj, xx = np.divmod(flat, w)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    jj, xx = np.divmod(flat, odd.shape[1])
     # along a grid line, corners pair up in order: 1st with 2nd, 3rd with 4th, ...
     h = np.arange(n) ^ 1
     by_col = np.lexsort((jj, xx))
     v = np.empty(n, dtype=np.int64)
     v[by_col[0::2]] = by_col[1::2]
     v[by_col[1::2]] = by_col[0::2]
-    # one depth-first walk through every ring: each ring's smallest corner links to the
-    # next ring's, and is only left for it once its own ring is walked
+    order, first = _walk_rings(h, v)
+    ring = np.zeros(n, dtype=np.int64)
+    ring[first[1:]] = 1
+    return jj[order] + 1, xx[order] + 1, np.cumsum(ring), first
+
+
+def _walk_rings(h: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order the nodes of a graph of disjoint cycles (neighbours ``h`` and ``v``).
+
+    One depth-first walk goes through every cycle: each cycle's smallest node also links
+    to the next cycle's, and is only left for it once its own cycle is walked. Returns
+    the nodes in walk order and the position where each cycle starts.
+    """
+    n = len(h)
     pairs = np.c_[h, v].ravel()
-    ring_graph = csr_matrix((np.ones(2 * n, dtype=np.int8), pairs, np.arange(0, 2 * n + 1, 2)),
-                            shape=(n, n))
-    _, labels = connected_components(ring_graph, directed=False)
+    graph = csr_matrix((np.ones(2 * n, dtype=np.int8), pairs, np.arange(0, 2 * n + 1, 2)),
+                       shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
     roots = np.sort(np.unique(labels, return_index=True)[1])
     extra = np.zeros(n, dtype=np.int64)
     extra[roots[:-1]] = 1
@@ -463,34 +476,56 @@ def _trace(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     order = depth_first_order(walk, int(roots[0]), directed=True, return_predecessors=False)
     is_root = np.zeros(n, dtype=bool)
     is_root[roots] = True
-    starts = is_root[order]
-    ring = np.cumsum(starts) - 1
-    return jj[order] + 1, xx[order] + 1, ring, np.flatnonzero(starts)
+    return order, np.flatnonzero(is_root[order])
+
+
+def _hole_owners(shells: np.ndarray, shell_fac: np.ndarray, hole_fac: np.ndarray,
+                 hole_xy: np.ndarray) -> np.ndarray:
+    """Find the shell (index into ``shells``) around each hole: its facility's smallest.
+
+    A facility with one shell (nearly all: reached streets are connected) needs no test.
+    """
+    count = np.bincount(shell_fac, minlength=hole_fac.max(initial=0) + 1)
+    first = np.searchsorted(shell_fac, hole_fac)
+    owner = first.copy()
+    many = np.flatnonzero(count[hole_fac] > 1)
+    if len(many):
+        idx, which = _ranges(np.r_[0, np.cumsum(count)], hole_fac[many])
+        inside = shapely.contains_xy(shells[idx], hole_xy[many[which], 0],
+                                     hole_xy[many[which], 1])
+        area = np.where(inside, shapely.area(shells[idx]), np.inf)
+        order = np.lexsort((area, which))
+        best = order[np.r_[True, which[order][1:] != which[order][:-1]]]
+        owner[many[which[best]]] = idx[best]
+    return owner
 
 
 def _chunk_polygons(
     runs: tuple[np.ndarray, ...], stack: _Stack, spec: StreetRuns, n: int
 ) -> np.ndarray:
     """(Multi)Polygons of the ``n`` facilities of one chunk (empty where nothing)."""
-    grid = _no_saddles(_paint(runs, stack))
+    grid = _paint(runs, stack)
     j, x, ring, first = _trace(grid)
     out = np.array([shapely.Polygon()] * n, dtype=object)
     if len(j) == 0:
         return out
     j0, x0 = j[first], x[first]
     shell = grid[j0, x0]  # the cell below-right of a ring's first corner is inside it
-    labels, _ = ndimage.label(grid)
-    comp = np.where(shell, labels[j0, x0], labels[j0 - 1, x0 - 1])
     fac = np.searchsorted(stack.block, j0, side="right") - 1
     f_corner = fac[ring]
     xs = spec.x0 + (x - 1 + stack.col_min[f_corner]) * spec.cell_m
     ys = spec.y0 + (j - stack.block[f_corner] - 1 + stack.row_min[f_corner]) * spec.cell_m
     rings = shapely.linearrings(np.c_[xs, ys], indices=ring)
-    order = np.lexsort((~shell, comp))
-    comp_sorted = comp[order]
-    new = np.r_[True, comp_sorted[1:] != comp_sorted[:-1]]
-    polys = shapely.polygons(rings[order], indices=np.cumsum(new) - 1)
-    present, compact = np.unique(fac[order][new], return_inverse=True)
+    shells = np.flatnonzero(shell)
+    holes = np.flatnonzero(~shell)
+    hole_xy = np.c_[xs[first[holes]], ys[first[holes]]] + 0.5 * spec.cell_m
+    owner = np.empty(len(first), dtype=np.int64)
+    owner[shells] = np.arange(len(shells))
+    owner[holes] = _hole_owners(shapely.polygons(rings[shells]), fac[shells], fac[holes],
+                                hole_xy)
+    order = np.lexsort((~shell, owner))
+    polys = shapely.polygons(rings[order], indices=owner[order])
+    present, compact = np.unique(fac[shells], return_inverse=True)
     multi = shapely.multipolygons(polys, indices=compact)
     single = shapely.get_num_geometries(multi) == 1
     multi[single] = shapely.get_geometry(multi[single], 0)
@@ -547,7 +582,7 @@ def circle_polygons(
         a facility that reaches nothing.
     """
     n = node_dist.shape[0]
-    if samples.offsets.dtype == object or len(samples.offsets) != net.n_edges + 1:
+    if len(samples.offsets) != net.n_edges + 1:
         msg = "samples were built for another network; call sample_edges(net) again"
         raise ValueError(msg)
     own = (np.asarray(own_edge, dtype=np.int64), np.asarray(own_along_m, dtype=float),
@@ -555,11 +590,13 @@ def circle_polygons(
     pieces = _batch_pieces(net, _incidence(net, samples), node_dist, budget_m, own)
     runs = _batch_runs(net, samples, pieces)
     row_min, height, col_min, width = _windows(*runs, n)
+    run_offsets = np.r_[np.searchsorted(runs[0], np.arange(n)), len(runs[0])]
+    by_width = np.argsort(width, kind="stable")  # similar widths stack with less padding
     out = np.empty(n, dtype=object)
-    for part in _chunks(height, width, max_cells):
-        ids = np.arange(part.start, part.stop)
-        lo, hi = np.searchsorted(runs[0], [part.start, part.stop])
-        chunk_runs = (runs[0][lo:hi] - part.start, *(r[lo:hi] for r in runs[1:]))
+    for part in _chunks(height[by_width], width[by_width], max_cells):
+        ids = by_width[part]
+        idx, local = _ranges(run_offsets, ids)
+        chunk_runs = (local, *(r[idx] for r in runs[1:]))
         block = np.r_[0, np.cumsum(height[ids] + 1)]
         stack = _Stack(block[:-1], row_min[ids], col_min[ids], int(block[-1]) + 1,
                        int(width[ids].max()) + 2)
@@ -568,7 +605,7 @@ def circle_polygons(
 
 
 def _incidence(net: CompiledNetwork, samples: StreetRuns) -> tuple[np.ndarray, np.ndarray]:
-    """The network's node–edge incidence, kept with the shared runs."""
+    """Return the network's node-edge incidence, kept with the shared runs."""
     if samples.incidence is None:
         samples.incidence = node_edges(net)
     return samples.incidence

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,7 @@ class CompiledNetwork:
     _geoms: np.ndarray | None = field(default=None, repr=False)
     _tree: shapely.STRtree | None = field(default=None, repr=False)
     _components: np.ndarray | None = field(default=None, repr=False)
+    _base_csr: sp.csr_matrix | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -114,27 +116,68 @@ class CompiledNetwork:
         extra_v: np.ndarray | None = None,
         extra_w: np.ndarray | None = None,
         n_extra_nodes: int = 0,
+        one_way: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> sp.csr_matrix:
-        """Symmetric CSR matrix of edge lengths, parallel edges reduced to the shortest.
+        """CSR matrix of edge lengths (metres), parallel edges reduced to the shortest.
 
-        ``extra_*`` add edges (for split points) between nodes that may include
-        ``n_extra_nodes`` nodes numbered after the network's own.
+        Every street is two-way. ``extra_*`` add two-way edges (for split points)
+        between nodes that may include ``n_extra_nodes`` nodes numbered after the
+        network's own; ``one_way`` adds ``(u, v, length)`` edges usable only from u to v.
+        Every extra edge must touch an extra node, so it never duplicates a street: the
+        network's own matrix is built once and the extras are added to it.
         """
-        u, v, w = self.edge_u, self.edge_v, self.edge_length
-        if extra_u is not None:
-            u = np.concatenate([u, extra_u])
-            v = np.concatenate([v, extra_v])
-            w = np.concatenate([w, extra_w])
+        if self._base_csr is None:
+            self._base_csr = _csr(self.edge_u, self.edge_v, self.edge_length, self.n_nodes)
+        if extra_u is None and one_way is None:
+            return self._base_csr
         n = self.n_nodes + n_extra_nodes
-        return _symmetric_csr(u, v, w, n)
+        empty = np.zeros(0, dtype=np.int64)
+        extra = _csr(
+            empty if extra_u is None else extra_u, empty if extra_v is None else extra_v,
+            np.zeros(0) if extra_w is None else extra_w, n, one_way,
+        )
+        return _stack_rows(self._base_csr, extra)
 
 
-def _symmetric_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    """CSR of both directions of every edge, keeping the shortest of parallel edges."""
+def _stack_rows(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
+    """Merge two CSR matrices with no entry in common, keeping explicit zeros.
+
+    ``base`` may have fewer rows than ``extra`` (it is padded). Sparse ``+`` would drop
+    zero-length edges (a facility right on the road), so the rows are merged by hand,
+    in O(nnz).
+    """
+    n = extra.shape[0]
+    base_counts = np.zeros(n, dtype=np.int64)
+    base_counts[: base.shape[0]] = np.diff(base.indptr)
+    extra_counts = np.diff(extra.indptr)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(base_counts + extra_counts, out=indptr[1:])
+    base_rows = np.repeat(np.arange(base.shape[0]), np.diff(base.indptr))
+    base_pos = indptr[base_rows] + np.arange(base.nnz) - base.indptr[base_rows]
+    extra_rows = np.repeat(np.arange(n), extra_counts)
+    extra_pos = (indptr[extra_rows] + base_counts[extra_rows]
+                 + np.arange(extra.nnz) - extra.indptr[extra_rows])
+    data = np.empty(indptr[-1])
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    data[base_pos], indices[base_pos] = base.data, base.indices
+    data[extra_pos], indices[extra_pos] = extra.data, extra.indices
+    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+
+
+def _csr(
+    u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int,
+    one_way: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> sp.csr_matrix:
+    """CSR of both directions of every edge (plus one-way ones), shortest of parallels."""
     keep = u != v  # self-loops never shorten a walk
-    rows = np.concatenate([u[keep], v[keep]])
-    cols = np.concatenate([v[keep], u[keep]])
-    vals = np.concatenate([w[keep], w[keep]])
+    rows = [u[keep], v[keep]]
+    cols = [v[keep], u[keep]]
+    vals = [w[keep], w[keep]]
+    if one_way is not None:
+        rows.append(one_way[0])
+        cols.append(one_way[1])
+        vals.append(one_way[2])
+    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     order = np.lexsort((vals, cols, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]
     first = np.ones(len(rows), dtype=bool)
@@ -341,25 +384,39 @@ def boundary_access(
 
 # --------------------------------------------------------------------- the reach graph
 
+#: Access points this close to an edge's end (metres) join the network at that end node.
+END_TOLERANCE_M = 1e-9
+#: Facilities are searched in groups by grid cells of this size (metres): each group's
+#: Dijkstra runs on the part of the network its walks can possibly reach.
+GROUP_CELL_M = 2500.0
+
 
 def _split_edges(
     net: CompiledNetwork, access: AccessPoints
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Insert snapped access points as nodes that split their edges.
 
     Points on the same edge are chained in order of ``along_m``: the edge ``u–v`` of
     length ``L`` with points at ``t1 < t2`` becomes ``u–p1`` (t1), ``p1–p2`` (t2 − t1) and
-    ``p2–v`` (L − t2). The original edge stays; it is never shorter than the chain.
+    ``p2–v`` (L − t2). The original edge stays; it is never shorter than the chain. A
+    point at an edge's end is that end's node: no new node.
 
     Returns the node of each access point (``-1`` if it did not snap; new nodes are
-    numbered from ``net.n_nodes``) and the chain edges ``(u, v, length_m)``.
+    numbered from ``net.n_nodes``), the chain edges ``(u, v, length_m)`` and the
+    coordinates ``(k, 2)`` of the new nodes.
     """
-    ok = np.flatnonzero(access.edge >= 0)
     node = np.full(len(access), -1, dtype=np.int64)
+    ok = np.flatnonzero(access.edge >= 0)
     e = access.edge[ok]
     t = np.clip(access.along_m[ok], 0.0, net.edge_length[e])
+    at_u = t <= END_TOLERANCE_M
+    at_v = ~at_u & (t >= net.edge_length[e] - END_TOLERANCE_M)
+    node[ok[at_u]] = net.edge_u[e[at_u]]
+    node[ok[at_v]] = net.edge_v[e[at_v]]
+    inner = ~(at_u | at_v)
+    e, t, ids = e[inner], t[inner], ok[inner]
     order = np.lexsort((t, e))
-    e, t, ids = e[order], t[order], ok[order]
+    e, t, ids = e[order], t[order], ids[order]
     new_nodes = net.n_nodes + np.arange(len(ids), dtype=np.int64)
     node[ids] = new_nodes
     first = np.ones(len(e), dtype=bool)
@@ -371,7 +428,8 @@ def _split_edges(
     chain_u = np.concatenate([prev_node, new_nodes[last]])
     chain_v = np.concatenate([new_nodes, net.edge_v[e[last]]])
     chain_w = np.concatenate([t - prev_t, net.edge_length[e[last]] - t[last]])
-    return node, chain_u, chain_v, chain_w
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(net.edge_geoms[e], t))
+    return node, chain_u, chain_v, chain_w, xy.reshape(-1, 2)
 
 
 @dataclass
@@ -381,48 +439,50 @@ class ReachGraph:
     Attributes
     ----------
     csr
-        Symmetric adjacency (metres) of the split network plus one source node per
-        facility, linked to its road position by its off-road walk.
+        Adjacency (metres) of the split network, plus one source node per facility
+        linked both ways to its road position by its off-road walk, plus one sink node
+        per community reached one way from each of its access points by that access
+        point's off-road walk. A search from a facility's source node therefore gives,
+        at a community's sink, the minimum over its gates or boundary points of road
+        metres + off-road metres; no walk can pass through a community's sink.
+    node_x, node_y
+        Coordinates of every node but the sinks (metres), used to bound searches: a
+        walk is never shorter than the straight line.
     facility_node
         Source node of each facility (``-1`` when it did not snap).
     facility_access, community_access
         The snapped positions; ``community_access.owner`` indexes communities.
     community_node
         Graph node of each community access point (``-1`` when it did not snap).
-    n_communities
-        Number of communities (owners), including those without any access point.
+    community_sink
+        Sink node of each community (``-1`` when none of its access points snapped).
+        Sinks are the last nodes, numbered from ``first_sink`` in community order.
     """
 
     net: CompiledNetwork
     csr: sp.csr_matrix
+    node_x: np.ndarray
+    node_y: np.ndarray
     facility_access: AccessPoints
     facility_node: np.ndarray
     community_access: AccessPoints
     community_node: np.ndarray
-    n_communities: int
+    community_sink: np.ndarray
+    first_sink: int
+
+    @property
+    def n_communities(self) -> int:
+        """Number of communities, including those without any access point."""
+        return len(self.community_sink)
 
     def community_distances(self, node_dist: np.ndarray) -> np.ndarray:
-        """Metres to each community: min over its access points of node + off-road metres.
+        """Metres to each community, read at its sink node; ``inf`` where unreached.
 
-        ``node_dist`` has the graph's nodes on its last axis (one row per query); the
-        result has communities there, ``inf`` where unreached.
+        ``node_dist`` has the graph's nodes on its last axis (one row per query).
         """
-        ok = self.community_node >= 0
-        per_access = node_dist[..., self.community_node[ok]] + self.community_access.offroad_m[ok]
-        return _min_by_owner(per_access, self.community_access.owner[ok], self.n_communities)
-
-
-def _min_by_owner(values: np.ndarray, owner: np.ndarray, n_owners: int) -> np.ndarray:
-    """Minimum of ``values`` (last axis) per owner; ``inf`` for owners with no values."""
-    out = np.full((*values.shape[:-1], n_owners), np.inf)
-    if len(owner) == 0:
+        out = node_dist[..., np.maximum(self.community_sink, 0)]
+        out[..., self.community_sink < 0] = np.inf
         return out
-    order = np.argsort(owner, kind="stable")
-    sorted_owner = owner[order]
-    starts = np.flatnonzero(np.r_[True, sorted_owner[1:] != sorted_owner[:-1]])
-    mins = np.minimum.reduceat(values[..., order], starts, axis=-1)
-    out[..., sorted_owner[starts]] = mins
-    return out
 
 
 def build_reach_graph(
@@ -433,11 +493,11 @@ def build_reach_graph(
 
     Each facility also gets a source node joined to its road position by an edge as long
     as its off-road walk, so a Dijkstra search from that node starts at the facility's
-    door, not at the road.
+    door, not at the road; each community gets a sink node (see :class:`ReachGraph`).
     """
     both = AccessPoints.concat([facility_access, community_access])
-    node, cu, cv, cw = _split_edges(net, both)
-    n_split = net.n_nodes + int((node >= 0).sum())
+    node, cu, cv, cw, split_xy = _split_edges(net, both)
+    n_split = net.n_nodes + len(split_xy)
     f_road = node[: len(facility_access)]
     f_ok = np.flatnonzero(f_road >= 0)
     f_node = np.full(len(facility_access), -1, dtype=np.int64)
@@ -445,9 +505,24 @@ def build_reach_graph(
     su = np.concatenate([cu, f_node[f_ok]])
     sv = np.concatenate([cv, f_road[f_ok]])
     sw = np.concatenate([cw, facility_access.offroad_m[f_ok]])
-    csr = net.adjacency(su, sv, sw, n_extra_nodes=n_split - net.n_nodes + len(f_ok))
-    return ReachGraph(net, csr, facility_access, f_node, community_access,
-                      node[len(facility_access):], n_communities)
+    c_node = node[len(facility_access):]
+    c_ok = c_node >= 0
+    owners = community_access.owner[c_ok].astype(np.int64)
+    has_access = np.zeros(n_communities, dtype=bool)
+    has_access[owners] = True
+    first_sink = n_split + len(f_ok)
+    sink = np.full(n_communities, -1, dtype=np.int64)
+    sink[has_access] = first_sink + np.arange(int(has_access.sum()))
+    one_way = (c_node[c_ok], sink[owners], community_access.offroad_m[c_ok])
+    csr = net.adjacency(su, sv, sw, one_way=one_way,
+                        n_extra_nodes=first_sink - net.n_nodes + int(has_access.sum()))
+    # a source node sits, for bounding, at its road position (its walk starts there)
+    x = np.concatenate([net.node_x, split_xy[:, 0], np.zeros(len(f_ok))])
+    y = np.concatenate([net.node_y, split_xy[:, 1], np.zeros(len(f_ok))])
+    x[f_node[f_ok]] = x[f_road[f_ok]]
+    y[f_node[f_ok]] = y[f_road[f_ok]]
+    return ReachGraph(net, csr, x, y, facility_access, f_node, community_access, c_node,
+                      sink, first_sink)
 
 
 def nearest_facility(
@@ -465,20 +540,12 @@ def nearest_facility(
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     dist, _, src = dijkstra(rg.csr, directed=True, indices=rg.facility_node[facilities],
                             limit=limit_m, min_only=True, return_predecessors=True)
-    ok = rg.community_node >= 0
-    per_access = dist[rg.community_node[ok]] + rg.community_access.offroad_m[ok]
-    owner = rg.community_access.owner[ok]
-    best = np.full(n, np.inf)
-    which = np.full(n, -1, dtype=np.int64)
-    order = np.lexsort((per_access, owner))
-    first = np.r_[True, owner[order][1:] != owner[order][:-1]] if len(order) else order
-    pick = order[first]
-    best[owner[pick]] = per_access[pick]
-    node_to_facility = dict(zip(rg.facility_node[facilities].tolist(), facilities.tolist()))
-    src_nodes = src[rg.community_node[ok][pick]]
-    which[owner[pick]] = [node_to_facility.get(int(s), -1) for s in src_nodes]
-    which[~np.isfinite(best)] = -1
-    best[best > limit_m] = np.inf
+    best = rg.community_distances(dist)
+    node_to_facility = np.full(rg.csr.shape[0], -1, dtype=np.int64)
+    node_to_facility[rg.facility_node[facilities]] = facilities
+    src_at_sink = src[np.maximum(rg.community_sink, 0)]
+    which = np.where(np.isfinite(best) & (src_at_sink >= 0),
+                     node_to_facility[np.maximum(src_at_sink, 0)], -1)
     return best, which
 
 
@@ -491,11 +558,105 @@ def facility_batches(rg: ReachGraph, facilities: np.ndarray) -> list[np.ndarray]
 def circle_distances(
     rg: ReachGraph, facilities: np.ndarray, *, limit_m: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Node distances from a batch of facilities, searched only up to ``limit_m``.
+    """Node distances from a batch of facilities over the whole graph, up to ``limit_m``.
 
-    Returns ``(node_dist, community_dist)``: shapes ``(batch, nodes)`` and
-    ``(batch, communities)``, ``inf`` beyond the limit.
+    The plain form of :func:`circle_searches`. Returns ``(node_dist, community_dist)``:
+    shapes ``(batch, nodes)`` and ``(batch, communities)``, ``inf`` beyond the limit.
     """
     node_dist = dijkstra(rg.csr, directed=True, indices=rg.facility_node[facilities],
                          limit=limit_m)
     return node_dist, rg.community_distances(node_dist)
+
+
+@dataclass
+class CircleBatch:
+    """Distances from a group of facilities to the nodes of the part of the graph searched.
+
+    Attributes
+    ----------
+    facilities
+        Facility indices (one row each).
+    nodes
+        Sorted global ids of the nodes searched (columns of ``dist``).
+    dist
+        Metres, ``inf`` beyond the limit; shape ``(len(facilities), len(nodes))``.
+    """
+
+    rg: ReachGraph
+    facilities: np.ndarray
+    nodes: np.ndarray
+    dist: np.ndarray
+
+    def community_pairs(self, budget_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(facility index, community index, metres)`` of each community within its budget.
+
+        ``budget_m`` holds each community's circle in metres.
+        """
+        is_sink = self.nodes >= self.rg.first_sink
+        sink_cols = np.flatnonzero(is_sink)
+        has_access = np.flatnonzero(self.rg.community_sink >= 0)
+        communities = has_access[self.nodes[sink_cols] - self.rg.first_sink]
+        d = self.dist[:, sink_cols]
+        f, c = np.nonzero(d <= budget_m[communities][None, :])
+        return self.facilities[f], communities[c], d[f, c]
+
+    def network_node_dist(self) -> np.ndarray:
+        """Distances to the network's own nodes, ``(len(facilities), net.n_nodes)``."""
+        n = self.rg.net.n_nodes
+        out = np.full((len(self.facilities), n), np.inf)
+        own = self.nodes < n
+        out[:, self.nodes[own]] = self.dist[:, own]
+        return out
+
+
+def _facility_groups(rg: ReachGraph, facilities: np.ndarray, cell_m: float) -> list[np.ndarray]:
+    """Facilities grouped by grid cell of their road position."""
+    src = rg.facility_node[facilities]
+    cx = np.floor(rg.node_x[src] / cell_m).astype(np.int64)
+    cy = np.floor(rg.node_y[src] / cell_m).astype(np.int64)
+    keys = np.unique(np.c_[cx, cy], axis=0, return_inverse=True)[1].ravel()
+    order = np.argsort(keys, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1], True])
+    return [facilities[order[a:b]] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def circle_searches(
+    rg: ReachGraph, facilities: np.ndarray, *, limit_m: float, cell_m: float = GROUP_CELL_M
+) -> Iterator[CircleBatch]:
+    """Search every facility's circle on just the part of the graph it can reach.
+
+    Facilities are grouped by grid cell; a group's Dijkstra runs on the subgraph of
+    nodes within ``limit_m`` (straight line) of the group's bounding box, plus the sinks
+    of communities with an access point there. This is exact: every edge is at least
+    as long as the straight line between its ends, so no walk within the limit leaves
+    that box. It makes the cost per facility depend on the circle, not on the city.
+    """
+    facilities = np.asarray(facilities, dtype=np.int64)
+    facilities = facilities[rg.facility_node[facilities] >= 0]
+    order_x = np.argsort(rg.node_x[: rg.first_sink], kind="stable")
+    sorted_x = rg.node_x[order_x]
+    ow_u, ow_v = _one_way_edges(rg)
+    for group in _facility_groups(rg, facilities, cell_m):
+        src = rg.facility_node[group]
+        x0, x1 = rg.node_x[src].min() - limit_m, rg.node_x[src].max() + limit_m
+        y0, y1 = rg.node_y[src].min() - limit_m, rg.node_y[src].max() + limit_m
+        lo, hi = np.searchsorted(sorted_x, [x0, x1], side="left")
+        cand = order_x[lo:hi]
+        cand = cand[(rg.node_y[cand] >= y0) & (rg.node_y[cand] <= y1)]
+        inside = np.zeros(rg.csr.shape[0], dtype=bool)
+        inside[cand] = True
+        inside[ow_v[inside[ow_u]]] = True  # sinks of communities with an access point here
+        nodes = np.flatnonzero(inside)
+        sub = rg.csr[nodes][:, nodes]
+        rows = max(1, BATCH_BYTES // (8 * max(1, len(nodes))))
+        for i in range(0, len(group), rows):
+            part = group[i:i + rows]
+            local = np.searchsorted(nodes, rg.facility_node[part])
+            dist = dijkstra(sub, directed=True, indices=local, limit=limit_m)
+            yield CircleBatch(rg, part, nodes, np.atleast_2d(dist))
+
+
+def _one_way_edges(rg: ReachGraph) -> tuple[np.ndarray, np.ndarray]:
+    """(access node, sink) of every community access point that snapped."""
+    ok = rg.community_node >= 0
+    return rg.community_node[ok], rg.community_sink[rg.community_access.owner[ok]]

@@ -121,3 +121,35 @@ def test_snapped_points_on_real_edges_match_split_by_hand():
             assert metres[i] == pytest.approx(expected, abs=1e-6)
         else:
             assert not np.isfinite(metres[i])
+
+
+def test_bounded_searches_equal_whole_graph_searches():
+    """circle_searches (one subgraph per grid cell of facilities) = Dijkstra on the whole graph."""
+    from planner.reach import boundary_access, circle_searches
+
+    net = compile_network(WANZHOU, crs="gcj02", use_cache=False)
+    rng = np.random.default_rng(7)
+    # 80 facilities and 400 communities at random positions along random edges, 0-30 m off
+
+    def random_points(k):
+        e = rng.choice(net.n_edges, k)
+        on = shapely.line_interpolate_point(net.edge_geoms[e], rng.uniform(0, 1, k),
+                                            normalized=True)
+        ring = shapely.get_exterior_ring(shapely.buffer(on, rng.uniform(0.5, 30, k)))
+        return np.asarray(shapely.get_point(ring, 0), dtype=object)
+    fac = snap_points(net, random_points(80), max_m=150)
+    blocks = shapely.buffer(random_points(400), 40.0)  # small polygon communities
+    com = boundary_access(net, np.asarray(blocks, dtype=object), near_m=30, max_m=150)
+    rg = build_reach_graph(net, fac, com, 400)
+    snapped = np.flatnonzero(rg.facility_node >= 0)
+    budget = rng.uniform(600, 1500, 400)  # a different circle per community
+    _, whole = circle_distances(rg, snapped, limit_m=1500)
+    f, c = np.nonzero(whole <= budget[None, :])
+    expected = {(snapped[i], j): whole[i, j] for i, j in zip(f, c)}
+    got = {}
+    for batch in circle_searches(rg, snapped, limit_m=1500, cell_m=1000):
+        for i, j, d in zip(*batch.community_pairs(budget)):
+            got[(int(i), int(j))] = d
+    assert len(expected) > 200
+    assert got.keys() == expected.keys()
+    assert [got[k] for k in expected] == pytest.approx(list(expected.values()), abs=1e-9)
