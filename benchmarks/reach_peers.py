@@ -135,8 +135,7 @@ def _planner_core(net: Any, fn: np.ndarray, cn: np.ndarray) -> tuple[dict, tuple
 
     from planner.reach import (  # noqa: PLC0415
         build_reach_graph,
-        circle_distances,
-        facility_batches,
+        circle_searches,
         nearest_facility,
         snap_points,
     )
@@ -152,12 +151,13 @@ def _planner_core(net: Any, fn: np.ndarray, cn: np.ndarray) -> tuple[dict, tuple
 
     def circles() -> tuple[np.ndarray, ...]:
         f, c, d = [], [], []
-        for batch in facility_batches(rg, np.flatnonzero(rg.facility_node >= 0)):
-            _, cd = circle_distances(rg, batch, limit_m=BUDGET_M)
-            fi, ci = np.nonzero(cd <= BUDGET_M)
-            f.append(batch[fi])
+        budget = np.full(rg.n_communities, BUDGET_M)
+        for batch in circle_searches(rg, np.flatnonzero(rg.facility_node >= 0),
+                                     limit_m=BUDGET_M):
+            fi, ci, di = batch.community_pairs(budget)
+            f.append(fi)
             c.append(ci)
-            d.append(cd[fi, ci])
+            d.append(di)
         return np.concatenate(f), np.concatenate(c), np.concatenate(d)
 
     t["circles_s"], pairs = timed(circles)
@@ -166,7 +166,7 @@ def _planner_core(net: Any, fn: np.ndarray, cn: np.ndarray) -> tuple[dict, tuple
 
 
 def work_planner_core(case: dict, args: argparse.Namespace) -> tuple[dict, dict]:
-    """The engine core at node level: ``snap_points`` … ``circle_distances``."""
+    """The engine core at node level: ``snap_points`` … ``circle_searches``."""
     net, fn, cn = case["net"], case["fac_nodes"], case["comm_nodes"]
     _planner_core(net, fn[:10], cn[:10])  # build the edge geometries and STRtree once
     reset_peak()

@@ -347,6 +347,10 @@ def _require(table: pd.DataFrame, required: tuple[str, ...], aliases: dict[str, 
         close += difflib.get_close_matches(name, [normalise_header(c) for c in found], n=1)
         advice = (f" The closest is {close[0]!r}: rename it to {name!r}." if close
                   else f" Add a column {name!r} (or {' / '.join(hints[:3])}).")
+        unnamed = [c for c in found if normalise_header(c).startswith("unnamed")]
+        if unnamed and len(unnamed) >= len(found) / 2:
+            advice += (" The first row looks like a title (merged cells), not the header: "
+                       "delete the rows above the header in Excel and save again.")
         msg = (f"{path}: required column {name!r} is missing"
                f"{' (Chinese headers ' + ', '.join(hints) + ' also work)' if hints else ''}."
                f" Columns found: {', '.join(found)}.{advice}")

@@ -573,7 +573,7 @@ def circle_polygons(
         Per facility: the edge it is snapped to, its position along it (metres), and the
         budget left once its off-road walk is paid (metres).
     max_cells
-        Most grid cells painted at once (memory: about 17 bytes a cell).
+        Most grid cells painted at once (about 20 bytes a cell: 160 MB by default).
 
     Returns
     -------

@@ -45,6 +45,9 @@ import pandas as pd
 from planner.maps import save_map
 from planner.pipeline import Assessment, StudyArea
 
+#: Every file a run may write; a rerun removes those it does not write again.
+OUTPUT_FILES = ("communities.gpkg", "communities.csv", "facilities.gpkg", "targets.csv",
+                "rejects.csv", "gap_map.html", "summary.json")
 #: Output geographic CRS: files are written in WGS84 so they overlay any web map.
 OUTPUT_CRS = "EPSG:4326"
 
@@ -102,6 +105,7 @@ def write_outputs(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    clear_partial(out)
     written: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(dir=out, prefix=".partial-") as tmp_name:
         tmp = Path(tmp_name)
@@ -125,6 +129,8 @@ def write_outputs(
         if stale.exists():
             stale.unlink()  # the old summary must not vouch for a mix of old and new files
         names = sorted(p.name for p in tmp.iterdir() if p.name != "summary.json")
+        for name in set(OUTPUT_FILES) - set(names) - {"summary.json"}:
+            (out / name).unlink(missing_ok=True)  # an earlier run's file not written now
         for name in [*names, "summary.json"]:
             os.replace(tmp / name, out / name)
             written[name] = out / name

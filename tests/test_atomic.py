@@ -168,9 +168,6 @@ def test_killed_while_moving_leaves_no_summary(sample):
     assert summary["walking_speed_m_s"] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="write_outputs keeps files of an earlier run that the "
-                   "new run does not write (gap_map.html with --no-map); fix in outputs.py, "
-                   "then remove this marker")
 def test_no_stale_file_survives_next_to_a_new_summary(sample):
     out = sample / "stale"
     complete_run(sample, out, "--speed", "0.8")
