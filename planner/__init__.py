@@ -1,4 +1,4 @@
-"""planner: do elderly-care facilities reach the people they serve?"""
+"""planner: do elderly-care facilities reach the people they serve."""
 
 from __future__ import annotations
 

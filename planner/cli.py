@@ -76,7 +76,7 @@ def _step(text: str) -> Iterator[None]:
 @click.option("-q", "--quiet", count=True, help="Less output.")
 @click.version_option(package_name="planner")
 def main(verbose: int, quiet: int) -> None:
-    """Check whether elderly-care facilities reach the communities they serve.
+    r"""Check whether elderly-care facilities reach the communities they serve.
 
     \b
     Typical use:
@@ -91,7 +91,8 @@ def main(verbose: int, quiet: int) -> None:
 
 @main.command()
 @click.option("--network", required=True, type=click.Path(dir_okay=False),
-              help="Walking network: .osm, .osm.pbf, .graphml, or road lines (.gpkg/.shp/.geojson).")
+              help="Walking network: .osm, .osm.pbf, .graphml, or road lines "
+                   "(.gpkg/.shp/.geojson).")
 @click.option("--communities", required=True, type=click.Path(dir_okay=False),
               help="Communities (小区): CSV, XLSX, GeoJSON, GeoPackage or Shapefile.")
 @click.option("--facilities", required=True, type=click.Path(dir_okay=False),
@@ -148,7 +149,8 @@ def run(**opts: Any) -> None:
     html = None
     if not opts["no_map"]:
         with _step("drawing the gap map"):
-            title = f"{profile.name_zh} 15分钟养老服务圈缺口图 / elderly-care gap map ({profile.name})"
+            title = (f"{profile.name_zh} 15分钟养老服务圈缺口图 / "
+                     f"elderly-care gap map ({profile.name})")
             notes = [*result.summary["notes"], *result.summary["choices"]]
             m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
                         notes=notes, targets=result.targets)
@@ -170,7 +172,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         click.echo(f"  note: {line}")
     click.echo(f"communities: {c['count']:,} ({c['households']:,} households)")
     for status, n in c["by_status"].items():
-        click.echo(f"  {status:15s} {n:6,d} communities  {c['households_by_status'][status]:9,d} households")
+        hh = c["households_by_status"][status]
+        click.echo(f"  {status:15s} {n:6,d} communities  {hh:9,d} households")
     click.echo(f"  shortfall {c['shortfall_m2']:,.0f} m² of {c['required_m2']:,.0f} m² required")
     for t in summary["targets"]:
         value = "n/a" if t["value"] is None else f"{100 * t['value']:.1f}%"
@@ -200,7 +203,8 @@ def fetch(place: str, cache_folder: str | None) -> None:
               type=click.Path(file_okay=False), help="Folder for the sample files.")
 @click.option("--seed", default=42, show_default=True, help="Random seed.")
 @click.option("--size", default=1.0, show_default=True,
-              help="Scale of the district (1 = a few hundred communities; 10 = ten times the area).")
+              help="Scale of the district (1 = a few hundred communities; "
+                   "10 = ten times the area).")
 @click.option("--communities", "n_communities", type=int, default=None,
               help="Number of communities (default: by size).")
 @click.option("--facilities", "n_facilities", type=int, default=None,

@@ -137,12 +137,14 @@ def _keep_walkable(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     for u, v, k, data in G.edges(keys=True, data=True):
         highway = data.get("highway")
         values = set(highway) if isinstance(highway, list) else {highway}
-        if values & NOT_WALKABLE_HIGHWAYS or data.get("foot") == "no" or data.get("access") == "private":
+        closed = data.get("foot") == "no" or data.get("access") == "private"
+        if values & NOT_WALKABLE_HIGHWAYS or closed:
             drop.append((u, v, k))
     G.remove_edges_from(drop)
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     if drop:
-        log.info("dropped %s edges that are not walkable (motorways, foot=no, private)", f"{len(drop):,}")
+        log.info("dropped %s edges that are not walkable (motorways, foot=no, private)",
+                 f"{len(drop):,}")
     return G
 
 
@@ -151,7 +153,8 @@ def project_network(
 ) -> nx.MultiDiGraph:
     """Project a graph to a metric CRS and make sure every edge has a geometry and length."""
     if len(G) == 0:
-        msg = f"{source or 'network'}: the network has no walkable roads. Check the file or the area."
+        msg = (f"{source or 'network'}: the network has no walkable roads. "
+               "Check the file or the area.")
         raise NetworkError(msg)
     crs = pyproj.CRS.from_user_input(G.graph.get("crs", "epsg:4326"))
     if not crs.is_projected:
@@ -224,7 +227,7 @@ def _road_line_arrays(
     starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
     ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
     keys = np.round(np.vstack([starts, ends]) / NODE_TOLERANCE_M).astype(np.int64)
-    uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     node_xy = np.vstack([starts, ends])[first]
     n = len(geoms)

@@ -67,7 +67,7 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gdf.to_crs(OUTPUT_CRS).reset_index()
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
-            out[col] = out[col].map(lambda v: None if v is None or v != v else str(v))
+            out[col] = out[col].map(lambda v: None if pd.isna(v) else str(v))
     return out
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from planner import diagnostics, standards
-from planner._errors import InputError, NetworkError
+from planner._errors import NetworkError
 from planner.circles import ReachParams, ReachResult, compute_reach
 from planner.coverage import assess as assess_coverage
 from planner.coverage import facility_shares
@@ -31,6 +31,7 @@ from planner.gaps import evaluate_targets
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
 from planner.network import compile_network
 from planner.reach import CompiledNetwork
+from planner.schema import validate_communities, validate_facilities
 from planner.standards import Profile
 
 log = logging.getLogger("planner")
@@ -145,6 +146,7 @@ def load_study_area(
     for role, path in paths.items():
         diagnostics.check_memory(path, role=role)
     net = compile_network(network, crs=network_crs, metric_crs=metric_crs, use_cache=use_cache)
+    _ = net.tree  # build the edge index now: snapping needs it, and it is part of loading
     loads = {
         "communities": read_communities(communities, crs=communities_crs),
         "facilities": read_facilities(facilities, crs=facilities_crs),
@@ -198,6 +200,8 @@ def assess(
     """
     if not isinstance(profile, Profile):
         profile = standards.load_profile(profile)
+    validate_communities(area.communities)
+    validate_facilities(area.facilities)
     params = params or ReachParams(speed_m_s=profile.walking_speed_m_s.value)
     comm = _prepare_communities(area.communities, profile)
     fac = area.facilities.copy()
@@ -364,6 +368,8 @@ def summarise(
                if "gates" in area.loads and area.gates is not None else {}),
         },
         "network": {"nodes": area.net.n_nodes, "edges": area.net.n_edges,
+                    "components": int(area.net.components.max()) + 1,
+                    "main_component_share": float(np.mean(area.net.components == 0)),
                     "crs": area.net.pyproj_crs.name,
                     "length_km": float(area.net.edge_length.sum() / 1000)},
         "profile_detail": profile.to_dict(),
@@ -377,10 +383,3 @@ def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
              v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
         for row in frame.to_dict("records")
     ]
-
-
-def check_inputs_nonempty(area: StudyArea) -> None:
-    """Fail early when there is nothing to assess."""
-    if len(area.communities) == 0:
-        msg = "no communities left after validation; see the rejects report."
-        raise InputError(msg)

@@ -15,6 +15,7 @@ to its snapped position (``offroad_m``). Minutes are metres / (speed in m/s × 6
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -335,8 +336,7 @@ def snap_points(net: CompiledNetwork, points: np.ndarray, *, max_m: float) -> Ac
     n = len(points)
     edge = np.full(n, -1, dtype=np.int64)
     if n:
-        (pi, ei), dist = net.tree.query_nearest(points, max_distance=max_m,
-                                                return_distance=True, all_matches=False)
+        pi, ei = net.tree.query_nearest(points, max_distance=max_m, all_matches=False)
         edge[pi] = ei
     along = np.zeros(n)
     off = np.full(n, np.nan)
@@ -617,7 +617,7 @@ def _facility_groups(rg: ReachGraph, facilities: np.ndarray, cell_m: float) -> l
     keys = np.unique(np.c_[cx, cy], axis=0, return_inverse=True)[1].ravel()
     order = np.argsort(keys, kind="stable")
     bounds = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1], True])
-    return [facilities[order[a:b]] for a, b in zip(bounds[:-1], bounds[1:])]
+    return [facilities[order[a:b]] for a, b in itertools.pairwise(bounds)]
 
 
 def circle_searches(

@@ -1231,7 +1231,7 @@ not a map of it.
   and most villages are deliberately under-served.
 
 Regenerate with the same seed and size to get identical files.
-"""  # noqa: RUF001 - Chinese text takes full-width punctuation
+"""
 
 
 def _point_table(gdf: gpd.GeoDataFrame, columns: list[str]) -> pd.DataFrame:

@@ -21,7 +21,6 @@ Examples
 
 # Report text is bilingual: full-width Chinese punctuation, en dashes in ranges and the
 # multiplication sign in formulas are intended.
-# ruff: noqa: RUF001, RUF002
 
 from __future__ import annotations
 

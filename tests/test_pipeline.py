@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from planner._errors import InputError
 from planner.cli import main
+from planner.pipeline import StudyArea, assess, load_study_area
 
 
 def run_cli(args):
@@ -82,3 +84,16 @@ def test_unknown_profile_lists_available(line_district, tmp_path):
                                        "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "atlantis" in result.output and "jinzhong" in result.output
+
+
+def test_python_api_validates_hand_built_layers(line_district):
+    """A notebook user building layers by hand gets the same clear errors as the CLI."""
+    d = line_district
+    area = load_study_area(d["network"], d["communities"], d["facilities"])
+    bad = area.communities.copy()
+    bad.loc["A", "households"] = 0
+    with pytest.raises(InputError, match=r"households must be > 0.*'A'"):
+        assess(StudyArea(area.net, bad, area.facilities), "changji")
+    wrong_kind = area.facilities.assign(kind="library")
+    with pytest.raises(InputError, match="library"):
+        assess(StudyArea(area.net, area.communities, wrong_kind), "changji")

@@ -22,7 +22,6 @@ import shapely
 
 from planner.circles import ReachParams, compute_reach
 from planner.reach import (
-    AccessPoints,
     build_reach_graph,
     compile_arrays,
     nearest_facility,
@@ -100,7 +99,7 @@ def test_parallel_edges_reduce_to_shortest():
 def test_matches_networkx_dijkstra():
     net = grid_network(extra_edges=[(0, 4), (2, 4)])
     G = nx.Graph()
-    for u, v, w in zip(net.edge_u, net.edge_v, net.edge_length):
+    for u, v, w in zip(net.edge_u, net.edge_v, net.edge_length, strict=True):
         G.add_edge(int(u), int(v), length=float(w))
     fac = snap_points(net, points((0, 0)), max_m=1)
     node_targets = [(net.node_x[i], net.node_y[i]) for i in range(9)]

@@ -14,8 +14,10 @@ import shapely
 from planner.network import compile_network, graph_from_road_lines, load_network
 from planner.reach import (
     AccessPoints,
+    boundary_access,
     build_reach_graph,
     circle_distances,
+    circle_searches,
     compile_graph,
     nearest_facility,
     snap_points,
@@ -125,8 +127,6 @@ def test_snapped_points_on_real_edges_match_split_by_hand():
 
 def test_bounded_searches_equal_whole_graph_searches():
     """circle_searches (one subgraph per grid cell of facilities) = Dijkstra on the whole graph."""
-    from planner.reach import boundary_access, circle_searches
-
     net = compile_network(WANZHOU, crs="gcj02", use_cache=False)
     rng = np.random.default_rng(7)
     # 80 facilities and 400 communities at random positions along random edges, 0-30 m off
@@ -145,10 +145,10 @@ def test_bounded_searches_equal_whole_graph_searches():
     budget = rng.uniform(600, 1500, 400)  # a different circle per community
     _, whole = circle_distances(rg, snapped, limit_m=1500)
     f, c = np.nonzero(whole <= budget[None, :])
-    expected = {(snapped[i], j): whole[i, j] for i, j in zip(f, c)}
+    expected = {(snapped[i], j): whole[i, j] for i, j in zip(f, c, strict=True)}
     got = {}
     for batch in circle_searches(rg, snapped, limit_m=1500, cell_m=1000):
-        for i, j, d in zip(*batch.community_pairs(budget)):
+        for i, j, d in zip(*batch.community_pairs(budget), strict=True):
             got[(int(i), int(j))] = d
     assert len(expected) > 200
     assert got.keys() == expected.keys()

@@ -1,7 +1,6 @@
 """Tests of planner.standards: the city profiles against the digest and the seed texts."""
 
 # Expected report text uses full-width Chinese punctuation and en dashes on purpose.
-# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 
