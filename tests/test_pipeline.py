@@ -97,3 +97,28 @@ def test_python_api_validates_hand_built_layers(line_district):
     wrong_kind = area.facilities.assign(kind="library")
     with pytest.raises(InputError, match="library"):
         assess(StudyArea(area.net, area.communities, wrong_kind), "changji")
+
+
+@pytest.mark.parametrize(("reading", "required_new"), [(None, 20.0), ("literal", 2000.0)])
+def test_yangjiang_reading_is_a_visible_choice(line_district, tmp_path, reading, required_new):
+    # Yangjiang writes 每户不低于20平方米 for new-builds: read by default as 20 m² per 100
+    # households (a slip), literally as 20 m² per household = 2,000 m² per 100 households.
+    d = line_district
+    out = tmp_path / "out"
+    args = ["run", "--network", str(d["network"]), "--communities", str(d["communities"]),
+            "--facilities", str(d["facilities"]), "--profile", "yangjiang", "--out", str(out)]
+    if reading:
+        args += ["--reading", reading]
+    result = run_cli(args)
+    assert result.exit_code == 0, result.output
+    c = pd.read_csv(out / "communities.csv", index_col="community_id")
+    assert c.loc["B", "status"] == "new"  # built 2020, Yangjiang's new-build year
+    assert c.loc["B", "required_m2_per_100hh"] == required_new
+    # B has 15 m² per 100 households: short by (required - 15) * 200 / 100 m²
+    assert c.loc["B", "shortfall_m2"] == pytest.approx((required_new - 15.0) * 2)
+    summary = json.loads((out / "summary.json").read_text())
+    choices = " ".join(summary["choices"])
+    assert "每户" in choices and ("literal" in choices or "per 100 households" in choices)
+    assert "每户" in result.output  # the CLI prints the choice too
+    html = (out / "gap_map.html").read_text(encoding="utf-8")
+    assert summary["choices"][0].split(" / ")[0][:10] in html  # and so does the map
