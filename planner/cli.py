@@ -76,15 +76,17 @@ def _step(text: str) -> Iterator[None]:
 @click.option("-q", "--quiet", count=True, help="Less output.")
 @click.version_option(package_name="planner")
 def main(verbose: int, quiet: int) -> None:
-    r"""Check whether elderly-care facilities reach the communities they serve.
+    """Check whether elderly-care facilities reach the communities they serve.
 
     \b
-    Typical use:
+    Typical use (the synthetic sample; give your own files instead):
       planner sample --out data/sample
-      planner run --network data/sample/roads.gpkg \\
-                  --communities data/sample/communities.gpkg \\
-                  --facilities data/sample/facilities.csv \\
-                  --gates data/sample/gates.csv --profile jinzhong --out out/sample
+      planner run --profile jinzhong --out out/sample
+          --network data/sample/roads.gpkg --gates data/sample/gates.csv
+          --communities data/sample/communities.gpkg
+          --facilities data/sample/facilities.csv
+    Declare each file's coordinates (--communities-crs gcj02 for Amap data).
+    See `planner run --help` for every option.
     """
     _setup_logging(verbose, quiet)
 
