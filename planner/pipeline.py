@@ -270,6 +270,9 @@ def _combine(
             standards.required_m2_per_100hh(comm["status"].to_numpy(), profile), dtype=float),
         reachable=reachable,
     )
+    if "residents" in comm:
+        # land for elderly-care facilities: m² per resident (000 (六), 004 item 5)
+        comm["required_land_m2"] = comm["residents"] * profile.land_per_resident_m2.value
     comm["standard_range"] = standards.range_position(
         comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
     fac = fac.join(reach.facilities)

@@ -122,3 +122,21 @@ def test_yangjiang_reading_is_a_visible_choice(line_district, tmp_path, reading,
     assert "每户" in result.output  # the CLI prints the choice too
     html = (out / "gap_map.html").read_text(encoding="utf-8")
     assert summary["choices"][0].split(" / ")[0][:10] in html  # and so does the map
+
+
+def test_land_per_resident(line_district, tmp_path):
+    d = line_district
+    frame = pd.read_csv(d["communities"])
+    frame["residents"] = [520, 560, 270, 280, 10]
+    path = tmp_path / "with_residents.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = run_cli(["run", "--network", str(d["network"]), "--communities", str(path),
+                      "--facilities", str(d["facilities"]), "--profile", "jinzhong",
+                      "--out", str(out), "--no-map"])
+    assert result.exit_code == 0, result.output
+    c = pd.read_csv(out / "communities.csv", index_col="community_id")
+    # 0.1 m² of land per resident (004 item 5): A 520 residents -> 52 m²
+    assert c.loc["A", "required_land_m2"] == pytest.approx(52.0)
+    assert c.loc["D", "required_land_m2"] == pytest.approx(28.0)
+    assert not (out / "gap_map.html").exists()
