@@ -206,15 +206,20 @@ def compute_reach(
     fac["network_component"] = _components(rg, f_access, rg.facility_node, len(facilities))
 
     kinds = facilities["kind"].to_numpy()
-    overall = np.flatnonzero(np.isin(kinds, list(nearest_kinds)) if nearest_kinds
-                             else np.ones(len(kinds), dtype=bool))
-    metres, which = nearest_facility(rg, overall, limit_m=limit_m)
+    counted = set(nearest_kinds) if nearest_kinds else set(kinds)
+    metres = np.full(n_c, np.inf)
+    which = np.full(n_c, -1, dtype=np.int64)
+    for kind in pd.unique(kinds):
+        m, w = nearest_facility(rg, np.flatnonzero(kinds == kind), limit_m=limit_m)
+        out[f"nearest_minutes_{kind}"] = _minutes_or_nan(m, params)
+        if kind in counted:  # the nearest of all counted kinds is the best of the kinds
+            better = m < metres
+            metres[better], which[better] = m[better], w[better]
     ids = facilities.index.to_numpy()
     out["nearest_facility_id"] = np.where(which >= 0, ids[np.maximum(which, 0)], None)
     out["nearest_minutes"] = _minutes_or_nan(metres, params)
-    for kind in pd.unique(kinds):
-        m, _ = nearest_facility(rg, np.flatnonzero(kinds == kind), limit_m=limit_m)
-        out[f"nearest_minutes_{kind}"] = _minutes_or_nan(m, params)
+    per_kind = [c for c in out.columns if c.startswith("nearest_minutes_")]
+    out = out[[c for c in out.columns if c not in per_kind] + per_kind]
 
     budget_c = params.metres(out["circle_minutes"].to_numpy())
     costs, iso = _circles(rg, facilities, communities.index.to_numpy(), budget_c, params,
