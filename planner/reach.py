@@ -657,27 +657,80 @@ def circle_searches(
     """
     facilities = np.asarray(facilities, dtype=np.int64)
     facilities = facilities[rg.facility_node[facilities] >= 0]
-    order_x = np.argsort(rg.node_x[: rg.first_sink], kind="stable")
-    sorted_x = rg.node_x[order_x]
+    grid = _NodeGrid(rg.node_x[: rg.first_sink], rg.node_y[: rg.first_sink], cell_m)
     ow_u, ow_v = _one_way_edges(rg)
+    by_u = np.argsort(ow_u, kind="stable")
+    ow_u, ow_v = ow_u[by_u], ow_v[by_u]
+    lookup = np.full(rg.csr.shape[0], -1, dtype=np.int64)
     for group in _facility_groups(rg, facilities, cell_m):
         src = rg.facility_node[group]
-        x0, x1 = rg.node_x[src].min() - limit_m, rg.node_x[src].max() + limit_m
-        y0, y1 = rg.node_y[src].min() - limit_m, rg.node_y[src].max() + limit_m
-        lo, hi = np.searchsorted(sorted_x, [x0, x1], side="left")
-        cand = order_x[lo:hi]
-        cand = cand[(rg.node_y[cand] >= y0) & (rg.node_y[cand] <= y1)]
-        inside = np.zeros(rg.csr.shape[0], dtype=bool)
-        inside[cand] = True
-        inside[ow_v[inside[ow_u]]] = True  # sinks of communities with an access point here
-        nodes = np.flatnonzero(inside)
-        sub = rg.csr[nodes][:, nodes]
+        cand = grid.within(rg.node_x[src].min() - limit_m, rg.node_y[src].min() - limit_m,
+                           rg.node_x[src].max() + limit_m, rg.node_y[src].max() + limit_m)
+        # sinks of the communities with an access point among the candidates
+        lo, hi = np.searchsorted(ow_u, cand, side="left"), np.searchsorted(ow_u, cand, "right")
+        sinks = ow_v[_ranges(lo, hi)]
+        nodes = np.unique(np.concatenate([cand, sinks]))
+        sub = _submatrix(rg.csr, nodes, lookup)
         rows = max(1, BATCH_BYTES // (8 * max(1, len(nodes))))
         for i in range(0, len(group), rows):
             part = group[i:i + rows]
             local = np.searchsorted(nodes, rg.facility_node[part])
             dist = dijkstra(sub, directed=True, indices=local, limit=limit_m)
             yield CircleBatch(rg, part, nodes, np.atleast_2d(dist))
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(lo[i], hi[i])`` for all i, vectorised."""
+    counts = hi - lo
+    starts = np.repeat(lo - np.cumsum(np.r_[0, counts[:-1]]), counts)
+    return starts + np.arange(counts.sum())
+
+
+def _submatrix(csr: sp.csr_matrix, nodes: np.ndarray, lookup: np.ndarray) -> sp.csr_matrix:
+    """The square submatrix on ``nodes`` (sorted), in O(edges of those nodes).
+
+    ``lookup`` is a scratch array of ``-1`` as long as the matrix; it is restored.
+    """
+    lookup[nodes] = np.arange(len(nodes))
+    start, stop = csr.indptr[nodes], csr.indptr[nodes + 1]
+    idx = _ranges(start, stop)
+    cols = lookup[csr.indices[idx]]
+    keep = cols >= 0
+    row = np.repeat(np.arange(len(nodes)), stop - start)[keep]
+    indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=len(nodes)), out=indptr[1:])
+    lookup[nodes] = -1
+    return sp.csr_matrix((csr.data[idx][keep], cols[keep].astype(np.int32), indptr),
+                         shape=(len(nodes), len(nodes)))
+
+
+class _NodeGrid:
+    """Nodes bucketed by square cells, to list those in a box without scanning all."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, cell_m: float) -> None:
+        self.x, self.y, self.cell = x, y, cell_m
+        self.x0, self.y0 = float(x.min()), float(y.min())
+        cx = ((x - self.x0) // cell_m).astype(np.int64)
+        cy = ((y - self.y0) // cell_m).astype(np.int64)
+        self.nx, self.ny = int(cx.max()) + 1, int(cy.max()) + 1
+        key = cx * self.ny + cy
+        self.order = np.argsort(key, kind="stable")
+        self.starts = np.searchsorted(key[self.order], np.arange(self.nx * self.ny + 1))
+
+    def within(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        """Nodes with ``x0 <= x <= x1`` and ``y0 <= y <= y1``, sorted."""
+        i0 = max(0, int((x0 - self.x0) // self.cell))
+        i1 = min(self.nx - 1, int((x1 - self.x0) // self.cell))
+        j0 = max(0, int((y0 - self.y0) // self.cell))
+        j1 = min(self.ny - 1, int((y1 - self.y0) // self.cell))
+        if i1 < i0 or j1 < j0:
+            return np.zeros(0, dtype=np.int64)
+        parts = [self.order[self.starts[i * self.ny + j0]:self.starts[i * self.ny + j1 + 1]]
+                 for i in range(i0, i1 + 1)]
+        cand = np.concatenate(parts)
+        inside = ((self.x[cand] >= x0) & (self.x[cand] <= x1)
+                  & (self.y[cand] >= y0) & (self.y[cand] <= y1))
+        return np.sort(cand[inside])
 
 
 def _one_way_edges(rg: ReachGraph) -> tuple[np.ndarray, np.ndarray]:
