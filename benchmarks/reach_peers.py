@@ -389,14 +389,25 @@ def prepare_case(folder: Path, nodes: int, args: argparse.Namespace) -> dict[str
     import pandas as pd  # noqa: PLC0415
 
     size = size_for_nodes(nodes, seed=args.seed)
+    # The sample drops gated communities (and their estate roads) when asked for fewer
+    # communities than its size holds, which would shrink the network: write the natural
+    # district and take an even subset of its communities instead.
     build_s, sc = timed(lambda: sample_case(folder, size=size, seed=args.seed,
-                                            n_communities=args.communities,
                                             n_facilities=args.facilities))
+    comm = gpd.read_file(sc.files["communities"])
+    if len(comm) < args.communities:
+        more_s, sc = timed(lambda: sample_case(folder, size=size, seed=args.seed,
+                                               n_communities=args.communities,
+                                               n_facilities=args.facilities))
+        build_s += more_s
+        comm = gpd.read_file(sc.files["communities"])
+    elif len(comm) > args.communities:
+        comm = comm.iloc[np.linspace(0, len(comm) - 1, args.communities).round().astype(int)]
     net = sc.net
     fac = pd.read_csv(sc.files["facilities"])
     fac_pts = gpd.GeoSeries(gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
     fac_pts = fac_pts.to_crs(net.pyproj_crs)
-    comm = gpd.read_file(sc.files["communities"]).to_crs(net.pyproj_crs)
+    comm = comm.to_crs(net.pyproj_crs)
     fac_nodes = _nearest_nodes(net, np.c_[fac_pts.x, fac_pts.y])
     cent = comm.geometry.centroid
     comm_nodes = _nearest_nodes(net, np.c_[cent.x, cent.y])
