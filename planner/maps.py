@@ -15,7 +15,13 @@ Layers, each switchable in the layer control:
   with fill intensity by shortfall (m²);
 - one group per facility kind, circle markers sized by floor area (square-root scale),
   planned facilities hollow with a dashed outline;
-- the walking circles (步行圈), off by default.
+- the walking circles (步行圈), off by default. They are traced from 5 m raster cells;
+  for display their stair steps are cut into clean outlines and their rings written as
+  encoded polylines (about 2–3 bytes a vertex), decoded in the page.
+
+The data of each layer is serialised once, as JSON text written into the page; it never
+goes through jinja2 (branca compiles every rendered script as a template again, which
+took seconds at city scale) and is built with array operations, not per vertex.
 
 Panels: a title box with the notes (data provenance, standards profile and its
 readings), a bilingual legend, and the district targets when given.
@@ -25,10 +31,12 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import logging
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,6 +48,7 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from folium.template import Template
+from pyproj import Transformer
 
 from planner._errors import CRSError, InputError, MissingColumnError
 from planner.schema import FACILITY_KINDS, SERVICE_STATUS_LABELS, SERVICE_STATUSES
@@ -85,8 +94,13 @@ AREA_TYPE_LABELS: dict[str, tuple[str, str]] = {
 COORD_DECIMALS = 6
 #: Display simplification of community outlines (metres).
 COMMUNITY_SIMPLIFY_M = 1.0
-#: Display simplification of walking circles, drawn from 5 m raster cells (metres).
-CIRCLE_SIMPLIFY_M = 3.0
+#: Cell size of the raster the walking circles are traced from (``planner.isochrones.CELL_M``);
+#: their staircase outlines are smoothed by cutting the steps (:func:`_staircase_outline`).
+CIRCLE_CELL_M = 5.0
+#: Most a vertex of a walking circle moves when runs in line are merged (metres).
+CIRCLE_TOLERANCE_M = 0.1
+#: Decimals of the walking circles' encoded coordinates (1e-5 degree is about 1 m).
+CIRCLE_DECIMALS = 5
 #: Metres per degree of latitude, to turn the tolerances into degrees for geographic input.
 _M_PER_DEGREE = 111_320.0
 
@@ -234,7 +248,7 @@ def gap_map(
     _add_community_layers(m, comm, _facility_names(facilities))
     if isochrones is not None and len(isochrones) > 0:
         _check_columns(isochrones, _ISOCHRONE_REQUIRED, "isochrones")
-        iso = _display_frame(isochrones, "isochrones", simplify_m=CIRCLE_SIMPLIFY_M)
+        iso = _drawable(isochrones, "isochrones")
         _add_circle_layer(m, iso, _facility_names(facilities))
     _add_facility_layers(m, fac)
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
@@ -470,35 +484,278 @@ def _check_statuses(communities: pd.DataFrame) -> None:
         raise InputError(msg)
 
 
-def _display_frame(gdf: gpd.GeoDataFrame, what: str, *, simplify_m: float) -> gpd.GeoDataFrame:
-    """``gdf`` in EPSG:4326 with display-simplified geometry rounded to 6 decimals."""
+def _drawable(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """The rows of ``gdf`` with a geometry; raises when ``gdf`` has no CRS."""
     if gdf.crs is None:
         msg = f"{what} has no CRS; declare it when loading (e.g. EPSG:32649)"
         raise CRSError(msg)
     drawable = gdf.geometry.notna() & ~gdf.geometry.is_empty
     if not drawable.all():
         logger.warning("%s: %d row(s) without geometry are not drawn", what, int((~drawable).sum()))
-    gdf = gdf[drawable]
+        return gdf[drawable]
+    return gdf
+
+
+def _display_frame(gdf: gpd.GeoDataFrame, what: str, *, simplify_m: float) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326 with display-simplified geometry rounded to 6 decimals."""
+    gdf = _drawable(gdf, what)
     geom = gdf.geometry
     if simplify_m > 0:
-        tolerance = simplify_m if gdf.crs.is_projected else simplify_m / _M_PER_DEGREE
+        tolerance = simplify_m if geom.crs.is_projected else simplify_m / _M_PER_DEGREE
         geom = geom.simplify(tolerance, preserve_topology=True)
     geom = geom.to_crs(4326)
     rounded = shapely.transform(geom.values, lambda xy: np.round(xy, COORD_DECIMALS))
     return gdf.set_geometry(gpd.GeoSeries(rounded, index=gdf.index, crs=4326))
 
 
-def _feature_collection(gdf: gpd.GeoDataFrame, props: pd.DataFrame) -> dict[str, Any]:
+def _staircase_outline(geoms: Any, *, cell_m: float = CIRCLE_CELL_M) -> np.ndarray:
+    """Display outlines of polygons traced along raster cells (projected CRS, metres).
+
+    The shapely form of :func:`_cut_steps`, for checks; the map itself encodes the
+    ring arrays directly. The input is not modified.
+    """
+    return _cut_steps(_Rings.of(geoms), cell_m=cell_m).polygons()
+
+
+_Shift = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class _Rings:
+    """Polygon rings as flat arrays: open rings (no repeated closing vertex), in order.
+
+    ``xy`` holds the vertices, ``ring`` the ring of each vertex (sorted), ``ring_part``
+    the polygon (part) of each ring, its shell first, and ``part_geom`` the input
+    geometry of each part.
+    """
+
+    xy: np.ndarray
+    ring: np.ndarray
+    ring_part: np.ndarray
+    part_geom: np.ndarray
+    n_geoms: int
+
+    @classmethod
+    def of(cls, geoms: Any) -> _Rings:
+        geoms = np.asarray(geoms, dtype=object)
+        parts, part_geom = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        xy, ring = shapely.get_coordinates(rings, return_index=True)
+        opened = np.r_[ring[1:] == ring[:-1], False]  # drop each ring's closing vertex
+        return cls(xy[opened], ring[opened], ring_part, part_geom, len(geoms))
+
+    def starts(self) -> np.ndarray:
+        """Index of the first vertex of each ring with vertices."""
+        return np.flatnonzero(np.r_[True, self.ring[1:] != self.ring[:-1]])
+
+    def shift(self) -> tuple[_Shift, _Shift]:
+        """Functions giving, for a per-vertex array, the value at the next/previous vertex."""
+        starts = self.starts()
+        ends = np.r_[starts[1:] - 1, len(self.ring) - 1]
+
+        def nxt(a: np.ndarray) -> np.ndarray:
+            out = np.empty_like(a)
+            out[:-1] = a[1:]
+            out[ends] = a[starts]
+            return out
+
+        def prv(a: np.ndarray) -> np.ndarray:
+            out = np.empty_like(a)
+            out[1:] = a[:-1]
+            out[starts] = a[ends]
+            return out
+
+        return nxt, prv
+
+    def keep(self, mask: np.ndarray) -> _Rings:
+        return _Rings(self.xy[mask], self.ring[mask], self.ring_part, self.part_geom, self.n_geoms)
+
+    def polygons(self) -> np.ndarray:
+        """The rings as shapely (multi)polygons, one per input geometry."""
+        polys = shapely.polygons(shapely.linearrings(self.xy, indices=self.ring),
+                                 indices=self.ring_part)
+        n_parts = np.bincount(self.part_geom, minlength=self.n_geoms)
+        if (n_parts == 1).all():
+            return polys
+        out = shapely.multipolygons(polys, indices=self.part_geom)
+        single = np.flatnonzero(n_parts == 1)
+        out[single] = polys[np.searchsorted(self.part_geom, single)]
+        return out
+
+
+def _cut_steps(
+    rings: _Rings, *, cell_m: float = CIRCLE_CELL_M, tolerance_m: float = CIRCLE_TOLERANCE_M
+) -> _Rings:
+    """Turn staircase outlines of ``cell_m`` raster cells into clean outlines.
+
+    1. Every corner with an edge of at most one cell (a stair step, not the corner of
+       two long straight runs) is cut: the vertex is replaced by the points half a cell
+       along each of its edges, or the edge's midpoint when shorter. On a regular
+       staircase these are the midpoints of the steps, which line up along its slope
+       (one Chaikin step, only where the outline is stepped).
+    2. Points in line with their neighbours are dropped (:func:`_drop_collinear`, the
+       outline moving by at most ``tolerance_m``), so a 45° staircase becomes one
+       diagonal and a straight run one edge.
+
+    Each cut adds or removes a triangle of at most ``cell_m² / 8``, and these alternate
+    along a staircase, so areas stay within a fraction of a percent. Arrays only, no
+    per-vertex Python. A ring left with fewer than 3 points keeps its own vertices.
+    """
+    if len(rings.xy) == 0:
+        return rings
+    x, y = rings.xy[:, 0].copy(), rings.xy[:, 1].copy()
+    nxt, prv = rings.shift()
+    dx, dy = nxt(x) - x, nxt(y) - y  # the edge leaving each vertex
+    length = np.hypot(dx, dy)
+    one_cell = length <= 1.01 * cell_m
+    step = one_cell | prv(one_cell)
+    # one-cell edges are cut at their midpoint, longer ones half a cell from the corner
+    fraction = np.where(one_cell, 0.5, (cell_m / 2) / np.maximum(length, 1e-12))
+    reach = fraction * nxt(step)  # of each edge, cut at its end
+    leave = fraction * step  # of each edge, cut at its start
+    # each vertex becomes the point where its corner cut meets the edge coming in (a)
+    # and the one on the edge going out (b); uncut vertices give a == b
+    n = len(x)
+    px, py = np.empty(2 * n), np.empty(2 * n)
+    px[0::2], py[0::2] = x - prv(dx * reach), y - prv(dy * reach)
+    px[1::2], py[1::2] = x + dx * leave, y + dy * leave
+    keep = np.empty(2 * n, dtype=bool)
+    keep[0::2] = step  # a == b on uncut vertices
+    # b equals the next vertex's a where two cuts meet mid-edge
+    keep[1::2] = (np.abs(px[1::2] - nxt(px[0::2])) > 1e-9) | (
+        np.abs(py[1::2] - nxt(py[0::2])) > 1e-9
+    )
+    cut = _Rings(np.column_stack([px[keep], py[keep]]), np.repeat(rings.ring, 2)[keep],
+                 rings.ring_part, rings.part_geom, rings.n_geoms)
+    cut = _drop_collinear(cut, tolerance_m)
+    counts = np.bincount(cut.ring, minlength=len(rings.ring_part))
+    if (counts >= 3).all():
+        return cut
+    bad = counts < 3
+    good_pts, own = ~bad[cut.ring], bad[rings.ring]
+    ring = np.concatenate([cut.ring[good_pts], rings.ring[own]])
+    order = np.argsort(ring, kind="stable")
+    xy = np.concatenate([cut.xy[good_pts], rings.xy[own]])[order]
+    return _Rings(xy, ring[order], rings.ring_part, rings.part_geom, rings.n_geoms)
+
+
+def _drop_collinear(rings: _Rings, tolerance: float) -> _Rings:
+    """Drop vertices in line with their neighbours, moving the outline by ``tolerance`` at most.
+
+    Each run of dropped vertices is checked against the segment that replaces it, and
+    kept whole if any of them is farther (so gentle curves are never flattened).
+    """
+    if len(rings.xy) == 0:
+        return rings
+    x, y = rings.xy[:, 0], rings.xy[:, 1]
+    nxt, prv = rings.shift()
+    ax, ay = x - prv(x), y - prv(y)
+    bx, by = nxt(ax), nxt(ay)
+    cross = np.abs(ax * by - ay * bx)
+    chord = np.hypot(ax + bx, ay + by)
+    drop = (cross <= tolerance * chord) & (ax * bx + ay * by > 0)
+    starts = rings.starts()
+    drop[starts] = False  # runs never wrap round a ring's start
+    if not drop.any():
+        return rings
+    idx = np.arange(len(x))
+    before = np.maximum.accumulate(np.where(drop, 0, idx))  # kept vertex before each run
+    after = np.minimum.accumulate(np.where(drop, len(x), idx)[::-1])[::-1]
+    ring_start = starts[np.searchsorted(starts, idx, side="right") - 1]
+    after = np.where((after >= len(x)) | (rings.ring[np.minimum(after, len(x) - 1)] != rings.ring),
+                     ring_start, after)  # a run at a ring's end closes on its start
+    sx, sy = x[after] - x[before], y[after] - y[before]
+    far = np.abs((x - x[before]) * sy - (y - y[before]) * sx) > tolerance * np.maximum(
+        np.hypot(sx, sy), 1e-12
+    )
+    bad_run = np.zeros(len(x), dtype=bool)
+    bad_run[before[drop & far]] = True
+    drop &= ~bad_run[before]
+    return rings.keep(~drop)
+
+
+# --------------------------------------------------------------------------- GeoJSON text
+
+
+def _json(value: Any) -> str:
+    """Compact JSON with UTF-8 kept as is, safe inside an inline ``<script>``."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _features_json(ids: Sequence[str], props: pd.DataFrame, geometries: Sequence[str]) -> str:
+    """A FeatureCollection as JSON text around pre-serialised geometries (keys sorted).
+
+    The features are encoded in one ``json.dumps`` call with ``NaN`` standing in for
+    each geometry (a bare ``NaN`` cannot occur inside a JSON string), then split there.
+    """
+    columns = list(props.columns)
+    records = zip(*(props[c].tolist() for c in columns), strict=True)
     features = [
-        {
-            "type": "Feature",
-            "id": str(fid),
-            "properties": row,
-            "geometry": shapely.geometry.mapping(geom),
-        }
-        for fid, row, geom in zip(gdf.index, props.to_dict("records"), gdf.geometry, strict=True)
+        {"geometry": math.nan, "id": i, "properties": dict(zip(columns, r, strict=True)),
+         "type": "Feature"}
+        for i, r in zip(ids, records, strict=True)
     ]
-    return {"type": "FeatureCollection", "features": features}
+    pieces = _json({"features": features, "type": "FeatureCollection"}).split(
+        '{"geometry":NaN,'
+    )
+    if len(pieces) != len(geometries) + 1:  # never: NaN only stands for geometries
+        msg = "could not place the geometries in the GeoJSON text"
+        raise RuntimeError(msg)
+    out = [pieces[0]]
+    for geometry, rest in zip(geometries, pieces[1:], strict=True):
+        out += ['{"geometry":', geometry, ",", rest]
+    return "".join(out)
+
+
+def _geometry_json(geoms: Any) -> list[str]:
+    """GeoJSON text of each geometry, written by GEOS (coordinates already rounded)."""
+    return list(shapely.to_geojson(np.asarray(geoms, dtype=object)))
+
+
+def _encoded_geometry_json(rings: _Rings, *, decimals: int = CIRCLE_DECIMALS) -> list[str]:
+    """Polygons with their rings as encoded polylines: compact text for big layers.
+
+    Each geometry becomes ``{"type":"Polygon","polylines":[ring,...]}`` or
+    ``{"type":"MultiPolygon","polylines":[[ring,...],...]}``, shell first, each ring in
+    Google's encoded polyline format (latitude/longitude pairs at ``decimals``
+    decimals; the closing vertex is implied). That is 2–3 bytes per vertex instead of
+    ~20 in GeoJSON; :data:`_DECODE_JS` restores GeoJSON coordinates in the page.
+    """
+    n_rings = len(rings.ring_part)
+    q = np.round(rings.xy[:, ::-1] * 10**decimals).astype(np.int64)  # lat, lng
+    delta = q.copy()
+    same = np.r_[False, rings.ring[1:] == rings.ring[:-1]]
+    delta[same] -= q[:-1][same[1:]]
+    value = delta.ravel()
+    z = np.where(value < 0, ~(value << 1), value << 1)  # sign in the lowest bit
+    n_chunks = np.ones(len(z), dtype=np.int64)
+    rest = z >> 5
+    while (rest > 0).any():
+        n_chunks += rest > 0
+        rest >>= 5
+    ends = np.cumsum(n_chunks)
+    starts = ends - n_chunks
+    out = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
+    for k in range(int(n_chunks.max()) if len(z) else 0):
+        sel = np.flatnonzero(n_chunks > k)
+        chunk = (z[sel] >> (5 * k)) & 31
+        out[starts[sel] + k] = chunk + np.where(n_chunks[sel] > k + 1, 32, 0) + 63
+    text = out.tobytes().decode("ascii")
+    ring_chars = np.bincount(np.repeat(rings.ring, 2), weights=n_chunks, minlength=n_rings)
+    bounds = np.r_[0, np.cumsum(ring_chars.astype(np.int64))].tolist()
+    part_rings: list[list[str]] = [[] for _ in range(len(rings.part_geom))]
+    for i, part in enumerate(rings.ring_part.tolist()):
+        part_rings[part].append('"' + text[bounds[i] : bounds[i + 1]].replace("\\", "\\\\") + '"')
+    geom_parts: list[list[str]] = [[] for _ in range(rings.n_geoms)]
+    for part, geom in enumerate(rings.part_geom.tolist()):
+        geom_parts[geom].append("[" + ",".join(part_rings[part]) + "]")
+    return [
+        '{"type":"Polygon","polylines":' + parts[0] + "}"
+        if len(parts) == 1
+        else '{"type":"MultiPolygon","polylines":[' + ",".join(parts) + "]}"
+        for parts in geom_parts
+    ]
 
 
 def _fit(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
@@ -576,6 +833,15 @@ def _num(value: Any, *, decimals: int = 1) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _whole(value: Any) -> str:
+    return _num(value, decimals=0)
+
+
+def _each(values: pd.Series | pd.Index, fn: Callable[[Any], str]) -> list[str]:
+    """``fn`` of each value, read as Python objects (fast on Arrow-backed strings)."""
+    return [fn(v) for v in values.tolist()]
+
+
 def _label(labels: dict[str, tuple[str, str]], key: Any) -> str:
     if key is None or (isinstance(key, float) and math.isnan(key)):
         return _MISSING
@@ -639,6 +905,11 @@ def _community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.D
         name = facility_names.get(str(fid), "")
         return _esc(f"{name} ({fid})" if name and name != str(fid) else fid)
 
+    labels = {s: _label(SERVICE_STATUS_LABELS, s) for s in SERVICE_STATUSES}
+
+    def service(s: Any) -> str:
+        return labels.get(s) or _label(SERVICE_STATUS_LABELS, s)
+
     street = _column(comm, "street")
     area = _column(comm, "area_type")
     status = [
@@ -648,22 +919,22 @@ def _community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.D
             if p != _MISSING
         )
         or _MISSING
-        for s, a in zip(_column(comm, "status"), area, strict=True)
+        for s, a in zip(_column(comm, "status").tolist(), area.tolist(), strict=True)
     ]
     return pd.DataFrame(
         {
-            "name": _names(comm).map(_esc),
-            "id": comm.index.astype(str).map(_esc),
-            "households": comm["households"].map(lambda v: _num(v, decimals=0)),
+            "name": _each(_names(comm), _esc),
+            "id": _each(comm.index.astype(str), _esc),
+            "households": _each(comm["households"], _whole),
             "status": status,
-            "street": street.map(_esc),
-            "service": comm["service_status"].map(lambda s: _label(SERVICE_STATUS_LABELS, s)),
-            "nearest": comm["nearest_facility_id"].map(nearest),
-            "minutes": comm["nearest_minutes"].map(_num),
-            "within": comm["facilities_within"].map(lambda v: _num(v, decimals=0)),
-            "accessible": comm["accessible_m2_per_100hh"].map(_num),
-            "required": comm["required_m2_per_100hh"].map(_num),
-            "shortfall": comm["shortfall_m2"].map(_num),
+            "street": _each(street, _esc),
+            "service": _each(comm["service_status"], service),
+            "nearest": _each(comm["nearest_facility_id"], nearest),
+            "minutes": _each(comm["nearest_minutes"], _num),
+            "within": _each(comm["facilities_within"], _whole),
+            "accessible": _each(comm["accessible_m2_per_100hh"], _num),
+            "required": _each(comm["required_m2_per_100hh"], _num),
+            "shortfall": _each(comm["shortfall_m2"], _num),
         },
         index=comm.index,
     )
@@ -676,7 +947,8 @@ def _community_styles(comm: pd.DataFrame) -> dict[str, dict[str, Any]]:
     low, high = FILL_OPACITY_RANGE
     share = shortfall / largest if largest > 0 else shortfall * 0
     styles = {}
-    for cid, status, s in zip(comm.index.astype(str), comm["service_status"], share, strict=True):
+    ids, statuses = comm.index.astype(str).tolist(), comm["service_status"].tolist()
+    for cid, status, s in zip(ids, statuses, share.tolist(), strict=True):
         colour = STATUS_COLOURS[status]
         styles[cid] = {
             "color": colour,
@@ -694,7 +966,6 @@ def _add_community_layers(
 ) -> None:
     props = _community_props(comm, facility_names)
     styles = _community_styles(comm)
-    keys, aliases = zip(*_COMMUNITY_POPUP, strict=True)
     for status in SERVICE_STATUSES:
         rows = comm["service_status"] == status
         if not rows.any():
@@ -708,15 +979,16 @@ def _add_community_layers(
             show=True,
         )
         css = f"planner-community planner-status-{status}"
-        _geojson(
-            _feature_collection(comm[rows], props[rows]),
-            style=_style_lookup(styles),
-            css_class=css,
-            marker=folium.CircleMarker(radius=COMMUNITY_POINT_RADIUS_PX, class_name=css),
-            popup=folium.GeoJsonPopup(
-                fields=list(keys), aliases=list(aliases), localize=False, max_width=380
+        part = comm[rows]
+        _GeoJsonLayer(
+            _features_json(
+                part.index.astype(str), props[rows], _geometry_json(part.geometry.values)
             ),
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+            styles={k: styles[k] for k in part.index.astype(str)},
+            css_class=css,
+            marker={"radius": COMMUNITY_POINT_RADIUS_PX, "className": css},
+            popup=_COMMUNITY_POPUP,
+            tooltip="name",
         ).add_to(group)
         group.add_to(m)
 
@@ -728,27 +1000,156 @@ def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict[str, Any]
     return style
 
 
-def _geojson(
-    data: dict[str, Any],
-    *,
-    style: Callable[[dict[str, Any]], dict[str, Any]],
-    css_class: str,
-    marker: folium.CircleMarker | None = None,
-    popup: folium.GeoJsonPopup | None = None,
-    tooltip: folium.GeoJsonTooltip | None = None,
-    **options: Any,
-) -> folium.GeoJson:
-    return folium.GeoJson(
-        data,
-        style_function=style,
-        highlight_function=(lambda _f: {"weight": 3.5}) if popup is not None else None,
-        marker=marker,
-        popup=popup,
-        tooltip=tooltip,
-        control=False,
-        class_name=css_class,
-        **options,
-    )
+#: Restores GeoJSON coordinates from :func:`_encoded_geometry_json` in the page.
+_DECODE_JS = """
+function plannerRing(text, scale) {
+    var ring = [], i = 0, lat = 0, lng = 0;
+    function next() {
+        var result = 0, shift = 0, b;
+        do {
+            b = text.charCodeAt(i++) - 63;
+            result |= (b & 31) << shift;
+            shift += 5;
+        } while (b >= 32);
+        return (result & 1) ? ~(result >> 1) : (result >> 1);
+    }
+    while (i < text.length) {
+        lat += next();
+        lng += next();
+        ring.push([lng / scale, lat / scale]);
+    }
+    if (ring.length) { ring.push(ring[0]); }
+    return ring;
+}
+function plannerDecode(data, scale) {
+    data.features.forEach(function (f) {
+        var g = f.geometry;
+        if (g && g.polylines) {
+            var polygon = function (rings) {
+                return rings.map(function (r) { return plannerRing(r, scale); });
+            };
+            g.coordinates = g.type === "MultiPolygon" ? g.polylines.map(polygon)
+                                                      : polygon(g.polylines);
+            delete g.polylines;
+        }
+    });
+    return data;
+}
+"""
+
+
+class _GeoJsonLayer(folium.GeoJson):
+    """A GeoJSON layer whose data is written into the page once, as JSON text.
+
+    folium's ``GeoJson`` serialises its data inside a jinja2 template and branca then
+    compiles the rendered script as a template again, which at city scale costs seconds;
+    it also writes every style as a ``switch`` case per feature. Here the script is put
+    together from constant JavaScript and the pre-serialised JSON, styles are one
+    lookup (feature id to one of the distinct styles), and popups and tooltips are bound
+    directly. ``data`` (parsed on first use) and ``style_function`` work as in folium.
+    """
+
+    def __init__(
+        self,
+        features_json: str,
+        *,
+        styles: dict[str, dict[str, Any]],
+        css_class: str,
+        marker: dict[str, Any] | None = None,
+        popup: Sequence[tuple[str, str]] = (),
+        tooltip: str | None = None,
+        decode_scale: int | None = None,
+        **options: Any,
+    ) -> None:
+        folium.map.Layer.__init__(self, overlay=True, control=False, show=True)
+        self._name = "GeoJson"
+        self._json = features_json
+        self._data: dict[str, Any] | None = None
+        self.style_function = _style_lookup(styles)
+        self.style = True
+        self.highlight = bool(popup)
+        self._styles = styles
+        self.css_class = css_class
+        self.marker_options = marker
+        self.popup_fields = list(popup)
+        self.tooltip_field = tooltip
+        self.decode_scale = decode_scale
+        self.options = {"className": css_class, **options}
+
+    @property
+    def data(self) -> dict[str, Any]:  # type: ignore[override]
+        if self._data is None:
+            self._data = json.loads(self._json)
+        return self._data
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return folium.utilities.get_bounds(self.data, lonlat=True)
+
+    def render(self, **kwargs: Any) -> None:
+        name = self.get_name()
+        distinct: dict[str, int] = {}
+        index = {
+            fid: distinct.setdefault(_json(style), len(distinct))
+            for fid, style in self._styles.items()
+        }
+        lines = [
+            "(function () {",
+            f"var styles = [{','.join(distinct)}];",
+            f"var styleOf = {_json(index)};",
+            "function style(feature) { return styles[styleOf[feature.id]] || {}; }",
+        ]
+        options = dict(self.options)
+        if self.marker_options is not None:
+            lines.append(
+                f"var marker = {_json(self.marker_options)};\n"
+                "function pointToLayer(feature, latlng) {\n"
+                "    return L.circleMarker(latlng, Object.assign({}, marker, style(feature)));\n"
+                "}"
+            )
+        lines.append(
+            f"var layer = L.geoJson(null, Object.assign({_json(options)}, "
+            "{style: style" + (", pointToLayer: pointToLayer" if self.marker_options else "")
+            + (", onEachFeature: onEachFeature" if self.highlight else "") + "}));"
+        )
+        if self.highlight:
+            lines.append(
+                "function onEachFeature(feature, path) {\n"
+                "    path.on({\n"
+                "        mouseover: function (e) { e.target.setStyle({weight: 3.5}); },\n"
+                "        mouseout: function (e) { layer.resetStyle(e.target); }\n"
+                "    });\n"
+                "}"
+            )
+        if self.popup_fields:
+            keys, labels = zip(*self.popup_fields, strict=True)
+            lines.append(
+                f"var keys = {_json(list(keys))}, labels = {_json(list(labels))};\n"
+                "layer.bindPopup(function (path) {\n"
+                "    var p = path.feature.properties, div = L.DomUtil.create('div');\n"
+                "    div.innerHTML = '<table>' + keys.map(function (k, i) {\n"
+                "        return '<tr><th>' + labels[i] + '</th><td>' + p[k] + '</td></tr>';\n"
+                "    }).join('') + '</table>';\n"
+                "    return div;\n"
+                "}, {className: 'foliumpopup', maxWidth: 380});"
+            )
+        if self.tooltip_field is not None:
+            lines.append(
+                "layer.bindTooltip(function (path) { return path.feature.properties["
+                f"{_json(self.tooltip_field)}]; }}, {{sticky: true}});"
+            )
+        add = "layer.addData(data);"
+        if self.decode_scale is not None:
+            add = f"layer.addData(plannerDecode(data, {int(self.decode_scale)}));"
+            lines.append(_DECODE_JS)
+        lines += [
+            f"layer.addTo({self._parent.get_name()});",
+            f"window.{name} = layer;",
+            f"function {name}_add(data) {{ {add} }}",
+            # the data, once; the test helpers find it as "<name>_add({...});\n"
+            f"{name}_add({self._json});\n",
+            "})();",
+        ]
+        self.get_root().script.add_child(_Raw("\n".join(lines)), name=name)
 
 
 # --------------------------------------------------------------------------- facilities
@@ -767,13 +1168,13 @@ _FACILITY_POPUP = (
 def _facility_props(fac: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "name": _names(fac).map(_esc),
-            "id": fac.index.astype(str).map(_esc),
-            "kind": fac["kind"].map(lambda k: _label(FACILITY_KINDS, k)),
-            "status": _column(fac, "status").map(lambda s: _label(FACILITY_STATUS_LABELS, s)),
-            "floor_area": fac["floor_area_m2"].map(_num),
-            "served": _column(fac, "households_served").map(lambda v: _num(v, decimals=0)),
-            "per_100hh": _column(fac, "m2_per_100hh_served").map(_num),
+            "name": _each(_names(fac), _esc),
+            "id": _each(fac.index.astype(str), _esc),
+            "kind": _each(fac["kind"], lambda k: _label(FACILITY_KINDS, k)),
+            "status": _each(_column(fac, "status"), lambda s: _label(FACILITY_STATUS_LABELS, s)),
+            "floor_area": _each(fac["floor_area_m2"], _num),
+            "served": _each(_column(fac, "households_served"), _whole),
+            "per_100hh": _each(_column(fac, "m2_per_100hh_served"), _num),
         },
         index=fac.index,
     )
@@ -815,7 +1216,6 @@ def _add_facility_layers(m: folium.Map, fac: gpd.GeoDataFrame) -> None:
     folium.map.CustomPane(_FACILITY_PANE, z_index=450).add_to(m)
     props = _facility_props(fac)
     styles = _facility_styles(fac)
-    keys, aliases = zip(*_FACILITY_POPUP, strict=True)
     kinds = [k for k in FACILITY_KINDS if (fac["kind"] == k).any()]
     kinds += sorted(set(fac["kind"].astype(str)) - set(FACILITY_KINDS))
     for kind in kinds:
@@ -828,15 +1228,16 @@ def _add_facility_layers(m: folium.Map, fac: gpd.GeoDataFrame) -> None:
             show=True,
         )
         css = f"planner-facility planner-kind-{re.sub(r'[^A-Za-z0-9_-]', '_', kind)}"
-        _geojson(
-            _feature_collection(fac[rows], props[rows]),
-            style=_style_lookup(styles),
-            css_class=css,
-            marker=folium.CircleMarker(class_name=css),
-            popup=folium.GeoJsonPopup(
-                fields=list(keys), aliases=list(aliases), localize=False, max_width=380
+        part = fac[rows]
+        _GeoJsonLayer(
+            _features_json(
+                part.index.astype(str), props[rows], _geometry_json(part.geometry.values)
             ),
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+            styles={k: styles[k] for k in part.index.astype(str)},
+            css_class=css,
+            marker={"className": css},
+            popup=_FACILITY_POPUP,
+            tooltip="name",
         ).add_to(group)
         group.add_to(m)
 
@@ -871,14 +1272,38 @@ def _add_circle_layer(m: folium.Map, iso: gpd.GeoDataFrame, facility_names: dict
         },
         index=iso.index,
     )
-    _geojson(
-        _feature_collection(iso, props),
-        style=_style_lookup(styles),
+    _GeoJsonLayer(
+        _features_json(iso.index.astype(str), props, _circle_geometry_json(iso)),
+        styles=styles,
         css_class="planner-circle",
+        decode_scale=10**CIRCLE_DECIMALS,
         pane=_CIRCLE_PANE,
         interactive=False,
     ).add_to(group)
     group.add_to(m)
+
+
+def _circle_geometry_json(iso: gpd.GeoDataFrame) -> list[str]:
+    """Display geometry of the walking circles: steps cut (:func:`_cut_steps`), encoded."""
+    geom = iso.geometry
+    if not geom.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        shown = _display_frame(iso, "isochrones", simplify_m=COMMUNITY_SIMPLIFY_M)
+        return _geometry_json(shown.geometry.values)
+    if geom.crs.is_projected:
+        rings = _cut_steps(_Rings.of(geom.values))
+        to_wgs84 = Transformer.from_crs(geom.crs, 4326, always_xy=True)
+        lon, lat = to_wgs84.transform(rings.xy[:, 0], rings.xy[:, 1])
+        rings.xy = np.column_stack([lon, lat])
+    else:  # cut the steps in local metres: a linear scaling is exact enough over a city
+        if not geom.crs.equals(4326):
+            geom = geom.to_crs(4326)
+        rings = _Rings.of(geom.values)
+        lat0 = float(np.clip(np.median(rings.xy[:, 1]), -80, 80)) if len(rings.xy) else 0.0
+        scale = np.array([_M_PER_DEGREE * math.cos(math.radians(lat0)), _M_PER_DEGREE])
+        rings.xy = rings.xy * scale
+        rings = _cut_steps(rings)
+        rings.xy = rings.xy / scale
+    return _encoded_geometry_json(rings)
 
 
 # --------------------------------------------------------------------------- panels

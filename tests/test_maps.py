@@ -12,13 +12,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from shapely import affinity
 from shapely.geometry import Point, box
 
 from planner._errors import CRSError, InputError, MissingColumnError
-from planner.maps import external_assets, gap_map, save_map
+from planner.maps import _staircase_outline, external_assets, gap_map, save_map
 from planner.schema import FACILITY_KINDS, SERVICE_STATUS_LABELS
 from tests.browser import js_errors, open_file, screenshot_stats  # `browser` comes from conftest
 
@@ -119,11 +121,37 @@ def saved(the_map, tmp_path) -> Path:
 
 
 def _features(html_text: str) -> list[dict]:
-    """The GeoJSON features embedded in the page (folium's ``_add({...})`` calls)."""
+    """The GeoJSON features embedded in the page (the layers' ``_add({...})`` calls).
+
+    Walking circles carry their rings as encoded polylines; they are decoded here into
+    GeoJSON coordinates, as the page does.
+    """
     found = []
     for blob in re.findall(r"_add\((\{\"features\".*?\})\);\n", html_text):
         found.extend(json.loads(blob)["features"])
+    for f in found:
+        g = f["geometry"]
+        if "polylines" in g:
+            polygons = g["polylines"] if g["type"] == "MultiPolygon" else [g["polylines"]]
+            coords = [[_decode_ring(r) for r in rings] for rings in polygons]
+            g["coordinates"] = coords if g["type"] == "MultiPolygon" else coords[0]
     return found
+
+
+def _decode_ring(text: str, decimals: int = 5) -> list[list[float]]:
+    """An encoded polyline (Google's format, lat/lng) as a closed GeoJSON ring."""
+    values, value, shift = [], 0, 0
+    for ch in text:
+        b = ord(ch) - 63
+        value |= (b & 31) << shift
+        shift += 5
+        if b < 32:
+            values.append(~(value >> 1) if value & 1 else value >> 1)
+            value, shift = 0, 0
+    lat = np.cumsum(values[0::2]) / 10**decimals
+    lng = np.cumsum(values[1::2]) / 10**decimals
+    ring = np.column_stack([lng, lat]).tolist()
+    return ring + ring[:1]
 
 
 # --------------------------------------------------------------------------- HTML
@@ -300,6 +328,59 @@ def test_html_stays_small(tmp_path):
     )
     path = save_map(gap_map(comm, fac, iso, title="size"), tmp_path / "size.html")
     assert path.stat().st_size < 2_000_000
+
+
+def _raster_disc(radius: float, *, cell: float = 5.0, holes: bool = False):
+    """A disc drawn as the union of ``cell``-metre raster cells (a staircase outline)."""
+    n = int(radius // cell) + 2
+    centres = (np.arange(-n, n) + 0.5) * cell
+    cx, cy = np.meshgrid(centres, centres)
+    inside = np.hypot(cx, cy) <= radius
+    if holes:  # blocks inside the circle nobody reaches, as walking circles have
+        inside &= ~((np.abs(cx % 100 - 50) < 20) & (np.abs(cy % 100 - 50) < 20))
+    cells = shapely.box(cx[inside] - cell / 2, cy[inside] - cell / 2,
+                        cx[inside] + cell / 2, cy[inside] + cell / 2)
+    return affinity.translate(shapely.union_all(cells), X0, Y0)
+
+
+@pytest.mark.parametrize("holes", [False, True])
+def test_circle_display_outline_cuts_the_raster_steps(holes):
+    disc = _raster_disc(450.0, holes=holes)
+    before = disc.wkb
+    (outline,) = _staircase_outline([disc])
+    assert disc.wkb == before  # the analysis polygon is untouched
+    assert outline.is_valid
+    assert shapely.get_num_coordinates(outline) <= 0.5 * shapely.get_num_coordinates(disc)
+    assert outline.area == pytest.approx(disc.area, rel=0.01)
+    assert shapely.get_num_interior_rings(outline) == shapely.get_num_interior_rings(disc)
+    # the outline stays within a cell of the staircase: no step is lost or invented
+    assert outline.hausdorff_distance(disc) <= 5.0
+
+
+def test_walking_circles_decode_to_their_polygons(tmp_path):
+    disc = _raster_disc(300.0, holes=True)
+    fac = gpd.GeoDataFrame(
+        {"name": ["站"], "kind": ["station"], "floor_area_m2": [200.0]},
+        geometry=[Point(X0, Y0)], index=pd.Index(["F1"], name="facility_id"), crs=CRS,
+    )
+    iso = gpd.GeoDataFrame({"facility_id": ["F1"], "kind": ["station"], "minutes": [15.0]},
+                           geometry=[disc], crs=CRS)
+    comm = gpd.GeoDataFrame(
+        {"name": ["{{ 1 + 1 }} {% raw %}"], "households": [100], "service_status": ["meets"],
+         "nearest_facility_id": ["F1"], "nearest_minutes": [3.0], "facilities_within": [1],
+         "accessible_m2_per_100hh": [30.0], "required_m2_per_100hh": [20.0],
+         "shortfall_m2": [0.0]},
+        geometry=[box(X0 + 10, Y0 + 10, X0 + 60, Y0 + 60)],
+        index=pd.Index(["C1"], name="community_id"), crs=CRS,
+    )
+    path = save_map(gap_map(comm, fac, iso, title="t", basemap=False), tmp_path / "c.html")
+    by_id = {f["id"]: f for f in _features(path.read_text(encoding="utf-8"))}
+    # template-like text in the data is written as is, never run as a template
+    assert by_id["C1"]["properties"]["name"] == "{{ 1 + 1 }} {% raw %}"
+    shown = gpd.GeoSeries([shapely.geometry.shape(by_id["0"]["geometry"])], crs=4326).to_crs(CRS)
+    assert shown.is_valid.all()
+    assert shown.area.iloc[0] == pytest.approx(disc.area, rel=0.01)
+    assert shown.iloc[0].hausdorff_distance(disc) <= 5.0
 
 
 # --------------------------------------------------------------------------- browser

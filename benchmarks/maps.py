@@ -1,0 +1,116 @@
+"""Time the gap map: ``gap_map`` and ``save_map``, and the size of the HTML written.
+
+    .venv/bin/python benchmarks/maps.py                 # sample at size 1, and the city
+    .venv/bin/python benchmarks/maps.py --sizes 1 --repeat 5
+    .venv/bin/python benchmarks/maps.py --from-out /tmp/o22   # a `planner run` output folder
+
+Each size is generated into a temporary folder with ``planner.sample.write_sample``
+(size 22 is the ~130k-node city with 10,000 communities and 1,000 facilities), loaded and
+assessed with ``planner.pipeline`` as ``planner run`` does, so the layers reach the map in
+the analysis CRS exactly as in a run. ``--from-out`` reads a run's written layers
+instead (EPSG:4326, as a user reopening the outputs would). Best of ``--repeat`` runs;
+``--keep`` copies the last HTML of each case there (to open it in a browser).
+
+Targets at the city size (the whole ``planner run`` must stay under 20 s): gap_map +
+save_map well under 3 s, HTML under 12 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.maps import gap_map, save_map
+
+#: (size, communities, facilities); None keeps the sample's own counts.
+CASES = {1.0: (None, None), 22.0: (10_000, 1_000)}
+TARGET_S = 3.0
+TARGET_MB = 12.0
+
+
+def assessed(size: float, folder: Path) -> tuple:
+    """Communities, facilities, circles and targets of the sample at ``size``."""
+    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
+    from planner.sample import write_sample  # noqa: PLC0415
+
+    n_comm, n_fac = CASES.get(size, (None, None))
+    files = write_sample(folder, size=size, n_communities=n_comm, n_facilities=n_fac)
+    area = load_study_area(files["roads"], files["communities"], files["facilities"],
+                           gates=files["gates"])
+    result = assess(area, "jinzhong")
+    return result.communities, result.facilities, result.isochrones, result.targets
+
+
+def from_out(out: Path) -> tuple:
+    """The layers a ``planner run`` wrote to ``out`` (EPSG:4326)."""
+    comm = gpd.read_file(out / "communities.gpkg").set_index("community_id")
+    fac = gpd.read_file(out / "facilities.gpkg", layer="facilities").set_index("facility_id")
+    iso = gpd.read_file(out / "facilities.gpkg", layer="isochrones")
+    return comm, fac, iso, pd.read_csv(out / "targets.csv")
+
+
+def measure(label: str, layers: tuple, folder: Path, repeat: int, keep: Path | None) -> dict:
+    comm, fac, iso, targets = layers
+    best_map = best_save = float("inf")
+    path = folder / f"{label}.html"
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        m = gap_map(comm, fac, iso, title=f"benchmark {label}", notes=["synthetic sample"],
+                    targets=targets)
+        t1 = time.perf_counter()
+        save_map(m, path)
+        t2 = time.perf_counter()
+        best_map, best_save = min(best_map, t1 - t0), min(best_save, t2 - t1)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, keep / path.name)
+    n_iso = 0 if iso is None else len(iso)
+    vertices = 0 if iso is None else int(iso.geometry.count_coordinates().sum())
+    return {"case": label, "communities": len(comm), "facilities": len(fac),
+            "circles": n_iso, "circle vertices": vertices, "gap_map s": best_map,
+            "save_map s": best_save, "total s": best_map + best_save,
+            "HTML MB": path.stat().st_size / 1e6}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=float, nargs="*", default=list(CASES))
+    parser.add_argument("--from-out", type=Path, action="append", default=[],
+                        help="a planner run output folder to time as well")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="copy the HTML files here")
+    args = parser.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="planner-maps-") as tmp:
+        tmp_dir = Path(tmp)
+        for size in args.sizes:
+            t0 = time.perf_counter()
+            layers = assessed(size, tmp_dir / f"size{size:g}")
+            print(f"size {size:g}: sample written and assessed in "
+                  f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            rows.append(measure(f"size{size:g}", layers, tmp_dir, args.repeat, args.keep))
+        for out in args.from_out:
+            rows.append(measure(f"out-{out.name}", from_out(out), tmp_dir, args.repeat,
+                                args.keep))
+    table = pd.DataFrame(rows).set_index("case")
+    with pd.option_context("display.width", 200, "display.float_format", "{:.2f}".format):
+        print(table.to_string())
+    failed = False
+    for case, row in table.iterrows():
+        if row["communities"] >= 10_000:
+            ok = row["total s"] < TARGET_S and row["HTML MB"] < TARGET_MB
+            failed |= not ok
+            print(f"{case}: total {row['total s']:.2f} s (< {TARGET_S} s), "
+                  f"{row['HTML MB']:.1f} MB (< {TARGET_MB} MB): {'PASS' if ok else 'FAIL'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
