@@ -352,8 +352,3 @@ def fetch_network(place: str, *, cache_folder: Path | None = None) -> Path:
 def _slug(text: str) -> str:
     """File-name-safe version of a place name (keeps Chinese characters)."""
     return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_") or "place"
-
-
-def network_crs(G: nx.MultiDiGraph) -> pyproj.CRS:
-    """The metric CRS of a projected graph."""
-    return pyproj.CRS.from_user_input(G.graph["crs"])
