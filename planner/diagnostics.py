@@ -434,14 +434,25 @@ def check_offsets(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame, *, role: 
     return [note]
 
 
+def _rows_of(warnings: list[str]) -> str:
+    rows = [w.split(" row ", 1)[1].split(":", 1)[0] for w in warnings if " row " in w]
+    return ", ".join(rows[:SHOW_IDS]) + (" …" if len(rows) > SHOW_IDS else "")
+
+
 def repair_notes(load: LoadResult) -> list[str]:
-    """One note per file summarising the polygons the reader repaired."""
-    if not load.warnings:
-        return []
-    rows = [w.split(" row ", 1)[1].split(":", 1)[0] for w in load.warnings if " row " in w]
-    shown = ", ".join(rows[:SHOW_IDS]) + (" …" if len(rows) > SHOW_IDS else "")
-    return [f"{load.path.name}: {len(load.warnings)} invalid (self-intersecting) "
-            f"polygon(s) repaired with make_valid (rows {shown}); check their shapes"]
+    """One note per file for the polygons repaired and one for the years read as unknown."""
+    repaired = [w for w in load.warnings if "make_valid" in w]
+    years = [w for w in load.warnings if "completion_year" in w]
+    notes = []
+    if repaired:
+        notes.append(f"{load.path.name}: {len(repaired)} invalid (self-intersecting) "
+                     f"polygon(s) repaired with make_valid (rows {_rows_of(repaired)}); "
+                     "check their shapes")
+    if years:
+        notes.append(f"{load.path.name}: completion_year unreadable in {len(years)} row(s) "
+                     f"(rows {_rows_of(years)}): treated as unknown, so those communities "
+                     "take their status column, else old; correct the years to be sure")
+    return notes
 
 
 def diagnose_layers(net: CompiledNetwork, loads: dict[str, LoadResult],

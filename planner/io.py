@@ -431,6 +431,31 @@ def _numbers(series: pd.Series, units: tuple[str, ...] = ()) -> pd.Series:
     return series.map(one).astype(float)
 
 
+#: Completion years outside this range are typos, read as unknown.
+YEAR_RANGE = (1800, 2100)
+
+
+def _soft_years(table: pd.DataFrame, warnings: list[str], path: Path) -> pd.Series:
+    """Completion years; an unreadable one ("1990年代", 19990) becomes unknown, with a warning.
+
+    A year only decides new-build or old, and a community with no year still has a
+    status (its ``status`` column, else old), so a bad year must not remove the community
+    from the coverage figures: it is kept, and the warning says which rows to fix.
+    """
+    if "completion_year" not in table.columns:
+        return pd.Series(np.nan, index=table.index)
+    raw = table["completion_year"]
+    values = _numbers(raw, ("年",))
+    given = ~raw.map(_isna).astype(bool)
+    lo, hi = YEAR_RANGE
+    bad = given & (values.isna() | (values % 1 != 0) | (values < lo) | (values > hi))
+    for idx in bad[bad].index:
+        warnings.append(f"{path} row {table['_row'].loc[idx]}: completion_year "
+                        f"{raw.loc[idx]!r} is not a year between {lo} and {hi}: treated as "
+                        "unknown")
+    return values.mask(bad)
+
+
 def _check_numbers(
     table: pd.DataFrame, column: str, rejects: _Rejects, *, units: tuple[str, ...] = (),
     required: bool, integer: bool, test: Callable[[pd.Series], pd.Series], rule: str,
@@ -697,9 +722,7 @@ def read_communities(
                                     integer=False, test=lambda v: v >= 0, rule=">= 0"),
         "elderly": _check_numbers(table, "elderly", rejects, units=("人",), required=False,
                                   integer=False, test=lambda v: v >= 0, rule=">= 0"),
-        "completion_year": _check_numbers(
-            table, "completion_year", rejects, units=("年",), required=False, integer=True,
-            test=lambda v: (v >= 1800) & (v <= 2100), rule="a year between 1800 and 2100"),
+        "completion_year": _soft_years(table, warnings, path),
         "status": _check_choice(table, "status", STATUS_SYNONYMS, schema.COMMUNITY_STATUSES,
                                 rejects, required=False),
         "area_type": _check_choice(table, "area_type", AREA_TYPE_SYNONYMS, schema.AREA_TYPES,
