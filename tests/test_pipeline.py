@@ -140,3 +140,18 @@ def test_land_per_resident(line_district, tmp_path):
     assert c.loc["A", "required_land_m2"] == pytest.approx(52.0)
     assert c.loc["D", "required_land_m2"] == pytest.approx(28.0)
     assert not (out / "gap_map.html").exists()
+
+
+def test_circle_pairs_table(line_district, tmp_path):
+    d = line_district
+    out = tmp_path / "out"
+    result = run_cli(["run", "--network", str(d["network"]), "--communities",
+                      str(d["communities"]), "--facilities", str(d["facilities"]),
+                      "--profile", "changji", "--out", str(out), "--no-map"])
+    assert result.exit_code == 0, result.output
+    pairs = pd.read_csv(out / "circle_pairs.csv")
+    # F1's 900 m circle holds A (300 m) and B (840 m), not C (1,200 m)
+    assert pairs[["facility_id", "community_id"]].to_numpy().tolist() == [["F1", "A"],
+                                                                         ["F1", "B"]]
+    assert pairs["distance_m"].to_list() == pytest.approx([300.0, 840.0], abs=0.01)
+    assert pairs["minutes"].to_list() == pytest.approx([5.0, 14.0], abs=0.001)
