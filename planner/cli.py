@@ -100,7 +100,8 @@ def main(verbose: int, quiet: int) -> None:
 @click.option("--facilities", required=True, type=click.Path(dir_okay=False),
               help="Facilities (养老服务设施): CSV, XLSX, GeoJSON, GeoPackage or Shapefile.")
 @click.option("--gates", type=click.Path(dir_okay=False), default=None,
-              help="Optional gates of gated communities (community_id + point).")
+              help="Optional gates of gated communities (community_id + point), in the "
+                   "same coordinate system as --communities.")
 @click.option("--profile", default="national", show_default=True,
               help="Standards profile: a name (see `planner profiles`) or a .toml file.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
