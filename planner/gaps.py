@@ -61,6 +61,40 @@ METRICS: dict[str, Callable[..., tuple[int, int]]] = {
 }
 
 
+def street_table(communities: pd.DataFrame) -> pd.DataFrame:
+    """Per street (街道/乡镇): households and floor area by service status.
+
+    Parameters
+    ----------
+    communities
+        Assessed communities with ``street``, ``area_type``, ``households``,
+        ``service_status``, ``required_m2``, ``accessible_m2`` and ``shortfall_m2``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per street (``(no street)`` for communities without one), sorted by
+        shortfall: ``street``, ``area_type`` (the most common), ``communities``,
+        ``households``, ``households_<status>`` for each status, ``share_households_meets``
+        (0–1), ``required_m2``, ``accessible_m2``, ``shortfall_m2``.
+    """
+    frame = pd.DataFrame(communities).assign(
+        street=communities["street"].fillna("(no street)").astype(str))
+    grouped = frame.groupby("street", sort=False)
+    out = pd.DataFrame({
+        "area_type": grouped["area_type"].agg(lambda s: s.mode().iat[0] if len(s) else None),
+        "communities": grouped.size(),
+        "households": grouped["households"].sum(),
+    })
+    for status in ("meets", "below_standard", "uncovered", "unreachable"):
+        hh = frame["households"].where(frame["service_status"] == status, 0)
+        out[f"households_{status}"] = hh.groupby(frame["street"], sort=False).sum()
+    out["share_households_meets"] = out["households_meets"] / out["households"]
+    for col in ("required_m2", "accessible_m2", "shortfall_m2"):
+        out[col] = grouped[col].sum().round(1)
+    return out.sort_values("shortfall_m2", ascending=False).reset_index()
+
+
 def evaluate_targets(
     targets: Iterable[object],
     communities: pd.DataFrame,

@@ -16,6 +16,9 @@ The output schema is a contract (documented in the README):
     ``isochrones`` (``facility_id, kind, minutes``, walking-circle polygons).
 ``targets.csv``
     the profile's coverage targets with value, threshold and pass/fail.
+``streets.csv``
+    per street (街道/乡镇): communities, households by service status, share meeting the
+    standard, required, accessible and shortfall m² (see :func:`planner.gaps.street_table`).
 ``circle_pairs.csv``
     ``facility_id, community_id, distance_m, minutes``: every community inside every
     assessed facility's walking circle (the community's own circle minutes).
@@ -50,7 +53,7 @@ from planner.pipeline import Assessment, StudyArea
 
 #: Every file a run may write; a rerun removes those it does not write again.
 OUTPUT_FILES = ("communities.gpkg", "communities.csv", "facilities.gpkg", "targets.csv",
-                "circle_pairs.csv",
+                "circle_pairs.csv", "streets.csv",
                 "rejects.csv", "gap_map.html", "summary.json")
 #: Output geographic CRS: files are written in WGS84 so they overlay any web map.
 OUTPUT_CRS = "EPSG:4326"
@@ -123,6 +126,8 @@ def write_outputs(
             result.isochrones.to_crs(OUTPUT_CRS).to_file(
                 tmp / "facilities.gpkg", layer="isochrones", engine="pyogrio")
         result.targets.to_csv(tmp / "targets.csv", index=False, encoding="utf-8-sig")
+        if result.streets is not None:
+            result.streets.to_csv(tmp / "streets.csv", index=False, encoding="utf-8-sig")
         result.costs.sort_values(["facility_id", "distance_m"]).to_csv(
             tmp / "circle_pairs.csv", index=False, encoding="utf-8-sig", float_format="%.2f")
         _rejects(area).to_csv(tmp / "rejects.csv", index=False, encoding="utf-8-sig")

@@ -27,7 +27,7 @@ from planner._errors import NetworkError
 from planner.circles import ReachParams, ReachResult, compute_reach
 from planner.coverage import assess as assess_coverage
 from planner.coverage import facility_shares
-from planner.gaps import evaluate_targets
+from planner.gaps import evaluate_targets, street_table
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
 from planner.network import compile_network
 from planner.reach import CompiledNetwork
@@ -81,6 +81,8 @@ class Assessment:
         One walking-circle polygon per assessed facility (or ``None``).
     targets
         The profile's coverage targets with value, threshold and pass/fail.
+    streets
+        Households and floor area by status per street (see :func:`planner.gaps.street_table`).
     summary
         The JSON-ready summary (see :func:`summarise`).
     """
@@ -93,6 +95,7 @@ class Assessment:
     isochrones: gpd.GeoDataFrame | None
     targets: pd.DataFrame
     summary: dict[str, Any]
+    streets: pd.DataFrame | None = None
 
 
 def load_study_area(
@@ -225,7 +228,8 @@ def assess(
                                reach.costs)
     summary = summarise(area, profile, params, comm, fac, targets,
                         include_planned=include_planned)
-    return Assessment(profile, params, comm, fac, reach.costs, reach.isochrones, targets, summary)
+    return Assessment(profile, params, comm, fac, reach.costs, reach.isochrones, targets, summary,
+                      street_table(comm))
 
 
 def _prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:

@@ -155,3 +155,21 @@ def test_circle_pairs_table(line_district, tmp_path):
                                                                          ["F1", "B"]]
     assert pairs["distance_m"].to_list() == pytest.approx([300.0, 840.0], abs=0.01)
     assert pairs["minutes"].to_list() == pytest.approx([5.0, 14.0], abs=0.001)
+
+
+def test_street_table(line_district, tmp_path):
+    d = line_district
+    out = tmp_path / "out"
+    result = run_cli(["run", "--network", str(d["network"]), "--communities",
+                      str(d["communities"]), "--facilities", str(d["facilities"]),
+                      "--profile", "changji", "--out", str(out), "--no-map"])
+    assert result.exit_code == 0, result.output
+    streets = pd.read_csv(out / "streets.csv")
+    # one street S1: A 200 meets, B 200 below, C 100 uncovered, D 100 unreachable
+    row = streets.set_index("street").loc["S1"]
+    assert row["communities"] == 4 and row["households"] == 600
+    assert (row["households_meets"], row["households_below_standard"],
+            row["households_uncovered"], row["households_unreachable"]) == (200, 200, 100, 100)
+    assert row["share_households_meets"] == pytest.approx(200 / 600)
+    # shortfall: B 10 m² + C 15 m² + D 15 m² (100 households at 15 per 100) = 40 m²
+    assert row["shortfall_m2"] == pytest.approx(40.0)
