@@ -263,7 +263,7 @@ def _circles(
     if progress and len(snapped) >= PROGRESS_MIN_FACILITIES:
         from tqdm import tqdm  # noqa: PLC0415
 
-        bar = tqdm(total=len(snapped), desc="walking circles", unit="facility")
+        bar = tqdm(total=len(snapped), desc="walking circles", unit="facility", mininterval=1.0)
     for batch in circle_searches(rg, snapped, limit_m=limit):
         f_i, c_i, d_i = batch.community_pairs(budget_c)
         pair_f.append(f_i)
@@ -273,7 +273,7 @@ def _circles(
             fa, part = rg.facility_access, batch.facilities
             poly_f.append(part)
             polys.extend(circle_polygons(
-                rg.net, samples, batch.network_node_dist(), iso_m, own_edge=fa.edge[part],
+                rg.net, samples, batch.dist, iso_m, nodes=batch.nodes, own_edge=fa.edge[part],
                 own_along_m=fa.along_m[part], own_budget_m=iso_m - fa.offroad_m[part],
             ))
         if bar is not None:

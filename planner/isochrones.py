@@ -312,16 +312,22 @@ def node_edges(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
 def _batch_pieces(
     net: CompiledNetwork, incidence: tuple[np.ndarray, np.ndarray], node_dist: np.ndarray,
     budget_m: float, own: tuple[np.ndarray, np.ndarray, np.ndarray],
+    nodes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Reached pieces of every row of ``node_dist``, facility-sorted.
 
     Returns ``(facility, edge, start_m, end_m, whole)``; the rule is
-    :func:`reached_pieces`'s, applied to all rows at once.
+    :func:`reached_pieces`'s, applied to all rows at once. ``nodes`` names the columns
+    of a partial ``node_dist`` (see :func:`circle_polygons`).
     """
-    fac, node = np.nonzero(node_dist <= budget_m)
+    fac, col = np.nonzero(node_dist <= budget_m)
+    node = col if nodes is None else nodes[col]
+    own_node = node < net.n_nodes
+    fac, node = fac[own_node], node[own_node]
     idx, owner = _ranges(incidence[0], node)
     f, e = fac[owner], incidence[1][idx]
-    du, dv = node_dist[f, net.edge_u[e]], node_dist[f, net.edge_v[e]]
+    du = _dist_at(node_dist, nodes, f, net.edge_u[e])
+    dv = _dist_at(node_dist, nodes, f, net.edge_v[e])
     once = (node[owner] == net.edge_u[e]) | (du > budget_m)  # each edge from one end only
     f, e, du, dv = f[once], e[once], du[once], dv[once]
     ru, rv, length = budget_m - du, budget_m - dv, net.edge_length[e]
@@ -341,6 +347,16 @@ def _batch_pieces(
     kind = np.repeat([True, False], [whole.sum(), len(cols[0]) - whole.sum()])
     order = np.lexsort((~kind, cols[0]))
     return (*(c[order] for c in cols), kind[order])
+
+
+def _dist_at(
+    node_dist: np.ndarray, nodes: np.ndarray | None, rows: np.ndarray, ids: np.ndarray
+) -> np.ndarray:
+    """``node_dist[rows, ids]`` for global node ids; ``inf`` for ids not in ``nodes``."""
+    if nodes is None:
+        return node_dist[rows, ids]
+    pos = np.minimum(np.searchsorted(nodes, ids), len(nodes) - 1)
+    return np.where(nodes[pos] == ids, node_dist[rows, pos], np.inf)
 
 
 def _batch_runs(
@@ -555,6 +571,7 @@ def circle_polygons(
     own_along_m: np.ndarray,
     own_budget_m: np.ndarray,
     max_cells: int = CHUNK_CELLS,
+    nodes: np.ndarray | None = None,
 ) -> list[shapely.Geometry]:
     """Street-following polygons for a batch of facilities.
 
@@ -566,9 +583,14 @@ def circle_polygons(
         The network's runs from :func:`sample_edges` (built once, shared by all batches).
     node_dist
         Metres from each facility (rows) to every network node (columns), ``inf``
-        beyond the search limit.
+        beyond the search limit; or, with ``nodes``, to those nodes only.
     budget_m
         The circle, in metres.
+    nodes
+        Sorted node ids of the columns of ``node_dist`` when it covers only part of the
+        graph (a bounded search, :class:`planner.reach.CircleBatch`); ids past the
+        network's own nodes (split points, sinks) are ignored, and a node not listed is
+        beyond the search limit.
     own_edge, own_along_m, own_budget_m
         Per facility: the edge it is snapped to, its position along it (metres), and the
         budget left once its off-road walk is paid (metres).
@@ -587,7 +609,7 @@ def circle_polygons(
         raise ValueError(msg)
     own = (np.asarray(own_edge, dtype=np.int64), np.asarray(own_along_m, dtype=float),
            np.asarray(own_budget_m, dtype=float))
-    pieces = _batch_pieces(net, _incidence(net, samples), node_dist, budget_m, own)
+    pieces = _batch_pieces(net, _incidence(net, samples), node_dist, budget_m, own, nodes)
     runs = _batch_runs(net, samples, pieces)
     row_min, height, col_min, width = _windows(*runs, n)
     run_offsets = np.r_[np.searchsorted(runs[0], np.arange(n)), len(runs[0])]

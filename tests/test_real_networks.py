@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
+from planner.isochrones import circle_polygons, sample_edges
 from planner.network import compile_network, graph_from_road_lines, load_network
 from planner.reach import (
     AccessPoints,
@@ -153,3 +154,28 @@ def test_bounded_searches_equal_whole_graph_searches():
     assert len(expected) > 200
     assert got.keys() == expected.keys()
     assert [got[k] for k in expected] == pytest.approx(list(expected.values()), abs=1e-9)
+
+
+def test_circle_polygons_from_bounded_searches_equal_full_rows():
+    """Polygons built from a bounded search's partial rows = from full distance rows."""
+    net = compile_network(SHANGHAI, use_cache=False)
+    rng = np.random.default_rng(11)
+    nodes = rng.choice(net.n_nodes, 25, replace=False)
+    fac = snap_points(net, shapely.points(net.node_x[nodes] + 3, net.node_y[nodes] + 4),
+                      max_m=150)
+    none = AccessPoints(*(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), np.zeros(0))
+    rg = build_reach_graph(net, fac, none, 0)
+    runs = sample_edges(net)
+    partial, full = {}, {}
+    for batch in circle_searches(rg, np.arange(25), limit_m=BUDGET_M, cell_m=800):
+        part = batch.facilities
+        own = {"own_edge": fac.edge[part], "own_along_m": fac.along_m[part],
+               "own_budget_m": BUDGET_M - fac.offroad_m[part]}
+        a = circle_polygons(net, runs, batch.dist, BUDGET_M, nodes=batch.nodes, **own)
+        b = circle_polygons(net, runs, batch.network_node_dist(), BUDGET_M, **own)
+        partial.update(zip(part.tolist(), a, strict=True))
+        full.update(zip(part.tolist(), b, strict=True))
+    assert len(partial) == 25
+    for k, poly in partial.items():
+        assert poly.area > 0
+        assert poly.equals(full[k])
