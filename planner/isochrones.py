@@ -44,6 +44,8 @@ STREET_HALF_WIDTH_M = 20.0
 CELL_M = 5.0
 #: Most grid cells painted at once when building a batch of circles.
 CHUNK_CELLS = 8_000_000
+#: Street segments cut into grid runs at once by :func:`sample_edges` (bounds its memory).
+SEGMENTS_PER_CHUNK = 200_000
 
 
 # ------------------------------------------------------------------ the reach rule
@@ -267,11 +269,16 @@ def sample_edges(
     starts = np.ones(len(xy), dtype=bool)
     starts[net.edge_offsets[1:] - 1] = False  # a segment starts at every vertex but the last
     first = np.flatnonzero(starts)
-    seg, row, lo, hi = _segment_runs(xy[first], xy[first + 1], radius_m=half_width_m,
-                                     cell_m=cell_m, x0=x0, y0=y0)
+    parts = []
+    for a in range(0, len(first), SEGMENTS_PER_CHUNK):  # bounded temporaries at city scale
+        f = first[a:a + SEGMENTS_PER_CHUNK]
+        seg, row, lo, hi = _segment_runs(xy[f], xy[f + 1], radius_m=half_width_m,
+                                         cell_m=cell_m, x0=x0, y0=y0)
+        parts.append((seg + a, row.astype(np.int32), lo.astype(np.int32), hi.astype(np.int32)))
+    seg, row, lo, hi = (np.concatenate(c) for c in zip(*parts, strict=True)) if parts else (
+        np.zeros(0, dtype=np.int64), *(np.zeros(0, dtype=np.int32),) * 3)
     seg_edge = np.repeat(np.arange(net.n_edges), np.diff(seg_offsets))
     offsets = np.r_[0, np.cumsum(np.bincount(seg_edge[seg], minlength=net.n_edges))]
-    row, lo, hi = row.astype(np.int32), lo.astype(np.int32), hi.astype(np.int32)
     return StreetRuns(cell_m, half_width_m, x0, y0, row, lo, hi, offsets, seg_offsets,
                       first, vertex_along(net)[first])
 
