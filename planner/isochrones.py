@@ -36,7 +36,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
-from planner.reach import CompiledNetwork
+from planner.reach import CompiledNetwork, spans
 
 #: Half the width of the band drawn along reached streets (metres).
 STREET_HALF_WIDTH_M = 20.0
@@ -56,10 +56,9 @@ def _ranges(offsets: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndar
 
     The owner is the position in ``items`` each index came from.
     """
-    counts = offsets[items + 1] - offsets[items]
-    owner = np.repeat(np.arange(len(items)), counts)
-    starts = np.repeat(offsets[items] - np.cumsum(np.r_[0, counts[:-1]]), counts)
-    return (starts + np.arange(counts.sum())).astype(np.int64), owner
+    lo, hi = offsets[items], offsets[items + 1]
+    owner = np.repeat(np.arange(len(items)), hi - lo)
+    return spans(lo, hi).astype(np.int64), owner
 
 
 def reached_pieces(

@@ -235,16 +235,11 @@ def assess(
 def _prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:
     """Fill status (new/old), area type and circle minutes from the profile."""
     comm = communities.copy()
-    year = comm["completion_year"] if "completion_year" in comm else None
-    given = comm["status"] if "status" in comm else None
-    n = len(comm)
-    comm["status_basis"] = standards.status_basis(
-        year if year is not None else [None] * n, given if given is not None else [None] * n
-    )
-    comm["status"] = standards.infer_status(
-        year if year is not None else [None] * n, given if given is not None else [None] * n,
-        profile,
-    )
+    none = pd.Series(None, index=comm.index, dtype=object)
+    year = comm["completion_year"] if "completion_year" in comm else none
+    given = comm["status"] if "status" in comm else none
+    comm["status_basis"] = standards.status_basis(year, given)
+    comm["status"] = standards.infer_status(year, given, profile)
     if "area_type" not in comm:
         comm["area_type"] = "urban"
     comm["area_type"] = comm["area_type"].fillna("urban")

@@ -668,7 +668,7 @@ def circle_searches(
                            rg.node_x[src].max() + limit_m, rg.node_y[src].max() + limit_m)
         # sinks of the communities with an access point among the candidates
         lo, hi = np.searchsorted(ow_u, cand, side="left"), np.searchsorted(ow_u, cand, "right")
-        sinks = ow_v[_ranges(lo, hi)]
+        sinks = ow_v[spans(lo, hi)]
         nodes = np.unique(np.concatenate([cand, sinks]))
         sub = _submatrix(rg.csr, nodes, lookup)
         rows = max(1, BATCH_BYTES // (8 * max(1, len(nodes))))
@@ -679,7 +679,7 @@ def circle_searches(
             yield CircleBatch(rg, part, nodes, np.atleast_2d(dist))
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(lo[i], hi[i])`` for all i, vectorised."""
     counts = hi - lo
     starts = np.repeat(lo - np.cumsum(np.r_[0, counts[:-1]]), counts)
@@ -693,7 +693,7 @@ def _submatrix(csr: sp.csr_matrix, nodes: np.ndarray, lookup: np.ndarray) -> sp.
     """
     lookup[nodes] = np.arange(len(nodes))
     start, stop = csr.indptr[nodes], csr.indptr[nodes + 1]
-    idx = _ranges(start, stop)
+    idx = spans(start, stop)
     cols = lookup[csr.indices[idx]]
     keep = cols >= 0
     row = np.repeat(np.arange(len(nodes)), stop - start)[keep]

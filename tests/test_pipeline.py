@@ -14,16 +14,20 @@ from planner.pipeline import StudyArea, assess, load_study_area
 
 
 def run_cli(args):
-    result = CliRunner().invoke(main, args, catch_exceptions=False)
-    return result
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def run_line(d, out, *extra, profile="changji", communities=None):
+    """`planner run` on the line district (optionally with another communities file)."""
+    return run_cli(["run", "--network", str(d["network"]), "--communities",
+                    str(communities or d["communities"]), "--facilities", str(d["facilities"]),
+                    "--profile", profile, "--out", str(out), *extra])
 
 
 def test_line_district_by_hand(line_district, tmp_path):
     d = line_district
     out = tmp_path / "out"
-    result = run_cli(["run", "--network", str(d["network"]), "--communities",
-                      str(d["communities"]), "--facilities", str(d["facilities"]),
-                      "--profile", "changji", "--out", str(out)])
+    result = run_line(d, out)
     assert result.exit_code == 0, result.output
     c = pd.read_csv(out / "communities.csv", index_col="community_id")
     # changji inherits the national floors: old 15, new-build 20 m² per 100 households,
@@ -105,11 +109,7 @@ def test_yangjiang_reading_is_a_visible_choice(line_district, tmp_path, reading,
     # households (a slip), literally as 20 m² per household = 2,000 m² per 100 households.
     d = line_district
     out = tmp_path / "out"
-    args = ["run", "--network", str(d["network"]), "--communities", str(d["communities"]),
-            "--facilities", str(d["facilities"]), "--profile", "yangjiang", "--out", str(out)]
-    if reading:
-        args += ["--reading", reading]
-    result = run_cli(args)
+    result = run_line(d, out, *(["--reading", reading] if reading else []), profile="yangjiang")
     assert result.exit_code == 0, result.output
     c = pd.read_csv(out / "communities.csv", index_col="community_id")
     assert c.loc["B", "status"] == "new"  # built 2020, Yangjiang's new-build year
@@ -131,9 +131,7 @@ def test_land_per_resident(line_district, tmp_path):
     path = tmp_path / "with_residents.csv"
     frame.to_csv(path, index=False)
     out = tmp_path / "out"
-    result = run_cli(["run", "--network", str(d["network"]), "--communities", str(path),
-                      "--facilities", str(d["facilities"]), "--profile", "jinzhong",
-                      "--out", str(out), "--no-map"])
+    result = run_line(d, out, "--no-map", profile="jinzhong", communities=path)
     assert result.exit_code == 0, result.output
     c = pd.read_csv(out / "communities.csv", index_col="community_id")
     # 0.1 m² of land per resident (004 item 5): A 520 residents -> 52 m²
@@ -145,9 +143,7 @@ def test_land_per_resident(line_district, tmp_path):
 def test_circle_pairs_table(line_district, tmp_path):
     d = line_district
     out = tmp_path / "out"
-    result = run_cli(["run", "--network", str(d["network"]), "--communities",
-                      str(d["communities"]), "--facilities", str(d["facilities"]),
-                      "--profile", "changji", "--out", str(out), "--no-map"])
+    result = run_line(d, out, "--no-map")
     assert result.exit_code == 0, result.output
     pairs = pd.read_csv(out / "circle_pairs.csv")
     # F1's 900 m circle holds A (300 m) and B (840 m), not C (1,200 m)
@@ -160,9 +156,7 @@ def test_circle_pairs_table(line_district, tmp_path):
 def test_street_table(line_district, tmp_path):
     d = line_district
     out = tmp_path / "out"
-    result = run_cli(["run", "--network", str(d["network"]), "--communities",
-                      str(d["communities"]), "--facilities", str(d["facilities"]),
-                      "--profile", "changji", "--out", str(out), "--no-map"])
+    result = run_line(d, out, "--no-map")
     assert result.exit_code == 0, result.output
     streets = pd.read_csv(out / "streets.csv")
     # one street S1: A 200 meets, B 200 below, C 100 uncovered, D 100 unreachable
