@@ -1,0 +1,110 @@
+"""``planner run``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner.cli._common import CRS_HELP, _friendly_errors, _step
+
+
+@click.command(name="run")
+@click.option("--network", required=True, type=click.Path(dir_okay=False),
+              help="Walking network: .osm, .osm.pbf, .graphml, or road lines "
+                   "(.gpkg/.shp/.geojson).")
+@click.option("--communities", required=True, type=click.Path(dir_okay=False),
+              help="Communities (小区): CSV, XLSX, GeoJSON, GeoPackage or Shapefile.")
+@click.option("--facilities", required=True, type=click.Path(dir_okay=False),
+              help="Facilities (养老服务设施): CSV, XLSX, GeoJSON, GeoPackage or Shapefile.")
+@click.option("--gates", type=click.Path(dir_okay=False), default=None,
+              help="Optional gates of gated communities (community_id + point), in the "
+                   "same coordinate system as --communities.")
+@click.option("--profile", default="national", show_default=True,
+              help="Standards profile: a name (see `planner profiles`) or a .toml file.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder (created if missing).")
+@click.option("--network-crs", default="wgs84", show_default=True, help=CRS_HELP)
+@click.option("--communities-crs", default="wgs84", show_default=True, help=CRS_HELP)
+@click.option("--facilities-crs", default="wgs84", show_default=True, help=CRS_HELP)
+@click.option("--metric-crs", default=None,
+              help="Projected CRS to work in (default: the UTM zone of the network), "
+                   "e.g. EPSG:4546 for CGCS2000 3-degree Gauss-Krüger.")
+@click.option("--speed", type=float, default=None,
+              help="Walking speed in m/s (default: the profile's).")
+@click.option("--reading", type=click.Choice(["per_100_households", "literal"]), default=None,
+              help="How to read a rule the document writes per household (Yangjiang): "
+                   "as a slip for per 100 households (default) or literally.")
+@click.option("--include-planned", is_flag=True, help="Count planned facilities as built.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
+              help="Also save the gap map here (it is always written as OUT/gap_map.html).")
+@click.option("--no-map", is_flag=True, help="Skip the HTML map.")
+@click.option("--no-cache", is_flag=True, help="Recompile the network even if cached.")
+@_friendly_errors
+def run(**opts: Any) -> None:
+    """Assess a district: circles, floor area per household, coverage targets, gap map.
+
+    Writes OUT/communities.gpkg and .csv, OUT/facilities.gpkg (with an `isochrones`
+    layer), OUT/targets.csv, OUT/rejects.csv, OUT/summary.json and OUT/gap_map.html.
+    """
+    from planner.circles import ReachParams  # noqa: PLC0415  (keeps --help fast)
+    from planner.maps import gap_map  # noqa: PLC0415
+    from planner.outputs import clear_partial, write_outputs  # noqa: PLC0415
+    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
+    from planner.standards import load_profile  # noqa: PLC0415
+
+    profile = load_profile(opts["profile"])
+    if opts["reading"]:
+        profile = profile.with_reading(opts["reading"])
+    with _step("loading network and layers"):
+        area = load_study_area(
+            opts["network"], opts["communities"], opts["facilities"], gates=opts["gates"],
+            network_crs=opts["network_crs"], communities_crs=opts["communities_crs"],
+            facilities_crs=opts["facilities_crs"], metric_crs=opts["metric_crs"],
+            use_cache=not opts["no_cache"],
+        )
+    params = ReachParams(speed_m_s=opts["speed"] or profile.walking_speed_m_s.value)
+    with _step("walking circles and floor area per household"):
+        result = assess(area, profile, params=params, include_planned=opts["include_planned"],
+                        isochrones=not opts["no_map"], progress=True)
+    html = None
+    if not opts["no_map"]:
+        with _step("drawing the gap map"):
+            title = (f"{profile.name_zh} 15分钟养老服务圈缺口图 / "
+                     f"elderly-care gap map ({profile.name})")
+            notes = [*result.summary["notes"], *result.summary["choices"]]
+            m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
+                        notes=notes, targets=result.targets)
+            html = m
+    with _step(f"writing outputs to {opts['out_dir']}"):
+        clear_partial(opts["out_dir"])  # temporary folders of a run that was killed
+        files = write_outputs(result, area, opts["out_dir"], gap_map=html)
+    if opts["map_path"] and html is not None:
+        Path(opts["map_path"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(files["gap_map.html"], opts["map_path"])
+    _print_summary(result.summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    c = summary["communities"]
+    click.echo(f"\nprofile {summary['profile']} ({summary['profile_name_zh']}), walking "
+               f"{summary['walking_speed_m_s']} m/s, circles {summary['circle_minutes']} min")
+    for line in [*summary["notes"], *summary["choices"]]:
+        click.echo(f"  note: {line}")
+    click.echo(f"communities: {c['count']:,} ({c['households']:,} households)")
+    for status, n in c["by_status"].items():
+        hh = c["households_by_status"][status]
+        click.echo(f"  {status:15s} {n:6,d} communities  {hh:9,d} households")
+    click.echo(f"  shortfall {c['shortfall_m2']:,.0f} m² of {c['required_m2']:,.0f} m² required")
+    for t in summary["targets"]:
+        value = "n/a" if t["value"] is None else f"{100 * t['value']:.1f}%"
+        verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["passed"]]
+        click.echo(f"  target {t['label_en']}: {value} vs {100 * t['threshold']:.0f}% {verdict}")
+    for name, counts in summary["inputs"].items():
+        click.echo(f"  {name}: read {counts['read']:,} = written {counts['written']:,}"
+                   f" + rejected {counts['rejected']:,}")
+
+
+command = run

@@ -1,0 +1,34 @@
+"""``planner sample``."""
+
+from __future__ import annotations
+
+import click
+
+from planner.cli._common import _friendly_errors, _step
+
+
+@click.command(name="sample")
+@click.option("--out", "out_dir", default="data/sample", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for the sample files.")
+@click.option("--seed", default=42, show_default=True, help="Random seed.")
+@click.option("--size", default=1.0, show_default=True,
+              help="Scale of the district (1 = a few hundred communities; "
+                   "10 = ten times the area).")
+@click.option("--communities", "n_communities", type=int, default=None,
+              help="Number of communities (default: by size).")
+@click.option("--facilities", "n_facilities", type=int, default=None,
+              help="Number of facilities (default: by size).")
+@_friendly_errors
+def sample(out_dir: str, seed: int, size: float, n_communities: int | None,
+           n_facilities: int | None) -> None:
+    """Write the synthetic sample district (roads, communities, gates, facilities)."""
+    from planner.sample import write_sample  # noqa: PLC0415
+
+    with _step(f"writing the synthetic sample (seed {seed}, size {size}) to {out_dir}"):
+        files = write_sample(out_dir, seed=seed, size=size, n_communities=n_communities,
+                             n_facilities=n_facilities)
+    for name, path in files.items():
+        click.echo(f"{name}: {path}")
+
+
+command = sample
