@@ -22,7 +22,7 @@ def _requirements(spec: list[str]) -> dict[str, str]:
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = _requirements(project["dependencies"])
-    for extra in ("test", "bench"):
+    for extra in ("test", "bench", "sites"):
         wanted |= _requirements(project["optional-dependencies"][extra])
     listed = {}
     for line in (ROOT / "environment.yml").read_text().splitlines():
