@@ -33,7 +33,7 @@ import shapely
 from planner import settings
 from planner._errors import CRSError, InputError, NetworkError
 from planner.crs import metric_crs_for, to_wgs84
-from planner.reach import (
+from planner.network.store import (
     CompiledNetwork,
     compile_arrays,
     compile_graph,

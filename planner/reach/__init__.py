@@ -14,278 +14,32 @@ to its snapped position (``offroad_m``). Minutes are metres / (speed in m/s × 6
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
-import pyproj
 import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
+
+from planner.network.store import (  # noqa: F401 - re-exported for callers of planner.reach
+    CACHE_VERSION,
+    CompiledNetwork,
+    _csr,
+    _stack_rows,
+    compile_arrays,
+    compile_graph,
+    file_key,
+    load_compiled,
+    save_compiled,
+)
 
 log = logging.getLogger("planner")
 
 #: Largest dense block of distances one Dijkstra batch may hold (bytes).
 BATCH_BYTES = 256 * 2**20
-#: Version of the compiled-network cache format; bump when the arrays change.
-CACHE_VERSION = 1
-
-
-@dataclass
-class CompiledNetwork:
-    """A walking network as arrays, in a metric CRS.
-
-    Attributes
-    ----------
-    crs
-        The metric CRS (WKT).
-    node_x, node_y
-        Node coordinates in metres, shape ``(n,)``.
-    edge_u, edge_v
-        End nodes of each undirected edge (indices into the node arrays), shape ``(m,)``.
-    edge_length
-        Length of each edge in metres, measured along its geometry.
-    edge_coords, edge_offsets
-        Vertices of all edge geometries stacked, oriented from ``edge_u`` to ``edge_v``;
-        edge ``i`` owns ``edge_coords[edge_offsets[i]:edge_offsets[i + 1]]``.
-    """
-
-    crs: str
-    node_x: np.ndarray
-    node_y: np.ndarray
-    edge_u: np.ndarray
-    edge_v: np.ndarray
-    edge_length: np.ndarray
-    edge_coords: np.ndarray
-    edge_offsets: np.ndarray
-    _geoms: np.ndarray | None = field(default=None, repr=False)
-    _tree: shapely.STRtree | None = field(default=None, repr=False)
-    _components: np.ndarray | None = field(default=None, repr=False)
-    _base_csr: sp.csr_matrix | None = field(default=None, repr=False)
-
-    @property
-    def n_nodes(self) -> int:
-        """Number of nodes."""
-        return len(self.node_x)
-
-    @property
-    def n_edges(self) -> int:
-        """Number of undirected edges."""
-        return len(self.edge_u)
-
-    @property
-    def pyproj_crs(self) -> pyproj.CRS:
-        """The metric CRS as a :class:`pyproj.CRS`."""
-        return pyproj.CRS.from_wkt(self.crs)
-
-    @property
-    def edge_geoms(self) -> np.ndarray:
-        """Edge LineStrings (built once, on first use)."""
-        if self._geoms is None:
-            counts = np.diff(self.edge_offsets)
-            self._geoms = shapely.linestrings(
-                self.edge_coords, indices=np.repeat(np.arange(self.n_edges), counts)
-            )
-        return self._geoms
-
-    @property
-    def tree(self) -> shapely.STRtree:
-        """Spatial index of the edges."""
-        if self._tree is None:
-            self._tree = shapely.STRtree(self.edge_geoms)
-        return self._tree
-
-    @property
-    def components(self) -> np.ndarray:
-        """Connected-component label of every node; 0 is the largest component."""
-        if self._components is None:
-            _, labels = connected_components(self.adjacency(), directed=False)
-            sizes = np.bincount(labels)
-            rank = np.empty_like(sizes)
-            rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
-            self._components = rank[labels]
-        return self._components
-
-    def adjacency(
-        self,
-        extra_u: np.ndarray | None = None,
-        extra_v: np.ndarray | None = None,
-        extra_w: np.ndarray | None = None,
-        n_extra_nodes: int = 0,
-        one_way: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    ) -> sp.csr_matrix:
-        """CSR matrix of edge lengths (metres), parallel edges reduced to the shortest.
-
-        Every street is two-way. ``extra_*`` add two-way edges (for split points)
-        between nodes that may include ``n_extra_nodes`` nodes numbered after the
-        network's own; ``one_way`` adds ``(u, v, length)`` edges usable only from u to v.
-        Every extra edge must touch an extra node, so it never duplicates a street: the
-        network's own matrix is built once and the extras are added to it.
-        """
-        if self._base_csr is None:
-            self._base_csr = _csr(self.edge_u, self.edge_v, self.edge_length, self.n_nodes)
-        if extra_u is None and one_way is None:
-            return self._base_csr
-        n = self.n_nodes + n_extra_nodes
-        empty = np.zeros(0, dtype=np.int64)
-        extra = _csr(
-            empty if extra_u is None else extra_u, empty if extra_v is None else extra_v,
-            np.zeros(0) if extra_w is None else extra_w, n, one_way,
-        )
-        return _stack_rows(self._base_csr, extra)
-
-
-def _stack_rows(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
-    """Merge two CSR matrices with no entry in common, keeping explicit zeros.
-
-    ``base`` may have fewer rows than ``extra`` (it is padded). Sparse ``+`` would drop
-    zero-length edges (a facility right on the road), so the rows are merged by hand,
-    in O(nnz).
-    """
-    n = extra.shape[0]
-    base_counts = np.zeros(n, dtype=np.int64)
-    base_counts[: base.shape[0]] = np.diff(base.indptr)
-    extra_counts = np.diff(extra.indptr)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(base_counts + extra_counts, out=indptr[1:])
-    base_rows = np.repeat(np.arange(base.shape[0]), np.diff(base.indptr))
-    base_pos = indptr[base_rows] + np.arange(base.nnz) - base.indptr[base_rows]
-    extra_rows = np.repeat(np.arange(n), extra_counts)
-    extra_pos = (indptr[extra_rows] + base_counts[extra_rows]
-                 + np.arange(extra.nnz) - extra.indptr[extra_rows])
-    data = np.empty(indptr[-1])
-    indices = np.empty(indptr[-1], dtype=np.int32)
-    data[base_pos], indices[base_pos] = base.data, base.indices
-    data[extra_pos], indices[extra_pos] = extra.data, extra.indices
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
-
-
-def _csr(
-    u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int,
-    one_way: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> sp.csr_matrix:
-    """CSR of both directions of every edge (plus one-way ones), shortest of parallels."""
-    keep = u != v  # self-loops never shorten a walk
-    rows = [u[keep], v[keep]]
-    cols = [v[keep], u[keep]]
-    vals = [w[keep], w[keep]]
-    if one_way is not None:
-        rows.append(one_way[0])
-        cols.append(one_way[1])
-        vals.append(one_way[2])
-    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    order = np.lexsort((vals, cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, rows[first] + 1, 1)
-    return sp.csr_matrix(
-        (vals[first], cols[first].astype(np.int32), np.cumsum(indptr)), shape=(n, n)
-    )
-
-
-def compile_graph(G: nx.MultiDiGraph) -> CompiledNetwork:
-    """Compile a projected networkx graph into arrays.
-
-    Directions are dropped (walking is two-way); an edge and its reverse twin, as osmnx
-    stores two-way streets, become one row. Edges without ``geometry`` get a straight line.
-    """
-    nodes = list(G.nodes)
-    index = {node: i for i, node in enumerate(nodes)}
-    node_x = np.fromiter((G.nodes[n]["x"] for n in nodes), float, len(nodes))
-    node_y = np.fromiter((G.nodes[n]["y"] for n in nodes), float, len(nodes))
-    us, vs, geoms, seen = [], [], [], set()
-    for u, v, data in G.edges(data=True):
-        iu, iv = index[u], index[v]
-        geom = data.get("geometry")
-        if geom is None:
-            geom = shapely.LineString([(node_x[iu], node_y[iu]), (node_x[iv], node_y[iv])])
-        key = (min(iu, iv), max(iu, iv), round(geom.length, 3))
-        if key in seen:
-            continue
-        seen.add(key)
-        us.append(iu)
-        vs.append(iv)
-        geoms.append(geom)
-    return compile_arrays(
-        crs=pyproj.CRS.from_user_input(G.graph["crs"]).to_wkt(),
-        node_x=node_x, node_y=node_y,
-        edge_u=np.asarray(us, dtype=np.int64), edge_v=np.asarray(vs, dtype=np.int64),
-        edge_geoms=np.asarray(geoms, dtype=object),
-    )
-
-
-def compile_arrays(
-    *,
-    crs: str,
-    node_x: np.ndarray,
-    node_y: np.ndarray,
-    edge_u: np.ndarray,
-    edge_v: np.ndarray,
-    edge_geoms: np.ndarray,
-) -> CompiledNetwork:
-    """Build a :class:`CompiledNetwork` from node and edge arrays.
-
-    Edge geometries are oriented so that they start at ``edge_u``.
-    """
-    starts = shapely.get_coordinates(shapely.get_point(edge_geoms, 0))
-    d_u = np.hypot(starts[:, 0] - node_x[edge_u], starts[:, 1] - node_y[edge_u])
-    d_v = np.hypot(starts[:, 0] - node_x[edge_v], starts[:, 1] - node_y[edge_v])
-    flip = d_v < d_u
-    if flip.any():
-        edge_geoms = edge_geoms.copy()
-        edge_geoms[flip] = shapely.reverse(edge_geoms[flip])
-    coords, idx = shapely.get_coordinates(edge_geoms, return_index=True)
-    offsets = np.zeros(len(edge_geoms) + 1, dtype=np.int64)
-    np.add.at(offsets, idx + 1, 1)
-    return CompiledNetwork(
-        crs=crs, node_x=np.asarray(node_x, float), node_y=np.asarray(node_y, float),
-        edge_u=np.asarray(edge_u, np.int64), edge_v=np.asarray(edge_v, np.int64),
-        edge_length=shapely.length(edge_geoms), edge_coords=coords,
-        edge_offsets=np.cumsum(offsets), _geoms=edge_geoms,
-    )
-
-
-def save_compiled(net: CompiledNetwork, path: Path, *, source_key: str = "") -> Path:
-    """Write the compiled arrays to ``path`` (``.npz``), tagged with the source's key."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(
-        tmp, version=CACHE_VERSION, source_key=source_key, crs=net.crs,
-        node_x=net.node_x, node_y=net.node_y, edge_u=net.edge_u, edge_v=net.edge_v,
-        edge_length=net.edge_length, edge_coords=net.edge_coords, edge_offsets=net.edge_offsets,
-    )
-    tmp.replace(path)
-    return path
-
-
-def load_compiled(path: Path, *, source_key: str = "") -> CompiledNetwork | None:
-    """Read a compiled network, or ``None`` if it is missing, stale or of an old version."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    with np.load(path, allow_pickle=False) as z:
-        if int(z["version"]) != CACHE_VERSION or str(z["source_key"]) != source_key:
-            return None
-        return CompiledNetwork(
-            crs=str(z["crs"]), node_x=z["node_x"], node_y=z["node_y"], edge_u=z["edge_u"],
-            edge_v=z["edge_v"], edge_length=z["edge_length"], edge_coords=z["edge_coords"],
-            edge_offsets=z["edge_offsets"],
-        )
-
-
-def file_key(path: Path, *extra: str) -> str:
-    """A key that changes when a source file (or an option in ``extra``) changes."""
-    stat = Path(path).stat()
-    text = "|".join([str(Path(path).resolve()), str(stat.st_size), str(stat.st_mtime_ns), *extra])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
 
 # --------------------------------------------------------------------------- snapping
 
