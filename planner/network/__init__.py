@@ -18,6 +18,7 @@ Walking ignores one-way restrictions: the reach engine treats every edge as two-
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 import warnings
@@ -27,7 +28,9 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
+import platformdirs
 import pyproj
+import requests
 import shapely
 
 from planner import settings
@@ -35,6 +38,7 @@ from planner._errors import CRSError, InputError, NetworkError
 from planner.crs import metric_crs_for, to_wgs84
 from planner.network.store import (
     CompiledNetwork,
+    cache_folder_for,
     compile_arrays,
     compile_graph,
     file_key,
@@ -286,8 +290,8 @@ def compile_network(
     """Load a network file straight into the reach engine's arrays, with a cache.
 
     The compiled arrays are cached as ``<cache_folder>/<file stem>-<key>.reach.npz``
-    (``settings.cache_folder`` by default), keyed by the file's path, size, modification
-    time and the options; a changed file or option recompiles. Road-line files skip
+    (see :func:`planner.network.store.cache_folder_for`), keyed by the file's path, size,
+    modification time and the options; a changed file or option recompiles. Road-line files skip
     networkx entirely, so a city of a million nodes compiles in seconds.
 
     Returns
@@ -299,9 +303,9 @@ def compile_network(
         msg = f"{path}: network file not found. Give a .osm, .osm.pbf, .graphml or road-line file."
         raise InputError(msg)
     key = file_key(path, crs, str(metric_crs), str(layer))
-    folder = Path(cache_folder or settings.cache_folder)
-    cached = folder / f"{_slug(path.stem)}-{key}.reach.npz"
-    if use_cache:
+    folder = cache_folder_for(path, cache_folder) if use_cache else None
+    cached = None if folder is None else folder / f"{_slug(path.stem)}-{key}.reach.npz"
+    if cached is not None:
         net = load_compiled(cached, source_key=key)
         if net is not None:
             log.info("network: compiled cache %s (%s nodes)", cached, f"{net.n_nodes:,}")
@@ -315,10 +319,19 @@ def compile_network(
     else:
         net = compile_graph(load_network(path, crs=crs, metric_crs=metric_crs, layer=layer))
     log.info("network: %s nodes, %s edges compiled", f"{net.n_nodes:,}", f"{net.n_edges:,}")
-    if use_cache:
-        folder.mkdir(parents=True, exist_ok=True)
-        save_compiled(net, cached, source_key=key)
+    if cached is not None:
+        _save_quietly(net, cached, key)
     return net
+
+
+def _save_quietly(net: CompiledNetwork, cached: Path, key: str) -> None:
+    """Cache the compiled arrays; a cache that cannot be written only costs time."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        save_compiled(net, cached, source_key=key)
+    except OSError as exc:
+        log.warning("note: could not cache the compiled network in %s (%s)", cached.parent,
+                    exc.strerror or type(exc).__name__)
 
 
 def fetch_network(place: str, *, cache_folder: Path | None = None) -> Path:
@@ -337,16 +350,49 @@ def fetch_network(place: str, *, cache_folder: Path | None = None) -> Path:
     pathlib.Path
         The cached GraphML file (unprojected WGS84, as osmnx saves it).
     """
-    folder = Path(cache_folder or settings.cache_folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(cache_folder or settings.cache_folder or _user_cache() / "downloads")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = (f"cannot create the download folder {folder} ({exc.strerror}). Give a writable "
+               "folder with --cache-folder.")
+        raise InputError(msg) from exc
     path = folder / f"{_slug(place)}.graphml"
     if path.exists():
         log.info("using cached network %s", path)
         return path
-    G = ox.graph_from_place(place, network_type="walk", retain_all=True)
-    ox.save_graphml(G, path)
+    G = _download(place)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        ox.save_graphml(G, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     log.info("fetched %s nodes for %s into %s", f"{len(G):,}", place, path)
     return path
+
+
+def _user_cache() -> Path:
+    return Path(platformdirs.user_cache_dir("planner", appauthor=False))
+
+
+def _download(place: str) -> nx.MultiDiGraph:
+    """Ask OpenStreetMap for the walking network of ``place``; clear errors when offline."""
+    ox.settings.cache_folder = str(_user_cache() / "osmnx-http")  # not ./cache in the cwd
+    try:
+        return ox.graph_from_place(place, network_type="walk", retain_all=True)
+    except requests.exceptions.RequestException as exc:
+        msg = (f"cannot download the network of {place!r}: no connection to OpenStreetMap "
+               f"({type(exc).__name__}). Check the internet connection, or download a .osm.pbf "
+               "extract elsewhere (e.g. download.geofabrik.de) and pass it to "
+               "`planner run --network`.")
+        raise NetworkError(msg) from exc
+    except (ox._errors.InsufficientResponseError, ox._errors.ResponseStatusCodeError,
+            TypeError, ValueError) as exc:
+        msg = (f"OpenStreetMap found no usable walking network for {place!r} ({exc}). Check the "
+               "place name (e.g. \"榆次区, 晋中市, 山西省, 中国\") or pass a .osm.pbf file to "
+               "`planner run --network`.")
+        raise NetworkError(msg) from exc
 
 
 def _slug(text: str) -> str:

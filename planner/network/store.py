@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import platformdirs
 import pyproj
 import scipy.sparse as sp
 import shapely
@@ -246,31 +250,70 @@ def compile_arrays(
 
 
 def save_compiled(net: CompiledNetwork, path: Path, *, source_key: str = "") -> Path:
-    """Write the compiled arrays to ``path`` (``.npz``), tagged with the source's key."""
+    """Write the compiled arrays to ``path`` (``.npz``), tagged with the source's key.
+
+    The arrays go first into a temporary file whose name is unique to this process and
+    call, then replace ``path`` in one step: two runs compiling the same network at the
+    same moment each write their own file, and a reader never sees half a cache.
+    """
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(
-        tmp, version=CACHE_VERSION, source_key=source_key, crs=net.crs,
-        node_x=net.node_x, node_y=net.node_y, edge_u=net.edge_u, edge_v=net.edge_v,
-        edge_length=net.edge_length, edge_coords=net.edge_coords, edge_offsets=net.edge_offsets,
-    )
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            np.savez(
+                f, version=CACHE_VERSION, source_key=source_key, crs=net.crs,
+                node_x=net.node_x, node_y=net.node_y, edge_u=net.edge_u, edge_v=net.edge_v,
+                edge_length=net.edge_length, edge_coords=net.edge_coords,
+                edge_offsets=net.edge_offsets,
+            )
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
+#: What reading a damaged ``.npz`` can raise (truncated zip, missing array, bad header).
+_CORRUPT_CACHE_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+
+
 def load_compiled(path: Path, *, source_key: str = "") -> CompiledNetwork | None:
-    """Read a compiled network, or ``None`` if it is missing, stale or of an old version."""
+    """Read a compiled network, or ``None`` if it is missing, stale, old or damaged.
+
+    A damaged cache file (a disk that filled up, a copy cut short) is removed with a
+    warning on the ``planner`` logger, so the caller compiles the network again instead
+    of failing on every later run.
+    """
     path = Path(path)
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        if int(z["version"]) != CACHE_VERSION or str(z["source_key"]) != source_key:
-            return None
-        return CompiledNetwork(
-            crs=str(z["crs"]), node_x=z["node_x"], node_y=z["node_y"], edge_u=z["edge_u"],
-            edge_v=z["edge_v"], edge_length=z["edge_length"], edge_coords=z["edge_coords"],
-            edge_offsets=z["edge_offsets"],
-        )
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["version"]) != CACHE_VERSION or str(z["source_key"]) != source_key:
+                return None
+            net = CompiledNetwork(
+                crs=str(z["crs"]), node_x=z["node_x"], node_y=z["node_y"],
+                edge_u=z["edge_u"], edge_v=z["edge_v"], edge_length=z["edge_length"],
+                edge_coords=z["edge_coords"], edge_offsets=z["edge_offsets"],
+            )
+        _check_consistent(net)
+    except _CORRUPT_CACHE_ERRORS as exc:
+        log.warning("note: the network cache %s was damaged (%s); the network is compiled "
+                    "again", path.name, type(exc).__name__)
+        path.unlink(missing_ok=True)
+        return None
+    return net
+
+
+def _check_consistent(net: CompiledNetwork) -> None:
+    """Raise ValueError when cached arrays do not fit together."""
+    n, m = net.n_nodes, net.n_edges
+    ok = (len(net.node_y) == n and len(net.edge_v) == m and len(net.edge_length) == m
+          and len(net.edge_offsets) == m + 1
+          and (m == 0 or (int(net.edge_offsets[-1]) == len(net.edge_coords)
+                          and int(max(net.edge_u.max(), net.edge_v.max())) < n)))
+    if not ok:
+        msg = "cached arrays have inconsistent lengths"
+        raise ValueError(msg)
 
 
 def file_key(path: Path, *extra: str) -> str:
@@ -278,3 +321,36 @@ def file_key(path: Path, *extra: str) -> str:
     stat = Path(path).stat()
     text = "|".join([str(Path(path).resolve()), str(stat.st_size), str(stat.st_mtime_ns), *extra])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _writable_folder(folder: Path) -> bool:
+    """True when ``folder`` exists (or can be created) and a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".planner-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def cache_folder_for(network_path: Path, cache_folder: Path | None = None) -> Path | None:
+    """Where to cache the compiled arrays of ``network_path``.
+
+    ``cache_folder`` (or :data:`planner.settings.cache_folder`) when given; otherwise the
+    user's cache folder (:func:`platformdirs.user_cache_dir`), else the network file's
+    own folder when it is writable, else ``None`` (no cache). Never the working directory.
+    """
+    from planner import settings  # noqa: PLC0415 - read at call time: tests change it
+
+    chosen = cache_folder or settings.cache_folder
+    if chosen is not None:
+        return Path(chosen)
+    user = Path(platformdirs.user_cache_dir("planner", appauthor=False)) / "networks"
+    for folder in (user, Path(network_path).resolve().parent):
+        if _writable_folder(folder):
+            return folder
+    log.info("network: no writable cache folder; the network is compiled on every run")
+    return None
+
