@@ -1,0 +1,132 @@
+"""Where points join the walking network: snapping to the nearest edge.
+
+Facilities, community gates and points are snapped to the nearest position on the
+nearest *edge* (not node); community polygons are entered from every street along their
+boundary. The result is a set of :class:`AccessPoints`: positions along edges with the
+straight off-road walk to each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from planner.network.store import CompiledNetwork
+
+
+@dataclass
+class AccessPoints:
+    """Where points join the network: each is a position on an edge.
+
+    Attributes
+    ----------
+    owner
+        Index of the point (facility or community) each access point belongs to.
+    edge
+        Edge index, or -1 when no edge lies within the snapping distance.
+    along_m
+        Distance from the edge's ``u`` end along its geometry (metres).
+    offroad_m
+        Straight distance from the point to its position on the edge (metres).
+    """
+
+    owner: np.ndarray
+    edge: np.ndarray
+    along_m: np.ndarray
+    offroad_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    @classmethod
+    def concat(cls, parts: list[AccessPoints]) -> AccessPoints:
+        """Stack several sets of access points."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("owner", "edge", "along_m", "offroad_m")))
+
+    def subset(self, mask: np.ndarray) -> AccessPoints:
+        """The access points where ``mask`` is true."""
+        return AccessPoints(self.owner[mask], self.edge[mask], self.along_m[mask],
+                            self.offroad_m[mask])
+
+
+#: Snapping first looks for edges this close (metres): cheaper than a nearest search.
+SNAP_FIRST_RADIUS_M = 25.0
+
+
+def _nearest_edges(net: CompiledNetwork, points: np.ndarray, max_m: float) -> np.ndarray:
+    """Index of the nearest edge within ``max_m`` of each point, ``-1`` where none.
+
+    Most points lie near a street, so candidates within :data:`SNAP_FIRST_RADIUS_M` are
+    found with one ``dwithin`` query and ranked by distance; only the rest go through
+    the slower ``query_nearest``. Both give the nearest edge.
+    """
+    edge = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0:
+        return edge
+    radius = min(max_m, SNAP_FIRST_RADIUS_M)
+    pi, ei = net.tree.query(points, predicate="dwithin", distance=radius)
+    d = shapely.distance(points[pi], net.edge_geoms[ei])
+    order = np.lexsort((ei, d, pi))
+    first = np.r_[True, pi[order][1:] != pi[order][:-1]] if len(order) else order
+    edge[pi[order][first]] = ei[order][first]
+    rest = np.flatnonzero(edge < 0)
+    if len(rest) and max_m > radius:
+        ri, rei = net.tree.query_nearest(points[rest], max_distance=max_m, all_matches=False)
+        edge[rest[ri]] = rei
+    return edge
+
+
+def snap_points(net: CompiledNetwork, points: np.ndarray, *, max_m: float) -> AccessPoints:
+    """Snap each point to the nearest position on the nearest edge.
+
+    Points farther than ``max_m`` metres from every edge get ``edge == -1``; the caller
+    reports them, nothing is snapped silently.
+    """
+    points = np.asarray(points, dtype=object)
+    n = len(points)
+    edge = _nearest_edges(net, points, max_m)
+    along = np.zeros(n)
+    off = np.full(n, np.nan)
+    ok = edge >= 0
+    geoms = net.edge_geoms[edge[ok]]
+    along[ok] = shapely.line_locate_point(geoms, points[ok])
+    on_road = shapely.line_interpolate_point(geoms, along[ok])
+    off[ok] = shapely.distance(points[ok], on_road)
+    return AccessPoints(np.arange(n), edge, along, off)
+
+
+def boundary_access(
+    net: CompiledNetwork, polygons: np.ndarray, *, near_m: float, max_m: float
+) -> AccessPoints:
+    """Access points of polygons: every edge within ``near_m`` of a polygon gives one.
+
+    The access point is the position on the edge nearest to the polygon (where a road
+    enters it, or the point of the street closest to its boundary): a residential block
+    bordered by four streets can be entered from each of them. A polygon with no edge
+    within ``near_m`` gets one access point on its nearest edge within ``max_m``, or a
+    row with ``edge == -1`` when there is none.
+    """
+    polygons = np.asarray(polygons, dtype=object)
+    pi, ei = net.tree.query(polygons, predicate="dwithin", distance=near_m)
+    lines = shapely.shortest_line(net.edge_geoms[ei], polygons[pi])
+    along = shapely.line_locate_point(net.edge_geoms[ei], shapely.get_point(lines, 0))
+    near = AccessPoints(pi, ei, along, shapely.length(lines))
+    missing = np.setdiff1d(np.arange(len(polygons)), pi)
+    if len(missing) == 0:
+        return near
+    (mi, mei), _ = net.tree.query_nearest(polygons[missing], max_distance=max_m,
+                                          return_distance=True, all_matches=False)
+    far_edge = np.full(len(missing), -1, dtype=np.int64)
+    far_edge[mi] = mei
+    ok = far_edge >= 0
+    lines = shapely.shortest_line(net.edge_geoms[far_edge[ok]], polygons[missing[ok]])
+    far_along = np.zeros(len(missing))
+    far_off = np.full(len(missing), np.nan)
+    far_along[ok] = shapely.line_locate_point(net.edge_geoms[far_edge[ok]],
+                                              shapely.get_point(lines, 0))
+    far_off[ok] = shapely.length(lines)
+    far = AccessPoints(missing, far_edge, far_along, far_off)
+    return AccessPoints.concat([near, far])
