@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 import shapely
 
+from hypothesis import settings as hypothesis_settings
+
 from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
+
+# Property tests never depend on saved state: no example database (a failure saved in
+# .hypothesis/ would make every later run of the clone replay it), the same examples on
+# every run (derandomize), so `make test` gives the same verdict twice in a row.
+hypothesis_settings.register_profile("planner", database=None, derandomize=True)
+hypothesis_settings.load_profile("planner")
 
 #: Real public extracts, read in place (never copied into the repository).
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -29,25 +29,59 @@ def _setup_logging(verbose: int, quiet: int) -> None:
     root.propagate = False
 
 
+#: Exit code for bad input (a file, a value, an option): the user can fix it.
+EXIT_INPUT = 2
+#: Exit code for an internal error (a bug or a broken installation): report it.
+EXIT_INTERNAL = 3
+
+_MEMORY_MESSAGE = ("ran out of memory. Clip the network and the layers to the district "
+                   "(osmium extract -b …), or run on a machine with more memory; no complete "
+                   "output was written.")
+
+
+def _verbose() -> bool:
+    return logging.getLogger("planner").level <= logging.DEBUG
+
+
 def _friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a PlannerError into a clear message and exit code 2."""
+    """Turn every error into one message: exit 2 for bad input, 3 for anything unforeseen.
+
+    :class:`PlannerError` (and running out of memory) is the user's to fix: its message
+    says what and where, exit code 2. Any other exception is an internal error: one line
+    naming it, the hint to rerun with ``-v`` for the traceback, exit code 3, so scripts
+    can tell the two apart. With ``-v`` every error is re-raised with its traceback.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own usage errors and exits (already friendly, exit 2)
         except PlannerError as exc:
-            if logging.getLogger("planner").level <= logging.DEBUG:
+            if _verbose():
                 raise
             click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_INPUT)
         except MemoryError:
-            if logging.getLogger("planner").level <= logging.DEBUG:
+            if _verbose():
                 raise
-            click.echo("error: ran out of memory. Clip the network and the layers to the "
-                       "district (osmium extract -b …), or run on a machine with more memory; "
-                       "no complete output was written.", err=True)
-            sys.exit(2)
+            click.echo(f"error: {_MEMORY_MESSAGE}", err=True)
+            sys.exit(EXIT_INPUT)
+        except KeyboardInterrupt:
+            if _verbose():
+                raise
+            click.echo("interrupted: no complete output was written.", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if _verbose():
+                raise
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+            click.echo(f"internal error: {type(exc).__name__}{': ' + first if first else ''}. "
+                       "This is a bug or a broken installation, not your data's fault as far "
+                       "as planner can tell. Rerun with -v (planner -v run …) for the details "
+                       "and report them.", err=True)
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper
 
