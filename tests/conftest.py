@@ -8,7 +8,6 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-
 from hypothesis import settings as hypothesis_settings
 
 from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
