@@ -1,0 +1,225 @@
+"""One district of a batch: the task a Dask worker runs.
+
+:func:`run_district` runs the same library calls as ``planner run`` (load, assess, draw,
+write) on the worker, reading the network from its path or the compiled-network cache there:
+only the small :class:`~planner.batch.districts.DistrictSpec` goes through the scheduler, and
+only a small record (counts, targets, an outline) comes back.
+
+Faults stay inside the district: any error becomes a ``failed`` record with its message, so
+the other districts finish. A district's files are written into a hidden staging folder
+``DIR/.partial-<district>-…`` and the folder is renamed into place when complete, so an
+interrupted batch (Ctrl-C, a lost worker) never leaves a half-written ``DIR/<district>/``;
+the next batch removes the staging folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from planner.batch.districts import DistrictSpec
+
+log = logging.getLogger("planner")
+
+__all__ = ["district_fingerprint", "is_complete", "run_district"]
+
+#: Key of ``summary.json`` holding what the batch needs (fingerprint, outline).
+BATCH_KEY = "batch"
+#: Sidecar files that belong to a Shapefile (hashed with it).
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def _file_digest(path: str) -> str:
+    p = Path(path)
+    parts = [p]
+    if p.suffix.lower() == ".shp":
+        parts = [q for q in (p.with_suffix(s) for s in _SHAPEFILE_PARTS) if q.exists()]
+    h = hashlib.sha256()
+    for part in parts:
+        with part.open("rb") as f:
+            h.update(hashlib.file_digest(f, "sha256").digest())
+    return h.hexdigest()
+
+
+def district_fingerprint(spec: DistrictSpec) -> str:
+    """SHA-256 of a district's inputs: file contents, run options and the resolved profile.
+
+    A rerun skips a district only when this matches the one stored in its
+    ``summary.json``: changing a file, an option, a profile value (also an inherited one)
+    or the planner version makes it run again.
+
+    Raises
+    ------
+    InputError
+        An input file does not exist (naming the district, the column and the path).
+    """
+    from planner import __version__  # noqa: PLC0415
+    from planner._errors import InputError  # noqa: PLC0415
+    from planner.standards import load_profile  # noqa: PLC0415
+
+    files: dict[str, str | None] = {}
+    for role in ("network", "communities", "facilities", "gates"):
+        path = getattr(spec, role)
+        if path is not None and not Path(path).is_file():
+            msg = (f"district {spec.district!r} (row {spec.row}), column {role!r}: no file at "
+                   f"{path}. Check the path in the districts table (relative paths are read "
+                   "from the table's folder).")
+            raise InputError(msg)
+        files[role] = None if path is None else _file_digest(path)
+    profile = load_profile(spec.profile)
+    if spec.reading:
+        profile = profile.with_reading(spec.reading)
+    payload = {"files": files, "options": spec.options(), "profile": profile.to_dict(),
+               "planner": __version__}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_summary(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_complete(folder: str | Path, fingerprint: str) -> bool:
+    """True when ``folder/summary.json`` exists and records ``fingerprint``."""
+    summary = _read_summary(Path(folder))
+    return bool(summary) and summary.get(BATCH_KEY, {}).get("fingerprint") == fingerprint
+
+
+def _outline_wkt(communities: Any) -> str | None:
+    """Convex hull of the district's communities in WGS84, as WKT (for the province map)."""
+    import shapely  # noqa: PLC0415
+
+    if len(communities) == 0:
+        return None
+    hull = communities.to_crs("EPSG:4326").geometry.union_all().convex_hull
+    return shapely.to_wkt(hull, rounding_precision=6)
+
+
+def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
+    """The library calls of ``planner run``: load, assess, draw. Returns (area, result, map)."""
+    from planner.circles import ReachParams  # noqa: PLC0415
+    from planner.maps import gap_map  # noqa: PLC0415
+    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
+    from planner.standards import load_profile  # noqa: PLC0415
+
+    profile = load_profile(spec.profile)
+    if spec.reading:
+        profile = profile.with_reading(spec.reading)
+    area = load_study_area(
+        spec.network, spec.communities, spec.facilities, gates=spec.gates,
+        network_crs=spec.network_crs, communities_crs=spec.communities_crs,
+        facilities_crs=spec.facilities_crs, metric_crs=spec.metric_crs)
+    params = ReachParams(speed_m_s=spec.speed or profile.walking_speed_m_s.value)
+    result = assess(area, profile, params=params, include_planned=spec.include_planned,
+                    isochrones=not spec.no_map)
+    result.summary[BATCH_KEY] = {"district": spec.district, "fingerprint": fingerprint,
+                                 "outline_wgs84": _outline_wkt(result.communities),
+                                 "no_map": spec.no_map}
+    m = None
+    if not spec.no_map:
+        title = (f"{profile.name_zh} 15分钟养老服务圈缺口图 / "
+                 f"elderly-care gap map ({profile.name})")
+        notes = [*result.summary["notes"], *result.summary["choices"]]
+        m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
+                    notes=notes, targets=result.targets)
+    return area, result, m
+
+
+def _only_planner_files(folder: Path) -> bool:
+    from planner.outputs import OUTPUT_FILES  # noqa: PLC0415
+
+    return all(p.name in OUTPUT_FILES or p.name.startswith(".partial-")
+               for p in folder.iterdir())
+
+
+def _write(spec: DistrictSpec, out_root: Path, area: Any, result: Any, m: Any) -> Path:
+    """Write the district's outputs so that ``out_root/<district>`` is never half-written.
+
+    A new or planner-only folder is replaced by renaming a complete staging folder into
+    place. A folder that also holds the user's own files is never moved or deleted: the
+    outputs are written into it by :func:`planner.outputs.write_outputs`, which replaces
+    its own files one by one, ``summary.json`` (the completeness mark) last.
+    """
+    from planner.outputs import write_outputs  # noqa: PLC0415
+
+    target = out_root / spec.district
+    if target.exists() and not _only_planner_files(target):
+        write_outputs(result, area, target, gap_map=m)
+        return target
+    staging = Path(tempfile.mkdtemp(dir=out_root, prefix=f".partial-{spec.district}-"))
+    try:
+        write_outputs(result, area, staging, gap_map=m)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=out_root, prefix=f".partial-old-{spec.district}-"))
+            os.replace(target, old / "previous")
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this worker process so far, MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def _record(spec: DistrictSpec, status: str, started: float, *, error: str | None = None,
+            summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    if summary is not None:
+        summary = {k: v for k, v in summary.items() if k != "profile_detail"}  # keep it small
+    return {"district": spec.district, "row": spec.row, "status": status, "error": error,
+            "elapsed_s": time.perf_counter() - started, "peak_rss_mb": _peak_rss_mb(),
+            "summary": summary}
+
+
+def run_district(spec: DistrictSpec, out_root: str) -> dict[str, Any]:
+    """Run one district, or skip it when its outputs are complete for the same inputs.
+
+    Parameters
+    ----------
+    spec
+        The district (from :func:`planner.batch.districts.read_districts`).
+    out_root
+        The batch's output folder; this district's files go to ``out_root/<district>``.
+
+    Returns
+    -------
+    dict
+        ``district``, ``row``, ``status`` (``done``, ``skipped`` or ``failed``), ``error``
+        (the message, for ``failed``), ``elapsed_s`` (s), ``peak_rss_mb`` (the worker
+        process's peak resident memory so far, MB) and ``summary`` (the district's
+        ``summary.json`` as a dict, ``None`` when failed).
+    """
+    started = time.perf_counter()
+    root = Path(out_root)
+    try:
+        fingerprint = district_fingerprint(spec)
+        if is_complete(root / spec.district, fingerprint):
+            return _record(spec, "skipped", started, summary=_read_summary(root / spec.district))
+        area, result, m = _assess(spec, fingerprint)
+        _write(spec, root, area, result, m)
+        return _record(spec, "done", started, summary=_read_summary(root / spec.district))
+    except MemoryError:
+        return _record(spec, "failed", started,
+                       error="ran out of memory: raise the worker memory limit "
+                             "(--memory-limit) or clip the district's network")
+    except Exception as exc:  # noqa: BLE001  (one district's error must not stop the batch)
+        log.debug("district %s failed", spec.district, exc_info=True)
+        return _record(spec, "failed", started, error=f"{type(exc).__name__}: {exc}")
