@@ -1,0 +1,188 @@
+"""Parse and check cell values; collect rejected rows with file, row, column and reason."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from planner import schema
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+logger = logging.getLogger("planner")
+
+#: Largest plausible floor area of one facility, m².
+MAX_FLOOR_AREA_M2 = 100_000.0
+#: More households than this in one community (小区) is a typo (Beijing's 天通苑, among
+#: the largest, has some 60,000).
+MAX_HOUSEHOLDS = 200_000
+REJECT_COLUMNS = ("file", "row", "column", "value", "reason")
+#: Offset from a 0-based data position to the Excel row number (header is row 1).
+_FIRST_DATA_ROW = 2
+
+
+# ---------------------------------------------------------------------------
+# rejects bookkeeping
+
+
+class _Rejects:
+    """Collects reject lines for one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: list[dict[str, object]] = []
+
+    def add(self, rows: pd.Series, column: str, values: pd.Series, reason: str | pd.Series) -> None:
+        """Record one line per row number in ``rows`` (aligned with ``values``)."""
+        for idx in rows.index:
+            why = reason if isinstance(reason, str) else str(reason.loc[idx])
+            value = values.loc[idx]
+            self.lines.append({"file": str(self.path), "row": int(rows.loc[idx]), "column": column,
+                               "value": "" if _isna(value) else str(value), "reason": why})
+
+    def rows(self) -> set[int]:
+        return {int(line["row"]) for line in self.lines}  # type: ignore[call-overload]
+
+    def frame(self) -> pd.DataFrame:
+        out = pd.DataFrame(self.lines, columns=list(REJECT_COLUMNS))
+        out["row"] = out["row"].astype("int64")
+        return out.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _isna(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------
+# value parsing
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Strings with surrounding space removed; empty strings become NaN."""
+    out = series.map(lambda v: np.nan if _isna(v) else str(v).strip())
+    return out.replace("", np.nan).astype("str")
+
+
+def _ids(series: pd.Series) -> pd.Series:
+    """IDs as strings: ``12.0`` from Excel becomes ``12``."""
+    def one(v: object) -> object:
+        if _isna(v):
+            return np.nan
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        text = str(v).strip()
+        return re.sub(r"^(\d+)\.0+$", r"\1", text) or np.nan
+    return series.map(one).astype("str")
+
+
+def _numbers(series: pd.Series, units: tuple[str, ...] = ()) -> pd.Series:
+    """Parse numbers, removing thousands separators and unit suffixes (户, ㎡ …)."""
+    def one(v: object) -> float:
+        if _isna(v):
+            return np.nan
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            return float(v)
+        text = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "")
+        for unit in units:
+            text = text.removesuffix(unit).strip()
+        try:
+            return float(text)
+        except ValueError:
+            return np.nan
+    return series.map(one).astype(float)
+
+
+#: Completion years outside this range are typos, read as unknown.
+YEAR_RANGE = (1800, 2100)
+
+
+def _soft_years(table: pd.DataFrame, warnings: list[str], path: Path) -> pd.Series:
+    """Completion years; an unreadable one ("1990年代", 19990) becomes unknown, with a warning.
+
+    A year only decides new-build or old, and a community with no year still has a
+    status (its ``status`` column, else old), so a bad year must not remove the community
+    from the coverage figures: it is kept, and the warning says which rows to fix.
+    """
+    if "completion_year" not in table.columns:
+        return pd.Series(np.nan, index=table.index)
+    raw = table["completion_year"]
+    values = _numbers(raw, ("年",))
+    given = ~raw.map(_isna).astype(bool)
+    lo, hi = YEAR_RANGE
+    bad = given & (values.isna() | (values % 1 != 0) | (values < lo) | (values > hi))
+    for idx in bad[bad].index:
+        warnings.append(f"{path} row {table['_row'].loc[idx]}: completion_year "
+                        f"{raw.loc[idx]!r} is not a year between {lo} and {hi}: treated as "
+                        "unknown")
+    return values.mask(bad)
+
+
+def _check_numbers(
+    table: pd.DataFrame, column: str, rejects: _Rejects, *, units: tuple[str, ...] = (),
+    required: bool, integer: bool, test: Callable[[pd.Series], pd.Series], rule: str,
+) -> pd.Series:
+    """Parse a numeric column and reject rows that break ``test`` (a rule like '> 0')."""
+    raw = table[column] if column in table.columns else pd.Series(np.nan, index=table.index)
+    values = _numbers(raw, units)
+    missing = raw.map(_isna).astype(bool)
+    bad_text = values.isna() & ~missing
+    not_whole = values.notna() & (values % 1 != 0)
+    if not integer:
+        not_whole[:] = False
+    out_of_range = values.notna() & ~not_whole & ~test(values.fillna(0)).astype(bool)
+    row = table["_row"]
+    if required:
+        rejects.add(row[missing], column, raw[missing], f"missing {column}")
+    rejects.add(row[bad_text], column, raw[bad_text], f"{column} is not a number")
+    rejects.add(row[not_whole], column, raw[not_whole], f"{column} must be a whole number")
+    rejects.add(row[out_of_range], column, raw[out_of_range], f"{column} must be {rule}")
+    return values
+
+
+def _check_choice(table: pd.DataFrame, column: str, synonyms: dict[str, str],
+                  valid: tuple[str, ...], rejects: _Rejects, *, required: bool) -> pd.Series:
+    """Map a categorical column through ``synonyms``; reject unknown values."""
+    if column not in table.columns:
+        return pd.Series(np.nan, index=table.index, dtype="str")
+    raw = table[column]
+    text = _text(raw)
+    mapped = text.map(lambda v: np.nan if _isna(v) else synonyms.get(str(v).lower(),
+                                                                       synonyms.get(str(v))))
+    missing = text.isna()
+    unknown = ~missing & mapped.isna()
+    if required:
+        rejects.add(table["_row"][missing], column, raw[missing], f"missing {column}")
+    accepted = ", ".join(valid)
+    reason = f"unknown {column}; valid values are {accepted}"
+    if column == "kind":
+        labels = "; ".join(f"{k} ({zh})" for k, (zh, _) in schema.FACILITY_KINDS.items())
+        reason = f"unknown kind; valid kinds are {labels}"
+    rejects.add(table["_row"][unknown], column, raw[unknown], reason)
+    return mapped.astype("str")
+
+
+def _check_ids(table: pd.DataFrame, column: str, rejects: _Rejects, *, unique: bool) -> pd.Series:
+    """Normalise IDs; reject missing ones and (if ``unique``) every copy after the first."""
+    ids = _ids(table[column])
+    row = table["_row"]
+    missing = ids.isna()
+    rejects.add(row[missing], column, table[column][missing], f"missing {column}")
+    if unique:
+        dup = ids.notna() & ids.duplicated(keep="first")
+        first_row = row[ids.notna()].groupby(ids[ids.notna()]).transform("first")
+        reasons = pd.Series(
+            [f"duplicate {column} {ids[i]!r}: first at row {first_row[i]}" for i in dup[dup].index],
+            index=dup[dup].index, dtype=object,
+        )
+        rejects.add(row[dup], column, ids[dup], reasons)
+    return ids
