@@ -20,7 +20,13 @@ COMMUNITY_OPTIONAL = (
     "status",
     "area_type",
     "street",
+    "shequ",
+    "street_type",
+    "county",
+    "pooling_group",
 )
+#: ``street_type`` of a community's street: 街道 (street, urban) or 乡镇 (township).
+STREET_TYPES = ("street", "township")
 #: ``status`` of a community: new-build (新建住宅小区) or old/built-up (老城区、已建成小区).
 COMMUNITY_STATUSES = ("new", "old")
 #: ``area_type`` of a community.
@@ -29,7 +35,10 @@ AREA_TYPES = ("urban", "rural")
 #: Facilities (养老服务设施): one row per facility.
 FACILITY_ID = "facility_id"
 FACILITY_REQUIRED = ("facility_id", "kind", "floor_area_m2")
-FACILITY_OPTIONAL = ("name", "beds", "status", "street")
+FACILITY_OPTIONAL = ("name", "beds", "status", "street", "shequ", "serves_community_id",
+                     "opening_year", "nursing_beds", "level")
+#: ``level`` of a facility in the care network (county 县级, township 乡镇/街道, community 社区).
+FACILITY_LEVELS = ("county", "township", "community")
 FACILITY_STATUSES = ("existing", "planned")
 #: Facility kinds with their Chinese and English labels.
 FACILITY_KINDS: dict[str, tuple[str, str]] = {
@@ -115,7 +124,8 @@ def validate_communities(gdf: object, *, source: str = "communities") -> object:
     gdf
         Indexed by ``community_id``; columns :data:`COMMUNITY_REQUIRED` (less the
         index) and ``geometry``; ``households`` > 0; ``status`` in
-        :data:`COMMUNITY_STATUSES` and ``area_type`` in :data:`AREA_TYPES` when given.
+        :data:`COMMUNITY_STATUSES`, ``area_type`` in :data:`AREA_TYPES` and
+        ``street_type`` in :data:`STREET_TYPES` when given.
     source
         Name used in error messages (a file name, for example).
 
@@ -141,6 +151,7 @@ def validate_communities(gdf: object, *, source: str = "communities") -> object:
         raise InputError(msg)
     _check_values(gdf, "status", COMMUNITY_STATUSES, source)
     _check_values(gdf, "area_type", AREA_TYPES, source)
+    _check_values(gdf, "street_type", STREET_TYPES, source)
     return gdf
 
 
@@ -152,7 +163,8 @@ def validate_facilities(gdf: object, *, source: str = "facilities") -> object:
     gdf
         Indexed by ``facility_id``; columns :data:`FACILITY_REQUIRED` (less the index)
         and ``geometry``; ``kind`` in :data:`FACILITY_KINDS`; ``floor_area_m2`` > 0 m²;
-        ``status`` in :data:`FACILITY_STATUSES` when given.
+        ``status`` in :data:`FACILITY_STATUSES` and ``level`` in :data:`FACILITY_LEVELS`
+        when given.
     source
         Name used in error messages.
 
@@ -178,4 +190,5 @@ def validate_facilities(gdf: object, *, source: str = "facilities") -> object:
         msg = f"{source}: floor_area_m2 must be > 0 m² (facility {first!r} has {area[first]!r})."
         raise InputError(msg)
     _check_values(gdf, "status", FACILITY_STATUSES, source)
+    _check_values(gdf, "level", FACILITY_LEVELS, source)
     return gdf
