@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Sequence
@@ -107,7 +108,7 @@ def _colour(share: float) -> str:
     if share is None or not np.isfinite(share):
         return "#9e9e9e"
     stops = [(0.0, (215, 48, 39)), (0.5, (254, 224, 139)), (1.0, (26, 152, 80))]
-    for (a, ca), (b, cb) in zip(stops, stops[1:], strict=False):
+    for (a, ca), (b, cb) in itertools.pairwise(stops):
         if share <= b:
             t = (share - a) / (b - a)
             rgb = [round(x + t * (y - x)) for x, y in zip(ca, cb, strict=True)]
@@ -147,9 +148,9 @@ def province_map(summary: pd.DataFrame, records: Sequence[dict[str, Any]], *,
         has_map = not (rec["summary"].get("batch", {}).get("no_map"))
         link = f"{quote(rec['district'])}/gap_map.html"
         label = "n/a" if share is None or pd.isna(share) else f"{100 * share:.1f}%"
+        anchor = f'<a href="{link}" target="_blank">{rec["district"]} 缺口图 / gap map</a>'
         feats.append({"district": rec["district"], "share": label, "colour": _colour(share),
-                      "link": f'<a href="{link}" target="_blank">{rec["district"]} 缺口图 / gap map</a>'
-                      if has_map else rec["district"],
+                      "link": anchor if has_map else rec["district"],
                       "geometry": shapely.from_wkt(outline)})
     failed = summary.loc[summary["status"] == "failed", "district"].tolist()
     m = folium.Map(tiles=None, control_scale=True)

@@ -78,7 +78,7 @@ def local_cluster(workers: int = 2, *, memory_limit: str = DEFAULT_MEMORY_LIMIT,
     from distributed import LocalCluster  # noqa: PLC0415
 
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                        memory_limit=memory_limit, dashboard_address=None)
+                        memory_limit=memory_limit, dashboard_address=":0")
 
 
 def _clear_staging(out: Path) -> None:
@@ -171,7 +171,7 @@ def run_batch(
             spec = futures[fut.key]
             try:
                 rec = fut.result()
-            except Exception as exc:  # noqa: BLE001  (KilledWorker, a cancelled task...)
+            except Exception as exc:
                 rec = _lost(spec, exc)
             records.append(rec)
             if on_result is not None:

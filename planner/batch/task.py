@@ -94,7 +94,9 @@ def _read_summary(folder: Path) -> dict[str, Any] | None:
 def is_complete(folder: str | Path, fingerprint: str) -> bool:
     """True when ``folder/summary.json`` exists and records ``fingerprint``."""
     summary = _read_summary(Path(folder))
-    return bool(summary) and summary.get(BATCH_KEY, {}).get("fingerprint") == fingerprint
+    if not summary:
+        return False
+    return bool(summary.get(BATCH_KEY, {}).get("fingerprint") == fingerprint)
 
 
 def _outline_wkt(communities: Any) -> str | None:
@@ -154,6 +156,7 @@ def _write(spec: DistrictSpec, out_root: Path, area: Any, result: Any, m: Any) -
     """
     from planner.outputs import write_outputs  # noqa: PLC0415
 
+    out_root.mkdir(parents=True, exist_ok=True)
     target = out_root / spec.district
     if target.exists() and not _only_planner_files(target):
         write_outputs(result, area, target, gap_map=m)
@@ -220,6 +223,6 @@ def run_district(spec: DistrictSpec, out_root: str) -> dict[str, Any]:
         return _record(spec, "failed", started,
                        error="ran out of memory: raise the worker memory limit "
                              "(--memory-limit) or clip the district's network")
-    except Exception as exc:  # noqa: BLE001  (one district's error must not stop the batch)
+    except Exception as exc:
         log.debug("district %s failed", spec.district, exc_info=True)
         return _record(spec, "failed", started, error=f"{type(exc).__name__}: {exc}")
