@@ -27,6 +27,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
+from planner.network.directed import DirectedCosts
+
 log = logging.getLogger("planner")
 
 #: Version of the compiled-network cache format; bump when the arrays change.
@@ -50,6 +52,9 @@ class CompiledNetwork:
     edge_coords, edge_offsets
         Vertices of all edge geometries stacked, oriented from ``edge_u`` to ``edge_v``;
         edge ``i`` owns ``edge_coords[edge_offsets[i]:edge_offsets[i + 1]]``.
+    directed
+        Direction-dependent costs (flat-equivalent metres, :mod:`planner.terrain`), or
+        ``None``: every edge costs its length both ways.
     """
 
     crs: str
@@ -64,6 +69,7 @@ class CompiledNetwork:
     _tree: shapely.STRtree | None = field(default=None, repr=False)
     _components: np.ndarray | None = field(default=None, repr=False)
     _base_csr: sp.csr_matrix | None = field(default=None, repr=False)
+    directed: DirectedCosts | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -123,9 +129,17 @@ class CompiledNetwork:
         network's own; ``one_way`` adds ``(u, v, length)`` edges usable only from u to v.
         Every extra edge must touch an extra node, so it never duplicates a street: the
         network's own matrix is built once and the extras are added to it.
+
+        With ``directed`` costs the matrix is the **transposed** walking graph: the entry
+        from ``a`` to ``b`` is the cost of walking from ``b`` to ``a``, so a search from a
+        facility gives each node the cost of walking from that node to the facility.
         """
         if self._base_csr is None:
-            self._base_csr = _csr(self.edge_u, self.edge_v, self.edge_length, self.n_nodes)
+            if self.directed is None:
+                self._base_csr = _csr(self.edge_u, self.edge_v, self.edge_length, self.n_nodes)
+            else:
+                self._base_csr = _csr(self.edge_u, self.edge_v, self.directed.forward_m,
+                                      self.n_nodes, w_back=self.directed.backward_m)
         if extra_u is None and one_way is None:
             return self._base_csr
         n = self.n_nodes + n_extra_nodes
@@ -165,12 +179,17 @@ def _stack_rows(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
 def _csr(
     u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int,
     one_way: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    w_back: np.ndarray | None = None,
 ) -> sp.csr_matrix:
-    """CSR of both directions of every edge (plus one-way ones), shortest of parallels."""
+    """CSR of both directions of every edge (plus one-way ones), shortest of parallels.
+
+    ``w`` is the cost from u to v and ``w_back`` (default ``w``) from v to u, entered
+    transposed: row v, column u holds ``w`` (see :meth:`CompiledNetwork.adjacency`).
+    """
     keep = u != v  # self-loops never shorten a walk
     rows = [u[keep], v[keep]]
     cols = [v[keep], u[keep]]
-    vals = [w[keep], w[keep]]
+    vals = [w[keep] if w_back is None else w_back[keep], w[keep]]
     if one_way is not None:
         rows.append(one_way[0])
         cols.append(one_way[1])

@@ -35,7 +35,8 @@ def _split_edges(
 
     Returns the node of each access point (``-1`` if it did not snap; new nodes are
     numbered from ``net.n_nodes``), the chain edges ``(u, v, length_m)`` and the
-    coordinates ``(k, 2)`` of the new nodes.
+    coordinates ``(k, 2)`` of the new nodes. With ``net.directed`` costs, ``length_m``
+    is ``(2, k)``: the cost of each piece from u to v and from v to u.
     """
     node = np.full(len(access), -1, dtype=np.int64)
     ok = np.flatnonzero(access.edge >= 0)
@@ -60,6 +61,10 @@ def _split_edges(
     chain_u = np.concatenate([prev_node, new_nodes[last]])
     chain_v = np.concatenate([new_nodes, net.edge_v[e[last]]])
     chain_w = np.concatenate([t - prev_t, net.edge_length[e[last]] - t[last]])
+    if net.directed is not None:  # terrain: (u -> v cost, v -> u cost) of each piece
+        chain_e = np.concatenate([e, e[last]])
+        t0 = np.concatenate([prev_t, t[last]])
+        chain_w = np.stack(net.directed.between(chain_e, t0, t0 + chain_w))
     xy = shapely.get_coordinates(shapely.line_interpolate_point(net.edge_geoms[e], t))
     return node, chain_u, chain_v, chain_w, xy.reshape(-1, 2)
 
@@ -134,9 +139,11 @@ def build_reach_graph(
     f_ok = np.flatnonzero(f_road >= 0)
     f_node = np.full(len(facility_access), -1, dtype=np.int64)
     f_node[f_ok] = n_split + np.arange(len(f_ok))
-    su = np.concatenate([cu, f_node[f_ok]])
-    sv = np.concatenate([cv, f_road[f_ok]])
-    sw = np.concatenate([cw, facility_access.offroad_m[f_ok]])
+    directed = cw.ndim == 2  # terrain: pieces go in one way each, transposed
+    su = f_node[f_ok] if directed else np.concatenate([cu, f_node[f_ok]])
+    sv = f_road[f_ok] if directed else np.concatenate([cv, f_road[f_ok]])
+    sw = facility_access.offroad_m[f_ok] if directed else np.concatenate(
+        [cw, facility_access.offroad_m[f_ok]])
     c_node = node[len(facility_access):]
     c_ok = c_node >= 0
     owners = community_access.owner[c_ok].astype(np.int64)
@@ -146,6 +153,9 @@ def build_reach_graph(
     sink = np.full(n_communities, -1, dtype=np.int64)
     sink[has_access] = first_sink + np.arange(int(has_access.sum()))
     one_way = (c_node[c_ok], sink[owners], community_access.offroad_m[c_ok])
+    if directed:  # row cu, column cv: walking cv -> cu (see CompiledNetwork.adjacency)
+        one_way = (np.concatenate([cu, cv, one_way[0]]), np.concatenate([cv, cu, one_way[1]]),
+                   np.concatenate([cw[1], cw[0], one_way[2]]))
     csr = net.adjacency(su, sv, sw, one_way=one_way,
                         n_extra_nodes=first_sink - net.n_nodes + int(has_access.sum()))
     # a source node sits, for bounding, at its road position (its walk starts there)
