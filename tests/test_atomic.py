@@ -11,7 +11,7 @@ deletes the old ``summary.json``, moves the other files into place and moves the
 
 The run is killed with SIGKILL (no clean-up handler runs) at a deterministic moment: a
 wrapper script, used only by this test, makes ``save_map`` (writing phase) or the second
-``os.replace`` of :mod:`planner.outputs` (moving phase) signal and sleep. The next run
+``os.replace`` of :mod:`planner.io.outputs` (moving phase) signal and sleep. The next run
 removes the ``.partial-*`` leftovers.
 """
 
@@ -57,7 +57,8 @@ elif phase == "moving":
         moved.append(dst)
         if len(moved) == 2:
             stop_here("moving")
-    outputs.os = types.SimpleNamespace(**{**vars(os), "replace": replace})
+    import planner.io.outputs as io_outputs
+    io_outputs.os = types.SimpleNamespace(**{**vars(os), "replace": replace})
 sys.argv = ["planner", *argv]
 main()
 '''
@@ -117,7 +118,7 @@ def killed_run(root: Path, out: Path, phase: str, *extra: str) -> None:
 def snapshot(out: Path) -> dict[str, str]:
     """File name → SHA-256 of every visible file of an output folder."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out.iterdir()) if p.is_file()}
+            for p in sorted(out.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 def partials(out: Path) -> list[Path]:

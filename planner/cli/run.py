@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import click
 
+from planner._errors import InputError
 from planner.cli._common import CRS_HELP, _friendly_errors, _step
+
+#: Fastest walking speed accepted by --speed (m/s); faster is not walking.
+MAX_SPEED_M_S = 3.0
 
 
 @click.command(name="run")
@@ -46,12 +52,49 @@ from planner.cli._common import CRS_HELP, _friendly_errors, _step
 def run(**opts: Any) -> None:
     """Assess a district: circles, floor area per household, coverage targets, gap map.
 
-    Writes OUT/communities.gpkg and .csv, OUT/facilities.gpkg (with an `isochrones`
-    layer), OUT/targets.csv, OUT/rejects.csv, OUT/summary.json and OUT/gap_map.html.
+    \b
+    Writes into OUT (created; never over a file planner did not write):
+      communities.gpkg, communities.csv  one row per community, with its status
+      facilities.gpkg                    facilities, and walking circles (layer isochrones)
+      targets.csv                        the profile's coverage targets, pass/fail
+      streets.csv                        households and floor area per street
+      circle_pairs.csv                   every community inside every facility's circle
+      rejects.csv                        input rows not assessed, with the reason
+      summary.json                       counts, notes and choices (written last)
+      gap_map.html                       the gap map (unless --no-map)
+    Exit codes: 0 done, 2 bad input or option (the message says what to fix),
+    3 internal error (rerun with -v for details).
     """
+    from planner.io.guard import output_lock  # noqa: PLC0415  (keeps --help fast)
+
+    _check_options(opts)
+    with output_lock(opts["out_dir"]):  # a second run into OUT stops here, before computing
+        _run(opts)
+
+
+def _check_options(opts: dict[str, Any]) -> None:
+    """Refuse bad option values and unsafe or unwritable outputs before any computing."""
+    from planner.crs import check_metric_crs  # noqa: PLC0415
+    from planner.io.guard import check_output_paths  # noqa: PLC0415
+
+    speed = opts["speed"]
+    if speed is not None and not (math.isfinite(speed) and 0 < speed <= MAX_SPEED_M_S):
+        msg = (f"--speed {speed:g} is not a walking speed. Give metres per second, more than 0 "
+               f"and at most {MAX_SPEED_M_S:g} (older pedestrians walk about 1.0 m/s; "
+               "4.5 km/h = 1.25 m/s), or leave it out to use the profile's.")
+        raise InputError(msg)
+    if opts["metric_crs"] is not None:
+        check_metric_crs(opts["metric_crs"], option="--metric-crs")
+    inputs = [opts["network"], opts["communities"], opts["facilities"], opts["gates"]]
+    if Path(str(opts["profile"])).suffix.lower() == ".toml":
+        inputs.append(opts["profile"])
+    check_output_paths(opts["out_dir"], opts["map_path"], inputs=inputs)
+
+
+def _run(opts: dict[str, Any]) -> None:
     from planner.circles import ReachParams  # noqa: PLC0415  (keeps --help fast)
     from planner.maps import gap_map  # noqa: PLC0415
-    from planner.outputs import clear_partial, write_outputs  # noqa: PLC0415
+    from planner.outputs import write_outputs  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415
     from planner.standards import load_profile  # noqa: PLC0415
 
@@ -79,12 +122,23 @@ def run(**opts: Any) -> None:
                         notes=notes, targets=result.targets)
             html = m
     with _step(f"writing outputs to {opts['out_dir']}"):
-        clear_partial(opts["out_dir"])  # temporary folders of a run that was killed
         files = write_outputs(result, area, opts["out_dir"], gap_map=html)
     if opts["map_path"] and html is not None:
-        Path(opts["map_path"]).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(files["gap_map.html"], opts["map_path"])
+        _copy_map(files["gap_map.html"], Path(opts["map_path"]))
     _print_summary(result.summary)
+
+
+def _copy_map(source: Path, target: Path) -> None:
+    """Copy the map to ``--map`` in one step (a temporary file, then a rename)."""
+    if target.resolve() == source.resolve():
+        return  # --map is OUT/gap_map.html itself
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ import shapely
 
 from planner import settings
 from planner._errors import CRSError, InputError, NetworkError
-from planner.crs import metric_crs_for, to_wgs84
+from planner.crs import check_metric_crs, metric_crs_for, to_wgs84
 from planner.network.store import (
     CompiledNetwork,
     cache_folder_for,
@@ -164,12 +164,10 @@ def project_network(
     if not crs.is_projected:
         xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float, len(G))
         ys = np.fromiter((d["y"] for _, d in G.nodes(data=True)), float, len(G))
-        target = pyproj.CRS.from_user_input(metric_crs) if metric_crs else metric_crs_for(
-            xs.min(), ys.min(), xs.max(), ys.max()
-        )
+        target = _target_crs(metric_crs, (xs.min(), ys.min(), xs.max(), ys.max()))
         G = ox.project_graph(G, to_crs=target)
-    elif metric_crs and pyproj.CRS.from_user_input(metric_crs) != crs:
-        G = ox.project_graph(G, to_crs=metric_crs)
+    elif metric_crs and check_metric_crs(metric_crs) != crs:
+        G = ox.project_graph(G, to_crs=check_metric_crs(metric_crs))
     _fill_edge_geometry(G)
     log.info("network: %s nodes, %s edges in %s", f"{len(G):,}", f"{G.number_of_edges():,}",
              pyproj.CRS.from_user_input(G.graph["crs"]).name)
@@ -272,10 +270,15 @@ def _project_road_lines(
             raise CRSError(msg)
         wgs = to_wgs84(lines.set_crs(4326, allow_override=True), crs)
     lon_min, lat_min, lon_max, lat_max = wgs.total_bounds
-    target = pyproj.CRS.from_user_input(metric_crs) if metric_crs else metric_crs_for(
-        lon_min, lat_min, lon_max, lat_max
-    )
-    return wgs.to_crs(target)
+    return wgs.to_crs(_target_crs(metric_crs, (lon_min, lat_min, lon_max, lat_max)))
+
+
+def _target_crs(metric_crs: str | pyproj.CRS | None,
+                bounds: tuple[float, float, float, float]) -> pyproj.CRS:
+    """The metric CRS: the one given (checked against the district) or the UTM zone."""
+    if metric_crs is None or str(metric_crs) == "":
+        return metric_crs_for(*bounds)
+    return check_metric_crs(metric_crs, tuple(float(b) for b in bounds))  # type: ignore[arg-type]
 
 
 def compile_network(

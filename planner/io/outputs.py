@@ -1,0 +1,199 @@
+"""Write an assessment to an output folder, atomically, never over a user's file.
+
+The output schema is a contract (documented in the README):
+
+``communities.gpkg`` (layer ``communities``) and ``communities.csv``
+    one row per input community that passed validation, with the input columns and
+    ``community_id, households, status, area_type, street, circle_minutes,
+    access_points, snap_distance_m, network_component, nearest_facility_id,
+    nearest_minutes, nearest_minutes_<kind>, facilities_within, accessible_m2,
+    accessible_m2_per_100hh, required_m2_per_100hh, required_m2, shortfall_m2,
+    standard_range, service_status``; the CSV adds ``lon, lat`` (WGS84 centroid).
+``facilities.gpkg``
+    layer ``facilities`` (``facility_id, name, kind, floor_area_m2, status,
+    in_assessment, snap_distance_m, network_component, communities_served,
+    households_served, m2_per_100hh_served, meets_min_size, street``) and layer
+    ``isochrones`` (``facility_id, kind, minutes``, walking-circle polygons).
+``targets.csv``
+    the profile's coverage targets with value, threshold and pass/fail.
+``streets.csv``
+    per street (街道/乡镇): communities, households by service status, share meeting the
+    standard, required, accessible and shortfall m².
+``circle_pairs.csv``
+    ``facility_id, community_id, distance_m, minutes``: every community inside every
+    assessed facility's walking circle (the community's own circle minutes).
+``rejects.csv``
+    every input row that was not assessed, with layer, file, row, column, value, reason.
+``summary.json``
+    the run summary. Written last: its presence marks a complete output folder.
+``gap_map.html``
+    the self-contained gap map.
+
+Every file is first written into a temporary folder inside ``out_dir`` (carrying the
+planner's mark, see :mod:`planner.io.guard`) and then moved into place with
+:func:`os.replace`, ``summary.json`` last, so an interrupted run never leaves a
+half-written GeoPackage that looks complete. CSV files are safe to open in Excel
+(:func:`planner.io.writers.write_csv`); numbers are rounded to a sensible precision and
+JSON never holds NaN or Infinity.
+
+This module sits below the pipeline and the maps: it takes the assessment and the
+study area duck-typed (the attributes listed in :func:`write_outputs`) and the map as
+a function that writes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from planner._errors import InputError
+from planner.io.guard import (
+    Manifest,
+    check_output_paths,
+    clear_partial,
+    make_partial,
+    output_lock,
+)
+from planner.io.writers import round_for_output, to_json, write_csv
+
+#: Every file a run may write; a rerun removes those it does not write again (if the
+#: planner wrote them).
+OUTPUT_FILES = ("communities.gpkg", "communities.csv", "facilities.gpkg", "targets.csv",
+                "circle_pairs.csv", "streets.csv",
+                "rejects.csv", "gap_map.html", "summary.json")
+#: Output geographic CRS: files are written in WGS84 so they overlay any web map.
+OUTPUT_CRS = "EPSG:4326"
+REJECT_COLUMNS = ["layer", "file", "row", "column", "value", "reason"]
+
+__all__ = ["OUTPUT_CRS", "OUTPUT_FILES", "clear_partial", "rejects_table", "write_outputs"]
+
+
+def rejects_table(loads: dict[str, Any]) -> pd.DataFrame:
+    """Every reject line of every input, with the input's role in ``layer``."""
+    frames = [load.rejects.assign(layer=name) for name, load in loads.items()
+              if len(load.rejects)]
+    if not frames:
+        return pd.DataFrame(columns=REJECT_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    extra = [c for c in out if c not in REJECT_COLUMNS]
+    return out[[c for c in REJECT_COLUMNS if c in out] + extra]
+
+
+def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy fit for GeoPackage: WGS84, the id as a column, objects as text, rounded."""
+    out = round_for_output(gdf.to_crs(OUTPUT_CRS).reset_index())
+    for col in out.columns:
+        if col != out.geometry.name and out[col].dtype == object:
+            out[col] = out[col].map(lambda v: None if pd.isna(v) else str(v))
+    return out
+
+
+def _csv_frame(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    wgs = gdf.to_crs(OUTPUT_CRS)
+    centre = gdf.geometry.representative_point().to_crs(OUTPUT_CRS)
+    frame = pd.DataFrame(wgs.drop(columns=wgs.geometry.name)).reset_index()
+    frame["lon"] = centre.x.to_numpy()
+    frame["lat"] = centre.y.to_numpy()
+    return frame
+
+
+def _write_all(tmp: Path, result: Any, loads: dict[str, Any],
+               gap_map: Callable[[Path], object] | None) -> None:
+    _for_file(result.communities).to_file(tmp / "communities.gpkg", layer="communities",
+                                          engine="pyogrio")
+    write_csv(_csv_frame(result.communities), tmp / "communities.csv")
+    _for_file(result.facilities).to_file(tmp / "facilities.gpkg", layer="facilities",
+                                         engine="pyogrio")
+    if result.isochrones is not None and len(result.isochrones):
+        result.isochrones.to_crs(OUTPUT_CRS).to_file(
+            tmp / "facilities.gpkg", layer="isochrones", engine="pyogrio")
+    write_csv(result.targets, tmp / "targets.csv")
+    if getattr(result, "streets", None) is not None:
+        write_csv(result.streets, tmp / "streets.csv")
+    write_csv(result.costs.sort_values(["facility_id", "distance_m"]),
+              tmp / "circle_pairs.csv")
+    write_csv(rejects_table(loads), tmp / "rejects.csv")
+    if gap_map is not None:
+        gap_map(tmp / "gap_map.html")
+    (tmp / "summary.json").write_text(to_json(result.summary), encoding="utf-8")
+
+
+def write_outputs(
+    result: Any,
+    area: Any,
+    out_dir: str | Path,
+    *,
+    gap_map: Callable[[Path], object] | None = None,
+) -> dict[str, Path]:
+    """Write every output file into ``out_dir`` (created if needed), atomically.
+
+    Parameters
+    ----------
+    result
+        An assessment (:class:`planner.pipeline.Assessment`): ``communities``,
+        ``facilities`` (GeoDataFrames), ``isochrones`` (GeoDataFrame or ``None``),
+        ``targets``, ``costs``, ``streets`` (DataFrames) and ``summary`` (dict).
+    area
+        The study area: its ``loads`` (input role → reader result with ``rejects``).
+    out_dir
+        The output folder.
+    gap_map
+        A function writing the gap map to the path it is given, or ``None`` to skip it.
+
+    Returns
+    -------
+    dict
+        File name → path of every file written.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is empty or cannot be written, another run is writing into it, or
+        it holds a file with an output's name that the planner did not write.
+    """
+    out = check_output_paths(out_dir)
+    with output_lock(out):
+        clear_partial(out)
+        manifest = Manifest.read(out)
+        tmp = make_partial(out)
+        try:
+            _write_all(tmp, result, getattr(area, "loads", {}), gap_map)
+            return _move_into_place(tmp, out, manifest)
+        finally:
+            if tmp.exists():
+                for p in tmp.iterdir():
+                    p.unlink()
+                tmp.rmdir()
+
+
+def _move_into_place(tmp: Path, out: Path, manifest: Manifest) -> dict[str, Path]:
+    names = sorted(p.name for p in tmp.iterdir() if p.name in OUTPUT_FILES)
+    foreign = manifest.foreign(names)
+    if foreign:
+        listed = ", ".join(foreign)
+        msg = (f"--out {out} already holds {listed}, which planner did not write (or which was "
+               "changed since): planner will not replace them. Move them away, or give a new "
+               "--out folder.")
+        raise InputError(msg)
+    if manifest.owns("summary.json"):
+        (out / "summary.json").unlink()  # the old summary must not vouch for a mix of files
+    sizes = {n: [(tmp / n).stat().st_size] for n in names}
+    union = {n: sorted({*manifest.files.get(n, []), *sizes.get(n, [])})
+             for n in {*manifest.files, *sizes}}
+    manifest.write(union)  # during the moves, either version of a file is the planner's
+    written: dict[str, Path] = {}
+    for name in [n for n in names if n != "summary.json"]:
+        os.replace(tmp / name, out / name)
+        written[name] = out / name
+    for name in set(OUTPUT_FILES) - set(names):
+        if manifest.owns(name):
+            (out / name).unlink()  # an earlier run's file not written now
+    manifest.write(sizes)
+    os.replace(tmp / "summary.json", out / "summary.json")
+    written["summary.json"] = out / "summary.json"
+    return written

@@ -1,0 +1,155 @@
+"""Write tables and JSON that open safely in Excel/WPS and carry sensible precision.
+
+Officials open the planner's CSV files in Excel or WPS, where a text cell that starts
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is run as a formula (a
+community named ``=HYPERLINK("http://…"&A2)`` becomes a live link that leaks the next
+cell). :func:`write_csv` prefixes such text cells with a single quote, as OWASP's
+"CSV injection" advice says; numbers stay numbers. GeoPackages keep the raw values.
+
+:func:`round_for_output` rounds numbers to the precision a planner can use (m² to 0.1,
+minutes to 0.01, shares to 0.0001, metres to 0.01), and :func:`to_json` writes JSON
+without ``NaN`` or ``Infinity`` (which strict JSON readers reject): they become ``null``.
+
+Every CSV the planner writes goes through :func:`write_csv`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Decimal places by kind of number (see :func:`decimals_for`).
+DECIMALS = {"m2": 1, "minutes": 2, "share": 4, "metres": 2, "lonlat": 7}
+#: Text encoding of every CSV: UTF-8 with a BOM, so that Excel shows Chinese correctly.
+CSV_ENCODING = "utf-8-sig"
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def escape_formula(value: object) -> object:
+    """Prefix a text value that a spreadsheet would run as a formula with ``'``.
+
+    Parameters
+    ----------
+    value
+        A cell value.
+
+    Returns
+    -------
+    object
+        ``"'=1+1"`` for ``"=1+1"``; numbers, ``None`` and harmless text unchanged. A text
+        that is a plain signed number (``"-5"``) is left alone: it is data, not a formula.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if _NUMBER.match(value.strip()):
+        return value
+    return "'" + value
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells (and headers) are safe to open in Excel."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(escape_formula)
+    out.columns = [escape_formula(str(c)) for c in out.columns]
+    return out
+
+
+def decimals_for(column: str) -> int | None:
+    """Decimal places for a numeric output column, from its name (``None``: leave as is).
+
+    ``*_m2``, ``*m2_per_100hh*`` → 1 (0.1 m²); ``*minutes*`` → 2; ``share*``,
+    ``*_share``, ``value``, ``threshold`` → 4; ``*_m`` and ``distance_m`` → 2 (cm);
+    ``lon``, ``lat`` → 7.
+    """
+    name = column.lower()
+    if name in ("lon", "lat"):
+        return DECIMALS["lonlat"]
+    if "minutes" in name:
+        return DECIMALS["minutes"]
+    if name.endswith("_m2") or "m2_per_100hh" in name or name.endswith("_m2_s"):
+        return DECIMALS["m2"]
+    if name.startswith("share") or name.endswith("_share") or name in ("value", "threshold"):
+        return DECIMALS["share"]
+    if name.endswith("_m") or name.endswith("_km"):
+        return DECIMALS["metres"]
+    return None
+
+
+def round_for_output(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every float column rounded as :func:`decimals_for` says."""
+    out = frame.copy()
+    for col in out.columns:
+        places = decimals_for(str(col))
+        if places is not None and pd.api.types.is_float_dtype(out[col].dtype):
+            out[col] = out[col].round(places)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+    """Write ``frame`` as a CSV safe to open in Excel or WPS.
+
+    Text cells are escaped (:func:`escape_formulas`), floats rounded
+    (:func:`round_for_output`), ``inf`` written as an empty cell, and the file is
+    UTF-8 with a BOM. Use this for every CSV the planner writes.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    path
+        Where to write (the folder must exist).
+    index
+        Also write the index (as the first column).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    out = frame.reset_index() if index else frame
+    out = escape_formulas(round_for_output(out))
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col].dtype):
+            out[col] = out[col].where(np.isfinite(out[col]))
+    out.to_csv(path, index=False, encoding=CSV_ENCODING)
+    return Path(path)
+
+
+def json_ready(value: Any, key: str = "") -> Any:
+    """``value`` with NaN/±inf as ``None``, numpy scalars as Python ones, floats rounded.
+
+    Dict keys choose the rounding (:func:`decimals_for`); paths become text.
+    """
+    if isinstance(value, dict):
+        return {str(k): json_ready(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [json_ready(v, key) for v in list(value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Path):
+        value = str(value)
+    if value is pd.NA or value is pd.NaT:
+        value = None
+    if isinstance(value, float):
+        places = decimals_for(key)
+        if not math.isfinite(value):
+            value = None
+        elif places is not None:
+            value = round(value, places)
+    return value
+
+
+def to_json(value: Any) -> str:
+    """Strict JSON text of ``value`` (see :func:`json_ready`): never NaN or Infinity."""
+    return json.dumps(json_ready(value), ensure_ascii=False, indent=2, allow_nan=False,
+                      default=str)
