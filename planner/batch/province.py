@@ -19,7 +19,9 @@
 
 from __future__ import annotations
 
+import html
 import itertools
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -116,63 +118,79 @@ def _colour(share: float) -> str:
     return "#1a9850"
 
 
+_PAGE_JS = """
+var data = JSON.parse(document.getElementById('province-data').textContent);
+var map = L.map('map');
+var layer = L.geoJSON(data, {
+  style: function (f) { return {fillColor: f.properties.colour, color: '#333', weight: 1,
+                                fillOpacity: 0.7}; },
+  onEachFeature: function (f, l) {
+    l.bindTooltip(f.properties.district + ': ' + f.properties.share);
+    l.bindPopup('<b>' + f.properties.district + '</b><br>步行圈内户数占比 / served: ' +
+                f.properties.share + '<br>' + f.properties.link);
+  }
+}).addTo(map);
+if (data.features.length) { map.fitBounds(layer.getBounds()); } else { map.setView([35, 110], 4); }
+"""
+
+
+def _feature(rec: dict[str, Any], share: Any) -> dict[str, Any] | None:
+    import shapely  # noqa: PLC0415
+
+    batch = (rec.get("summary") or {}).get("batch", {})
+    if not batch.get("outline_wgs84"):
+        return None
+    name = html.escape(rec["district"])
+    label = "n/a" if share is None or pd.isna(share) else f"{100 * share:.1f}%"
+    link = (name if batch.get("no_map") else
+            f'<a href="{quote(rec["district"])}/gap_map.html" target="_blank">'
+            f"{name} 缺口图 / gap map</a>")
+    geometry = json.loads(shapely.to_geojson(shapely.from_wkt(batch["outline_wgs84"])))
+    return {"type": "Feature", "geometry": geometry,
+            "properties": {"district": name, "share": label, "colour": _colour(share),
+                           "link": link}}
+
+
 def province_map(summary: pd.DataFrame, records: Sequence[dict[str, Any]], *,
-                 title: str = "全省养老服务圈 / province elderly-care circles") -> Any:
-    """Folium map of the districts coloured by share of households served.
+                 title: str = "全省养老服务圈 / province elderly-care circles") -> str:
+    """Self-contained web page of the districts coloured by share of households served.
 
     Parameters
     ----------
     summary
         From :func:`province_summary`.
     records
-        The districts' records (their ``summary["batch"]["outline_wgs84"]`` is drawn).
+        The districts' records (their ``summary["batch"]["outline_wgs84"]`` is drawn: the
+        convex hull of the district's communities).
 
     Returns
     -------
-    folium.Map
-        One polygon per district with results; its popup links to ``<district>/gap_map.html``
-        (relative, so the output folder can be moved or zipped). Failed districts are
-        listed in the title box.
+    str
+        HTML with Leaflet inlined (opens offline). One polygon per district with results;
+        its popup links to ``<district>/gap_map.html`` (relative, so the output folder can
+        be moved or zipped). Failed districts are listed in the title box.
     """
-    import folium  # noqa: PLC0415
-    import geopandas as gpd  # noqa: PLC0415
-    import shapely  # noqa: PLC0415
+    from planner.maps import assets  # noqa: PLC0415
 
     shares = summary.set_index("district")["share_households_served"]
-    feats = []
-    for rec in records:
-        outline = (rec.get("summary") or {}).get("batch", {}).get("outline_wgs84")
-        if not outline:
-            continue
-        share = shares.get(rec["district"])
-        has_map = not (rec["summary"].get("batch", {}).get("no_map"))
-        link = f"{quote(rec['district'])}/gap_map.html"
-        label = "n/a" if share is None or pd.isna(share) else f"{100 * share:.1f}%"
-        anchor = f'<a href="{link}" target="_blank">{rec["district"]} 缺口图 / gap map</a>'
-        feats.append({"district": rec["district"], "share": label, "colour": _colour(share),
-                      "link": anchor if has_map else rec["district"],
-                      "geometry": shapely.from_wkt(outline)})
+    feats = [f for r in records if (f := _feature(r, shares.get(r["district"]))) is not None]
+    data = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False)
+    data = data.replace("</", "<\\/")  # stays inside its <script> element
     failed = summary.loc[summary["status"] == "failed", "district"].tolist()
-    m = folium.Map(tiles=None, control_scale=True)
-    if feats:
-        gdf = gpd.GeoDataFrame(feats, geometry="geometry", crs="EPSG:4326")
-        folium.GeoJson(
-            gdf, name="districts",
-            style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333",
-                                      "weight": 1, "fillOpacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(["district", "share"],
-                                          aliases=["区县 / district", "服务覆盖户比 / served"]),
-            popup=folium.GeoJsonPopup(["district", "share", "link"],
-                                      aliases=["区县", "served", "map"]),
-        ).add_to(m)
-        minx, miny, maxx, maxy = gdf.total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
-    note = f"<br>失败 / failed: {', '.join(failed)}" if failed else ""
-    box = (f'<div style="position:fixed;top:10px;left:50px;z-index:9999;background:white;'
-           f'padding:6px;border:1px solid #999"><b>{title}</b><br>颜色：步行圈内户数占比 / '
-           f'colour: share of households within a walking circle (red 0% → green 100%){note}</div>')
-    m.get_root().html.add_child(folium.Element(box))
-    return m
+    note = (f"<br>失败 / failed: {html.escape(', '.join(failed))}" if failed else "")
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{assets.leaflet_css()}</style>",
+        "<style>html,body,#map{height:100%;margin:0}#box{position:absolute;top:10px;"
+        "left:50px;z-index:1000;background:#fff;padding:6px 10px;border:1px solid #999;"
+        "font:14px sans-serif}</style>",
+        f"<script>{assets.leaflet_js()}</script>", "</head><body>",
+        f'<div id="box"><b>{html.escape(title)}</b><br>颜色：步行圈内户数占比 / colour: share '
+        f"of households within a walking circle (red 0% → green 100%){note}</div>",
+        '<div id="map"></div>',
+        f'<script type="application/json" id="province-data">{data}</script>',
+        f"<script>{_PAGE_JS}</script>", "</body></html>"])
 
 
 def _atomic_write(path: Path, write: Any) -> Path:
@@ -195,8 +213,6 @@ def write_province(records: Sequence[dict[str, Any]], out_dir: str | Path) -> di
     dict
         File name → path.
     """
-    from planner.maps import save_map  # noqa: PLC0415
-
     out = Path(out_dir)
     summary = province_summary(records)
     targets = province_targets(records)
@@ -208,6 +224,6 @@ def write_province(records: Sequence[dict[str, Any]], out_dir: str | Path) -> di
         "province_targets.csv": _atomic_write(
             out / "province_targets.csv",
             lambda p: targets.to_csv(p, index=False, encoding="utf-8-sig")),
-        "province_map.html": _atomic_write(out / "province_map.html",
-                                           lambda p: save_map(m, p)),
+        "province_map.html": _atomic_write(
+            out / "province_map.html", lambda p: p.write_text(m, encoding="utf-8")),
     }
