@@ -1,0 +1,152 @@
+"""Population zonal sums against hand sums on a tiny raster; the minutes GeoTIFF's values
+at known cells.
+
+Tiny population raster (EPSG:32649, 10 m cells, x 0-40 m, y 0-40 m), people per cell
+v[row, col] = 1 + 4 row + col, row 0 the northern strip (y 30-40)::
+
+    y 30-40 |  1  2  3  4
+    y 20-30 |  5  6  7  8
+    y 10-20 |  9 10 11 12
+    y  0-10 | 13 14 15 16
+              x 0 10 20 30 40
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+
+from planner._errors import InputError
+from planner.rasters import (
+    NODATA,
+    estimate_households,
+    minutes_surface,
+    write_minutes_raster,
+    zonal_sums,
+)
+from planner.reach import compile_arrays
+
+CRS = "EPSG:32649"
+
+
+@pytest.fixture
+def people(tmp_path):
+    path = tmp_path / "people.tif"
+    v = (1 + np.arange(16)).reshape(4, 4).astype("float32")
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+                       crs=CRS, transform=Affine(10, 0, 0, 0, -10, 40), nodata=-1) as dst:
+        dst.write(v, 1)
+    return path
+
+
+def test_zonal_sums_against_hand_sums(people):
+    polys = gpd.GeoSeries([
+        shapely.box(0, 0, 20, 20),     # four whole cells 9 + 10 + 13 + 14 = 46
+        shapely.box(0, 0, 5, 10),      # half of cell 13 = 6.5
+        shapely.box(15, 15, 25, 25),   # a quarter of 6, 7, 10, 11 = 34 / 4 = 8.5
+        shapely.box(30, 30, 60, 60),   # a quarter inside: all of cell 4 = 4
+        shapely.Point(5, 5),           # a point has no area: NaN
+    ], crs=CRS)
+    got = zonal_sums(people, polys)
+    assert got[:4] == pytest.approx([46.0, 6.5, 8.5, 4.0], rel=1e-9)
+    assert np.isnan(got[4])
+
+
+def test_zonal_sums_reproject_polygons(people):
+    # the 2x2 block given in WGS84: transformed to the raster's CRS, still ~46
+    block = gpd.GeoSeries([shapely.box(0, 0, 20, 20)], crs=CRS).to_crs(4326)
+    assert zonal_sums(people, block) == pytest.approx([46.0], rel=1e-4)
+
+
+def test_estimate_households_marks_estimates(people):
+    comm = gpd.GeoDataFrame(
+        {"households": [np.nan, 30.0], "residents": [np.nan, 80.0]},
+        geometry=[shapely.box(0, 0, 20, 20), shapely.box(20, 20, 40, 40)], crs=CRS,
+        index=pd_index(["A", "B"]))
+    out = estimate_households(comm, people, household_size=2.5, elderly_share=0.2)
+    # A: 46 residents / 2.5 = 18.4 -> 18 households; elderly 46 x 0.2 = 9.2
+    assert out.loc["A", "residents"] == pytest.approx(46.0)
+    assert out.loc["A", "households"] == 18
+    assert out.loc["A", "elderly"] == pytest.approx(9.2)
+    assert out.loc["A", ["households_estimated", "residents_estimated",
+                         "elderly_estimated"]].tolist() == [True, True, True]
+    # B keeps its counts and is not marked
+    assert out.loc["B", "households"] == 30
+    assert out.loc["B", "residents"] == 80
+    assert not out.loc["B", "households_estimated"]
+    assert not out.loc["B", "residents_estimated"]
+
+
+def pd_index(ids):
+    return pd.Index(ids, name="community_id")
+
+
+def test_estimate_needs_polygons(people):
+    comm = gpd.GeoDataFrame({"households": [np.nan]}, geometry=[shapely.Point(5, 5)], crs=CRS,
+                            index=pd_index(["P"]))
+    with pytest.raises(InputError, match="communities P: no households and no polygon"):
+        estimate_households(comm, people)
+
+
+def test_missing_population_raster(tmp_path):
+    with pytest.raises(InputError, match="population raster not found"):
+        zonal_sums(tmp_path / "none.tif", gpd.GeoSeries([shapely.box(0, 0, 1, 1)], crs=CRS))
+
+
+def _street_network():
+    """A 1,500 m street along y = 0 (nodes every 500 m) and an island street at y = 1,000."""
+    node_x = np.array([0.0, 500, 1000, 1500, 0, 100])
+    node_y = np.array([0.0, 0, 0, 0, 1000, 1000])
+    u, v = np.array([0, 1, 2, 4]), np.array([1, 2, 3, 5])
+    geoms = shapely.linestrings(
+        np.stack([np.c_[node_x[u], node_y[u]], np.c_[node_x[v], node_y[v]]], axis=1))
+    return compile_arrays(crs=pyproj.CRS(CRS).to_wkt(), node_x=node_x, node_y=node_y,
+                          edge_u=u, edge_v=v, edge_geoms=geoms)
+
+
+def test_minutes_geotiff_values_at_known_cells(tmp_path):
+    # Grid of 100 m cells aligned on the network bounds (0, 0, 1500, 1000): columns are
+    # x 0-100, 100-200 ..., rows from y 1000 (north) down to 0. Cell centres of the
+    # bottom row sit at y = 50, 50 m off the street, x = 50 + 100 col.
+    # Station at x = 0, day-care centre at x = 1500, speed 1 m/s (60 m a minute):
+    #   col 2  (x 250):  station 250 + 50 = 300 m -> 5.0 min; day care 1250 + 50 -> 21.667
+    #   col 14 (x 1450): station 1450 + 50 = 1500 -> 25.0; day care 50 + 50 -> 1.667
+    #   overall = the smaller.
+    # Cells 450 m from every road are nodata; the island street is not connected: nodata.
+    net = _street_network()
+    fac = np.array([shapely.Point(0, 0), shapely.Point(1500, 0)], dtype=object)
+    bands, names, transform = minutes_surface(net, fac, np.array(["station", "day_care"]),
+                                              cell_m=100, speed_m_s=1.0)
+    path = write_minutes_raster(tmp_path / "minutes.tif", bands, names, transform, CRS)
+    with rasterio.open(path) as src:
+        assert src.descriptions == ("minutes_to_nearest_all", "minutes_to_nearest_day_care",
+                                    "minutes_to_nearest_station")
+        assert src.res == (100.0, 100.0)
+        data = src.read()
+        row_south, col = src.index(250, 50)
+        assert (row_south, col) == (9, 2)
+        assert data[0, 9, 2] == pytest.approx(5.0, abs=1e-4)
+        assert data[2, 9, 2] == pytest.approx(5.0, abs=1e-4)
+        assert data[1, 9, 2] == pytest.approx(1300 / 60, abs=1e-4)
+        assert data[0, 9, 14] == pytest.approx(100 / 60, abs=1e-4)
+        assert data[2, 9, 14] == pytest.approx(25.0, abs=1e-4)
+        r, c = src.index(750, 450)  # 450 m from the nearest road
+        assert data[0, r, c] == NODATA
+        r, c = src.index(50, 950)  # beside the island street: reached by no facility
+        assert data[0, r, c] == NODATA
+        assert src.nodata == NODATA
+
+
+def test_minutes_raster_never_overwrites_a_foreign_file(tmp_path):
+    theirs = tmp_path / "theirs.tif"
+    theirs.write_text("not a raster")
+    with pytest.raises(InputError, match="not written by planner"):
+        write_minutes_raster(theirs, np.zeros((1, 1, 1), "float32"), ["all"],
+                             Affine(1, 0, 0, 0, -1, 1), CRS)
+    assert theirs.read_text() == "not a raster"
