@@ -1,64 +1,365 @@
-"""District coverage targets: value, threshold, pass or fail.
+"""District targets: value, threshold, pass or fail, deadline, and a year-by-year timeline.
 
-Each metric of :data:`planner.standards.TARGET_METRICS` is computed here from the
-assessed communities, the facilities and the ``costs`` table. A profile chooses which
-targets apply and their thresholds; a target whose population is empty (no rural
-communities, say) is reported as not applicable rather than passed.
+A target is data (:class:`planner.standards.Target`): a measure over a unit (estate, 社区,
+street, county, facility, bed), a filter, the qualifying facility kinds, a reading
+(present in the unit, or within the walking circle), a threshold and a due date. This
+module computes it from the assessed communities, the facilities and the ``costs`` table.
+Nothing passes silently: a target with nothing to count is "n/a", a target missing an input
+column is "not computable: missing column X", and a target computed on a proxy unit (estates
+standing in for 社区 when there is no ``shequ`` column) says so.
+
+Both weightings are reported: by count of units (``value``) and by households
+(``value_households``: households in estates that are themselves covered for
+``within_circle``, households in covered units for ``present_in_unit``). The other
+reading is computed beside the chosen one (``value_alternative``).
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-#: Facility kinds that serve as a street's centre (街道养老服务中心).
-STREET_CENTRE_KINDS = ("street_centre",)
-#: Facility kinds that serve as a township's centre (乡镇养老服务中心).
-TOWNSHIP_CENTRE_KINDS = ("township_centre",)
+from planner.standards import Target, due_status
+
+#: Tolerance on a share (a value printed as 100.0 % never fails a 100 % target by rounding).
+_EPS = 1e-12
+#: Columns of ``targets.csv`` in order: the first ten are the original contract.
+TARGET_COLUMNS = (
+    "id", "metric", "label_zh", "label_en", "numerator", "denominator", "value", "threshold",
+    "passed", "source", "measure", "unit", "unit_used", "filter", "kinds", "reading",
+    "households_numerator", "households_denominator", "value_households",
+    "alternative_reading", "value_alternative", "due", "due_year", "as_of", "due_status",
+    "verdict", "computable", "assumptions", "note",
+)
+_STUDY_AREA = "(study area)"
 
 
-def _share(mask: pd.Series, population: pd.Series) -> tuple[int, int]:
-    """Numerator and denominator of a share of ``population`` (a boolean selection)."""
-    return int((mask & population).sum()), int(population.sum())
+def _missing(frame: pd.DataFrame, column: str) -> bool:
+    """True when ``column`` is absent or holds no value at all."""
+    if column not in frame:
+        return True
+    values = frame[column]
+    return not bool((values.notna() & (values.astype(str).str.strip() != "")).any())
 
 
-def _covered(area_type: str) -> Callable[..., tuple[int, int]]:
-    def metric(communities: pd.DataFrame, **_: object) -> tuple[int, int]:
-        return _share(communities["facilities_within"] > 0, communities["area_type"] == area_type)
+class _NotComputable(Exception):
+    """A target needs a column the inputs do not have."""
 
-    return metric
-
-
-def _with_day_care(
-    communities: pd.DataFrame, facilities: pd.DataFrame, costs: pd.DataFrame, **_: object
-) -> tuple[int, int]:
-    day_care = facilities.index[facilities["kind"] == "day_care"]
-    served = costs.loc[costs["facility_id"].isin(day_care), "community_id"].unique()
-    everyone = pd.Series(True, index=communities.index)
-    return _share(pd.Series(communities.index.isin(served), index=communities.index), everyone)
+    def __init__(self, column: str) -> None:
+        super().__init__(column)
+        self.column = column
 
 
-def _areas_with_centre(
-    area_type: str, kinds: Iterable[str]
-) -> Callable[..., tuple[int, int]]:
-    def metric(communities: pd.DataFrame, facilities: pd.DataFrame, **_: object) -> tuple[int, int]:
-        areas = communities.loc[communities["area_type"] == area_type, "street"].dropna().unique()
-        centres = facilities.loc[facilities["kind"].isin(list(kinds)), "street"].dropna().unique()
-        return int(np.isin(areas, centres).sum()), len(areas)
+@dataclass
+class _Outcome:
+    """One target's counts."""
 
-    return metric
+    numerator: float
+    denominator: float
+    households_numerator: float = float("nan")
+    households_denominator: float = float("nan")
+    value_alternative: float = float("nan")
+    unit_used: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
-#: How each target metric is computed: ``(numerator, denominator)``.
-METRICS: dict[str, Callable[..., tuple[int, int]]] = {
-    "urban_communities_covered": _covered("urban"),
-    "rural_communities_covered": _covered("rural"),
-    "communities_with_day_care": _with_day_care,
-    "streets_with_street_centre": _areas_with_centre("urban", STREET_CENTRE_KINDS),
-    "townships_with_township_centre": _areas_with_centre("rural", TOWNSHIP_CENTRE_KINDS),
+@dataclass
+class _Inputs:
+    communities: pd.DataFrame
+    facilities: pd.DataFrame
+    costs: pd.DataFrame
+
+
+# --------------------------------------------------------------------------- selections
+
+
+def _need(frame: pd.DataFrame, column: str) -> None:
+    if _missing(frame, column):
+        raise _NotComputable(column)
+
+
+def _qualifying(fac: pd.DataFrame, target: Target) -> pd.Series:
+    """True for facilities of a qualifying kind (and level, for ``kind@level``)."""
+    mask = pd.Series(False, index=fac.index)
+    for kind, level in target.kind_levels():
+        sel = fac["kind"] == kind
+        if level is not None:
+            _need(fac, "level")
+            sel &= fac["level"] == level
+        mask |= sel
+    return mask
+
+
+def _estate_filter(comm: pd.DataFrame, target: Target, notes: list[str]) -> pd.Series:
+    """True/False per estate for the target's filter; NaN where it cannot be told."""
+    keep = pd.Series(1.0, index=comm.index)
+    for key, value in target.filter:
+        if key == "area_type":
+            _need(comm, "area_type")
+            known = comm["area_type_basis"] == "given" if "area_type_basis" in comm else True
+            col = comm["area_type"].where(known)
+            if col.isna().any():
+                notes.append(f"{int(col.isna().sum())} estates without area_type left out")
+        elif key == "street_type":
+            if _missing(comm, "street_type"):
+                _need(comm, "area_type")
+                col = comm["area_type"].map({"urban": "street", "rural": "township"})
+                notes.append("street_type taken from area_type (urban → 街道, rural → 乡镇): "
+                             "no street_type column (assumption)")
+            else:
+                col = comm["street_type"]
+        else:
+            col = comm[key]
+        keep = keep.where(col.isna(), keep * (col == value))
+        keep[col.isna()] = np.nan
+    return keep
+
+
+def _unit_keys(comm: pd.DataFrame, unit: str, notes: list[str]) -> pd.Series:
+    if unit == "estate":
+        return pd.Series(comm.index.astype(str), index=comm.index)
+    if unit == "county" and _missing(comm, "county"):
+        notes.append("no county column: the study area is taken as one county (assumption)")
+        return pd.Series(_STUDY_AREA, index=comm.index)
+    _need(comm, unit)
+    return comm[unit].astype("string")
+
+
+def _facility_keys(fac: pd.DataFrame, unit: str) -> pd.Series:
+    column = {"estate": "serves_community_id"}.get(unit, unit)
+    if unit == "county" and _missing(fac, "county"):
+        return pd.Series(_STUDY_AREA, index=fac.index)
+    if column not in fac:
+        return pd.Series(pd.NA, index=fac.index, dtype="string")
+    return fac[column].astype("string")
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def _coverage_flags(data: _Inputs, target: Target, unit: str, reading: str,
+                    keys: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per estate: is its unit covered, and is the estate itself covered."""
+    fac = data.facilities[_qualifying(data.facilities, target)]
+    if reading == "present_in_unit":
+        present = set(_facility_keys(fac, unit).dropna())
+        unit_cov = keys.isin(present)
+        return unit_cov, unit_cov
+    served = data.costs.loc[data.costs["facility_id"].isin(fac.index), "community_id"]
+    estate_cov = pd.Series(data.communities.index.isin(served.unique()),
+                           index=data.communities.index)
+    unit_cov = estate_cov.groupby(keys.to_numpy()).transform("any")
+    return unit_cov.astype(bool), estate_cov
+
+
+def _coverage(data: _Inputs, target: Target, unit: str) -> _Outcome:
+    comm, notes = data.communities, []
+    keys = _unit_keys(comm, unit, notes)
+    keep = _estate_filter(comm, target, notes)
+    hh = comm["households"].astype(float)
+    frame = pd.DataFrame({"key": keys, "keep": keep, "hh": hh}).dropna(subset=["key"])
+    if unit != "estate":
+        # a unit passes the filter when most of its (classified) households do
+        known = frame.dropna(subset=["keep"])
+        share = (known["keep"] * known["hh"]).groupby(known["key"]).sum() / \
+            known["hh"].groupby(known["key"]).sum()
+        frame["keep"] = frame["key"].map(share > 0.5)
+    frame = frame[frame["keep"].fillna(False).astype(bool)]
+    if len(frame) < len(keys.dropna()) and keys.isna().any():
+        notes.append(f"{int(keys.isna().sum())} estates without {unit} left out")
+    results = {}
+    for reading in ("present_in_unit", "within_circle"):
+        try:
+            unit_cov, estate_cov = _coverage_flags(data, target, unit, reading, keys)
+        except _NotComputable:
+            if reading == target.reading:
+                raise
+            continue
+        units = unit_cov[frame.index].groupby(frame["key"]).any()
+        weighted = estate_cov if reading == "within_circle" else unit_cov
+        results[reading] = (int(units.sum()), len(units),
+                            float(frame["hh"][weighted[frame.index]].sum()),
+                            float(frame["hh"].sum()))
+    num, den, hnum, hden = results[target.reading]
+    other = next((r for r in results if r != target.reading), None)
+    alt = (results[other][0] / results[other][1]
+           if other and results[other][1] else float("nan"))
+    return _Outcome(num, den, hnum, hden, alt, unit, notes)
+
+
+def _facility_share(data: _Inputs, target: Target, unit: str) -> _Outcome:
+    fac = data.facilities[_qualifying(data.facilities, target)]
+    _need(data.facilities, target.attribute)
+    values = pd.to_numeric(fac[target.attribute], errors="coerce")
+    notes = []
+    if values.isna().any():
+        notes.append(f"{int(values.isna().sum())} facilities without {target.attribute} "
+                     "left out")
+    values = values.dropna()
+    return _Outcome(int((values >= (target.at_least or 0)).sum()), len(values),
+                    unit_used=unit, notes=notes)
+
+
+def _bed_ratio(data: _Inputs, target: Target, unit: str) -> _Outcome:
+    fac = data.facilities[_qualifying(data.facilities, target)]
+    for column in ("beds", "nursing_beds"):
+        _need(data.facilities, column)
+    beds = pd.to_numeric(fac["beds"], errors="coerce")
+    nursing = pd.to_numeric(fac["nursing_beds"], errors="coerce")
+    both = beds.notna() & nursing.notna()
+    notes = ([f"{int((~both).sum())} facilities without beds or nursing_beds left out"]
+             if (~both).any() else [])
+    return _Outcome(float(nursing[both].sum()), float(beds[both].sum()), unit_used=unit,
+                    notes=notes)
+
+
+def _allocation(data: _Inputs, target: Target, unit: str) -> _Outcome:
+    comm, notes = data.communities, []
+    if "allocation_status" not in comm or comm["allocation_status"].eq("not_assessed").all():
+        raise _NotComputable("serves_community_id")
+    keep = _estate_filter(comm, target, notes).fillna(0).astype(bool)
+    sel = comm[keep]
+    ok = sel["allocation_status"] == "compliant"
+    hh = sel["households"].astype(float)
+    return _Outcome(int(ok.sum()), len(sel), float(hh[ok].sum()), float(hh.sum()),
+                    unit_used=unit, notes=notes)
+
+
+#: How each measure is computed. A new measure (beds per elderly, tiers...) is a function
+#: ``(inputs, target, unit) -> _Outcome`` registered here and named by a profile's target.
+MEASURES: dict[str, Callable[[_Inputs, Target, str], _Outcome]] = {
+    "coverage": _coverage,
+    "facility_share": _facility_share,
+    "bed_ratio": _bed_ratio,
+    "allocation": _allocation,
 }
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _outcome(data: _Inputs, target: Target) -> tuple[_Outcome | None, str]:
+    """The target's counts, or None and the missing column."""
+    measure = MEASURES[target.measure]
+    try:
+        return measure(data, target, target.unit), ""
+    except _NotComputable as e:
+        if target.fallback_unit and e.column == target.unit:
+            try:
+                out = measure(data, target, target.fallback_unit)
+            except _NotComputable as e2:
+                return None, e2.column
+            out.notes.insert(0, f"proxy: no {target.unit} column, computed on "
+                                f"{target.fallback_unit} (the text counts {target.unit})")
+            return out, ""
+        return None, e.column
+
+
+def _verdict(passed: bool | None, computable: bool, missing: str, status: str,
+             due_year: int | None, proxy: bool) -> str:
+    if not computable:
+        return f"not computable: missing column {missing} / 缺少列 {missing}，无法计算"
+    if passed is None:
+        return "n/a: nothing to count / 无可计"
+    tag = " (proxy)" if proxy else ""
+    if passed:
+        return f"met{tag} / 达标"
+    if status == "past due":
+        return f"not met, overdue since {due_year}{tag} / 逾期未达标"
+    if status == "due":
+        return f"not met, due {due_year}{tag} / 今年到期，未达标"
+    if status == "not yet due":
+        return f"not met, not yet due ({due_year}){tag} / 未到期，尚未达标"
+    return f"not met{tag} / 未达标"
+
+
+def _assumptions(target: Target) -> str:
+    parts = []
+    if target.assumption:
+        parts.append(target.note or "target reading is an assumption")
+    if target.due_assumption:
+        parts.append(f"due {target.due} is an assumption (the clause states no year)")
+    return "; ".join(parts)
+
+
+def _row(target: Target, data: _Inputs, as_of: int) -> dict[str, Any]:
+    out, missing = _outcome(data, target)
+    computable = out is not None
+    den = out.denominator if out else 0
+    value = out.numerator / den if out and den else float("nan")
+    passed = bool(value >= target.threshold - _EPS) if out and den else None
+    hden = out.households_denominator if out else float("nan")
+    proxy = bool(out and out.unit_used != target.unit)
+    status = due_status(target.due_year, as_of)
+    other = "within_circle" if target.reading == "present_in_unit" else "present_in_unit"
+    return {
+        "id": target.id, "metric": target.metric, "label_zh": target.label_zh,
+        "label_en": target.label_en,
+        "numerator": out.numerator if out else None, "denominator": den if out else None,
+        "value": value, "threshold": float(target.threshold), "passed": passed,
+        "source": str(target.source), "measure": target.measure, "unit": target.unit,
+        "unit_used": out.unit_used if out else "",
+        "filter": ", ".join(f"{k}={v}" for k, v in target.filter),
+        "kinds": ", ".join(target.kinds), "reading": target.reading,
+        "households_numerator": out.households_numerator if out else float("nan"),
+        "households_denominator": hden,
+        "value_households": (out.households_numerator / hden if out and hden and hden == hden
+                             else float("nan")),
+        "alternative_reading": other if target.measure == "coverage" else "",
+        "value_alternative": out.value_alternative if out else float("nan"),
+        "due": target.due, "due_year": target.due_year, "as_of": as_of,
+        "due_status": status,
+        "verdict": _verdict(passed, computable, missing, status, target.due_year, proxy),
+        "computable": computable, "assumptions": _assumptions(target),
+        "note": "; ".join(out.notes) if out else "",
+    }
+
+
+def evaluate_targets(
+    targets: Iterable[Target],
+    communities: pd.DataFrame,
+    facilities: pd.DataFrame,
+    costs: pd.DataFrame,
+    *,
+    as_of: int | None = None,
+) -> pd.DataFrame:
+    """Evaluate a profile's targets.
+
+    Parameters
+    ----------
+    targets
+        The profile's :class:`~planner.standards.Target` objects.
+    communities
+        Assessed estates indexed by ``community_id``: ``households``, ``area_type``
+        (``area_type_basis`` = ``given`` marks the ones stated in the input), ``status``,
+        ``street``; optional ``shequ``, ``street_type``, ``county``, ``allocation_status``.
+    facilities
+        The facilities that exist (in the year judged) with ``kind``; ``street``/``shequ``
+        for present-in-unit readings (see :func:`fill_facility_units`); optional
+        ``level``, ``beds``, ``nursing_beds``, ``serves_community_id``.
+    costs
+        ``facility_id, community_id`` pairs within each community's walking circle.
+    as_of
+        The year judged, for ``due_status`` (default: the current year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target with the columns of :data:`TARGET_COLUMNS`: ``value`` (0–1 by
+        count of units; NaN when n/a or not computable), ``passed`` (True/False/None),
+        ``value_households``, ``value_alternative`` (the other reading), ``due_status``
+        (``no deadline``, ``not yet due``, ``due``, ``past due``) and ``verdict`` (a
+        bilingual sentence: met, overdue, not computable: missing column X...).
+    """
+    as_of = datetime.date.today().year if as_of is None else int(as_of)
+    data = _Inputs(pd.DataFrame(communities), pd.DataFrame(facilities), costs)
+    rows = [_row(t, data, as_of) for t in targets]
+    return pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
 
 
 def street_table(communities: pd.DataFrame) -> pd.DataFrame:
@@ -93,46 +394,3 @@ def street_table(communities: pd.DataFrame) -> pd.DataFrame:
     for col in ("required_m2", "accessible_m2", "shortfall_m2"):
         out[col] = grouped[col].sum().round(1)
     return out.sort_values("shortfall_m2", ascending=False).reset_index()
-
-
-def evaluate_targets(
-    targets: Iterable[object],
-    communities: pd.DataFrame,
-    facilities: pd.DataFrame,
-    costs: pd.DataFrame,
-) -> pd.DataFrame:
-    """Evaluate a profile's coverage targets.
-
-    Parameters
-    ----------
-    targets
-        The profile's targets: objects with ``id``, ``metric``, ``threshold`` (0–1),
-        ``label_zh``, ``label_en`` and ``source``.
-    communities
-        Assessed communities (``facilities_within``, ``area_type``, ``street``).
-    facilities
-        Existing facilities that count, with ``kind`` and ``street``.
-    costs
-        ``facility_id, community_id`` pairs within circles.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per target: ``id``, ``metric``, ``label_zh``, ``label_en``,
-        ``numerator``, ``denominator``, ``value`` (0–1, NaN if not applicable),
-        ``threshold``, ``passed`` (True/False/None) and ``source``.
-    """
-    rows = []
-    for t in targets:
-        num, den = METRICS[t.metric](communities=communities, facilities=facilities, costs=costs)
-        value = num / den if den else float("nan")
-        rows.append({
-            "id": t.id, "metric": t.metric, "label_zh": t.label_zh, "label_en": t.label_en,
-            "numerator": num, "denominator": den, "value": value,
-            "threshold": float(t.threshold),
-            "passed": (bool(value >= t.threshold - 1e-12) if den else None),
-            "source": str(t.source),
-        })
-    columns = ["id", "metric", "label_zh", "label_en", "numerator", "denominator", "value",
-               "threshold", "passed", "source"]
-    return pd.DataFrame(rows, columns=columns)

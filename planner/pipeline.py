@@ -27,8 +27,9 @@ from planner._errors import NetworkError
 from planner.circles import ReachParams, ReachResult, compute_reach
 from planner.coverage import assess as assess_coverage
 from planner.coverage import facility_shares
-from planner.gaps import evaluate_targets, street_table
+from planner.gaps import street_table
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
+from planner.judge import judge, planned_costs
 from planner.network import compile_network
 from planner.reach import CompiledNetwork
 from planner.schema import validate_communities, validate_facilities
@@ -96,6 +97,7 @@ class Assessment:
     targets: pd.DataFrame
     summary: dict[str, Any]
     streets: pd.DataFrame | None = None
+    timeline: pd.DataFrame | None = None
 
 
 def load_study_area(
@@ -185,6 +187,7 @@ def assess(
     include_planned: bool = False,
     isochrones: bool = True,
     progress: bool = False,
+    as_of: int | None = None,
 ) -> Assessment:
     """Assess a study area against a standards profile.
 
@@ -200,6 +203,8 @@ def assess(
         Count facilities with ``status = planned`` as if built (a scenario).
     isochrones
         Build walking-circle polygons for the map.
+    as_of
+        Year the targets are judged in (due / overdue; default: the current year).
     """
     if not isinstance(profile, Profile):
         profile = standards.load_profile(profile)
@@ -224,12 +229,15 @@ def assess(
         progress=progress, nearest_kinds=counted,
     )
     comm, fac = _combine(comm, fac, reach, profile, counted)
-    targets = evaluate_targets(profile.targets.values(), comm, fac[fac["in_assessment"]],
-                               reach.costs)
+    judged = judge(profile, comm, fac, reach.costs, as_of=as_of,
+                   planned_costs=planned_costs(area, comm, fac, params))
+    comm, fac, targets = judged.communities, judged.facilities, judged.targets
     summary = summarise(area, profile, params, comm, fac, targets,
                         include_planned=include_planned)
+    summary["notes"] += judged.notes
+    summary.update(judged.summary)
     return Assessment(profile, params, comm, fac, reach.costs, reach.isochrones, targets, summary,
-                      street_table(comm))
+                      street_table(comm), timeline=judged.timeline)
 
 
 def _prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:
@@ -240,6 +248,8 @@ def _prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd
     given = comm["status"] if "status" in comm else none
     comm["status_basis"] = standards.status_basis(year, given)
     comm["status"] = standards.infer_status(year, given, profile)
+    given_type = comm["area_type"].notna() if "area_type" in comm else False
+    comm["area_type_basis"] = np.where(given_type, "given", "assumed_urban")
     if "area_type" not in comm:
         comm["area_type"] = "urban"
     comm["area_type"] = comm["area_type"].fillna("urban")
