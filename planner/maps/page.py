@@ -1,0 +1,249 @@
+"""The gap map page: :func:`gap_map` assembles layers and panels, :func:`save_map` writes it.
+
+The page is a small template of our own (no folium): the vendored Leaflet, the page's
+CSS and script (``planner/static/gap_map.*``), the panels' HTML, and one JSON block with
+every layer's data, written once and never passed through a template engine.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner._errors import CRSError, InputError, MissingColumnError
+from planner.maps import assets, panels
+from planner.maps import style as st
+from planner.maps.base import GCJ02_NOTE, BaseMap, base_layers, parse_tiles, tile_config, to_display
+from planner.maps.geojson import to_json
+from planner.maps.layers import Layer, circle_layers, community_layers, facility_layers
+from planner.schema import SERVICE_STATUSES
+
+log = logging.getLogger(__name__)
+
+#: Display simplification of community outlines (metres).
+COMMUNITY_SIMPLIFY_M = 1.0
+#: Zoom used when the data is a single point.
+MAX_FIT_ZOOM = 17
+
+_COMMUNITY_REQUIRED = (
+    "households", "service_status", "nearest_facility_id", "nearest_minutes",
+    "facilities_within", "accessible_m2_per_100hh", "required_m2_per_100hh", "shortfall_m2",
+)
+_FACILITY_REQUIRED = ("kind", "floor_area_m2")
+_ISOCHRONE_REQUIRED = ("facility_id", "kind", "minutes")
+
+
+@dataclass
+class GapMap:
+    """A gap map ready to write: its panels and layers. Write it with :func:`save_map`.
+
+    In Jupyter it displays inline.
+    """
+
+    title: str
+    headline: str
+    notes: str
+    legend: str
+    layers: list[Layer]
+    bounds: list[list[float]] | None
+    tiles: list[dict[str, Any]] = field(default_factory=list)
+
+    def data_json(self) -> str:
+        """The page's data block: settings and every layer (JSON text)."""
+        config = {
+            "title": self.title, "bounds": self.bounds, "maxFitZoom": MAX_FIT_ZOOM,
+            "tiles": self.tiles,
+            "colours": {"status": st.STATUS_COLOURS, "kind": st.KIND_COLOURS,
+                        "otherKind": st.OTHER_KIND_COLOUR, "undersize": st.UNDERSIZE_COLOUR,
+                        "shortfall": list(st.SHORTFALL_COLOURS), "street": st.STREET_COLOUR,
+                        "water": st.WATER_COLOUR, "boundary": st.BOUNDARY_COLOUR},
+        }
+        head = to_json(config)[:-1] + ',"layers":['
+        layers = [to_json(layer.meta())[:-1] + ',"data":' + layer.data + "}"
+                  for layer in self.layers]
+        return head + ",".join(layers) + "]}"
+
+    def render(self) -> str:
+        """The whole page as one self-contained HTML text."""
+        title = html.escape(self.title)
+        return "\n".join([
+            "<!DOCTYPE html>",
+            '<html lang="zh-CN"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{title}</title>",
+            f"<style>{assets.leaflet_css()}</style>",
+            f"<style>{assets.page_css()}</style>",
+            f"<script>{assets.leaflet_js()}</script>",
+            "</head><body>",
+            '<div id="planner-map"></div>',
+            '<div id="planner-headline" class="planner-panel planner-title">'
+            f"<details open><summary><h1>{title}</h1></summary>{self.headline}</details>"
+            f"{self.notes}</div>",
+            '<div id="planner-legend" class="planner-panel planner-legend">'
+            f"<details open><summary><h2>图例 Legend</h2></summary>{self.legend}</details></div>",
+            f'<script type="application/json" id="planner-data">{self.data_json()}</script>',
+            f"<script>{assets.page_js()}</script>",
+            "</body></html>",
+        ])
+
+    def _repr_html_(self) -> str:
+        doc = html.escape(self.render(), quote=True)
+        return f'<iframe srcdoc="{doc}" style="width:100%;height:600px;border:none"></iframe>'
+
+
+def gap_map(
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    isochrones: gpd.GeoDataFrame | None = None,
+    *,
+    title: str,
+    notes: Sequence[str] = (),
+    warnings: Sequence[str] = (),
+    targets: pd.DataFrame | None = None,
+    base: BaseMap | None = None,
+    tiles: str | None = "osm",
+    basemap: bool = True,
+) -> GapMap:
+    """Draw the coverage gaps of a district as a self-contained web map.
+
+    Parameters
+    ----------
+    communities
+        Assessed communities indexed by ``community_id``, any CRS, polygon or point
+        geometry, with ``households`` and the columns the assessment adds:
+        ``service_status``, ``nearest_facility_id``, ``nearest_minutes`` (NaN when none),
+        ``facilities_within``, ``accessible_m2_per_100hh``, ``required_m2_per_100hh``
+        and ``shortfall_m2``; ``name``, ``status``, ``area_type``, ``street``,
+        ``standard_range`` and ``allocation_status`` are shown when present.
+    facilities
+        Facilities indexed by ``facility_id``, point geometry, with ``kind`` and
+        ``floor_area_m2``; ``name``, ``status`` (existing/planned), ``meets_min_size``,
+        ``households_served`` and ``m2_per_100hh_served`` are shown when present.
+    isochrones
+        Walking circles with ``facility_id``, ``kind``, ``minutes`` and polygon geometry,
+        drawn as given, one layer per kind, off until turned on.
+    title
+        Shown in the headline and as the page title.
+    notes
+        Lines behind the notes toggle: the standards profile and how it was read.
+    warnings
+        Lines shown first and in colour: coordinate or data problems, "synthetic sample".
+    targets
+        District targets with ``label_zh``, ``label_en``, ``value``, ``threshold`` and
+        ``passed`` (and ``due_year`` when known).
+    base
+        Streets, water and boundary drawn under the data (offline).
+    tiles
+        Online tiles offered as an alternative base: ``"osm"``, ``"amap"`` (the data is
+        then shifted to GCJ-02), ``"tianditu:KEY"``, or ``None``. Never shown by default.
+    basemap
+        ``False`` drops the online tiles (as ``tiles=None``).
+
+    Raises
+    ------
+    MissingColumnError
+        When an input lacks a column listed above.
+    CRSError
+        When an input has no CRS.
+    InputError
+        When a ``service_status`` is not one of the four statuses, or ``tiles`` is unknown.
+    """
+    _check_columns(communities, _COMMUNITY_REQUIRED, "communities")
+    _check_columns(facilities, _FACILITY_REQUIRED, "facilities")
+    _check_statuses(communities)
+    provider, key = parse_tiles(tiles if basemap else None)
+    gcj02 = provider == "amap"
+    comm = _display(communities, "communities", COMMUNITY_SIMPLIFY_M, gcj02)
+    fac = _display(facilities, "facilities", 0.0, gcj02)
+    names = dict(zip(facilities.index.astype(str), st.names(facilities), strict=True))
+    layers = base_layers(base, gcj02=gcj02) if base is not None else []
+    has_circles = False
+    if isochrones is not None and len(isochrones) > 0:
+        _check_columns(isochrones, _ISOCHRONE_REQUIRED, "isochrones")
+        iso = _display(isochrones, "isochrones", 0.0, gcj02)
+        circles = circle_layers(iso, names)
+        has_circles = bool(circles)
+        layers += circles
+    layers += community_layers(comm, names)
+    layers += facility_layers(fac)
+    warnings = [*warnings, GCJ02_NOTE] if gcj02 else list(warnings)
+    m = GapMap(
+        title=title,
+        headline=panels.headline_html(comm, targets),
+        notes=panels.notes_html(warnings, notes),
+        legend=panels.legend_html(comm, fac, has_circles=has_circles,
+                                  has_base=any(x.group == "base" for x in layers)),
+        layers=layers,
+        bounds=_bounds([comm, fac]),
+        tiles=tile_config(provider, key),
+    )
+    log.info("gap map %r: %d communities, %d facilities, %d layers", title, len(comm), len(fac),
+             len(layers))
+    return m
+
+
+def save_map(m: GapMap, path: str | Path) -> Path:
+    """Write ``m`` as one self-contained HTML file (parent folders are created).
+
+    Raises
+    ------
+    InputError
+        When the page would load a script or stylesheet from the internet.
+    """
+    text = m.render()
+    external = assets.external_assets(text)
+    if external:
+        msg = (f"the map links {len(external)} external script(s)/stylesheet(s) that will "
+               f"not load offline: {', '.join(external)}")
+        raise InputError(msg)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    log.info("wrote %s (%s bytes)", out, f"{out.stat().st_size:,}")
+    return out
+
+
+def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        msg = f"{what} lacks column(s) {', '.join(missing)} needed for the gap map"
+        raise MissingColumnError(msg)
+
+
+def _check_statuses(communities: pd.DataFrame) -> None:
+    unknown = sorted(set(communities["service_status"].dropna()) - set(SERVICE_STATUSES))
+    if unknown or communities["service_status"].isna().any():
+        msg = (f"communities has service_status {unknown or ['<missing>']}; "
+               f"expected one of {', '.join(SERVICE_STATUSES)}")
+        raise InputError(msg)
+
+
+def _display(gdf: gpd.GeoDataFrame, what: str, simplify_m: float, gcj02: bool
+             ) -> gpd.GeoDataFrame:
+    """The rows with a geometry, in EPSG:4326 display geometry (see ``base.to_display``)."""
+    if gdf.crs is None:
+        msg = f"{what} has no CRS; declare it when loading (e.g. EPSG:32649)"
+        raise CRSError(msg)
+    drawable = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    if not drawable.all():
+        log.warning("%s: %d row(s) without geometry are not drawn", what, int((~drawable).sum()))
+        gdf = gdf[drawable]
+    shown = to_display(gdf.geometry, simplify_m=simplify_m, gcj02=gcj02)
+    return gdf.set_geometry(gpd.GeoSeries(shown.values, index=gdf.index, crs=4326))
+
+
+def _bounds(frames: Sequence[gpd.GeoDataFrame]) -> list[list[float]] | None:
+    frames = [f for f in frames if len(f) > 0]
+    if not frames:
+        return None
+    b = np.array([f.total_bounds for f in frames])
+    return [[float(b[:, 1].min()), float(b[:, 0].min())],
+            [float(b[:, 3].max()), float(b[:, 2].max())]]

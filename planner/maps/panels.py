@@ -1,0 +1,140 @@
+"""The map's panels as HTML: headline, notes, legend.
+
+- **Headline** (top left): households and communities by service status, the total
+  floor-area shortfall, and each target's pass/fail (those not yet due are marked so);
+  warnings about coordinates or data follow in colour, and the other notes (how the
+  standards were read) sit behind a toggle in the same box.
+- **Legend** (bottom left): what each colour, dot and line means, for the current
+  colouring (by status or by shortfall).
+
+Every text is escaped here; the page moves the boxes into Leaflet controls.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import pandas as pd
+
+from planner.maps import style as st
+from planner.maps.layers import swatch
+from planner.schema import SERVICE_STATUS_LABELS, SERVICE_STATUSES
+
+#: Columns of the targets table the map reads.
+TARGET_COLUMNS = ("label_zh", "label_en", "value", "threshold", "passed")
+#: Optional columns saying when a target is due (the first found is used).
+DUE_COLUMNS = ("due_year", "deadline_year", "year")
+
+
+def headline_html(comm: pd.DataFrame, targets: pd.DataFrame | None) -> str:
+    """Counts by status, total shortfall and the targets' verdicts."""
+    hh = pd.to_numeric(comm["households"], errors="coerce").fillna(0)
+    total_hh = float(hh.sum())
+    rows = []
+    for status in SERVICE_STATUSES:
+        sel = comm["service_status"] == status
+        zh, en = SERVICE_STATUS_LABELS[status]
+        share = f" ({100 * hh[sel].sum() / total_hh:.0f}%)" if total_hh else ""
+        rows.append(
+            f'<tr class="planner-row-{status}"><td>{swatch(st.STATUS_COLOURS[status])}{zh} '
+            f'<span class="planner-en">{html.escape(en.split(",")[0])}</span></td>'
+            f"<td>{st.whole(sel.sum())}</td><td>{st.whole(hh[sel].sum())}{share}</td></tr>")
+    shortfall = pd.to_numeric(comm["shortfall_m2"], errors="coerce").fillna(0).clip(lower=0)
+    short_hh = float(hh[shortfall > 0].sum())
+    parts = [
+        '<table class="planner-status-table"><tr><th>服务状态 status</th>'
+        "<th>小区 communities</th><th>户数 households</th></tr>",
+        *rows,
+        f"<tr class='planner-total'><td>合计 total</td><td>{st.whole(len(comm))}</td>"
+        f"<td>{st.whole(total_hh)}</td></tr></table>",
+        f'<div class="planner-shortfall">面积缺口合计 total shortfall '
+        f"<b>{st.whole(shortfall.sum())} m²</b> "
+        f'<span class="planner-en">({st.whole(short_hh)} 户 households short)</span></div>',
+    ]
+    if targets is not None and len(targets):
+        parts.append(targets_html(targets))
+    return "".join(parts)
+
+
+def _due_column(targets: pd.DataFrame) -> str | None:
+    return next((c for c in DUE_COLUMNS if c in targets.columns), None)
+
+
+def _verdict(passed: object, *, due: bool) -> str:
+    if st.is_missing(passed):
+        return f"{st.MISSING} n/a"
+    if bool(passed):
+        return '<span class="planner-pass">✓ 达标 pass</span>'
+    if not due:
+        return '<span class="planner-notdue">✗ 未达标, 未到期 fail, not yet due</span>'
+    return '<span class="planner-fail">✗ 未达标 fail</span>'
+
+
+def targets_html(targets: pd.DataFrame, *, this_year: int | None = None) -> str:
+    """The targets as a compact table: label, value, threshold, verdict (and due year)."""
+    year_col = _due_column(targets)
+    now = this_year if this_year is not None else pd.Timestamp.now().year
+    rows = []
+    for _, t in targets.iterrows():
+        year = t[year_col] if year_col else None
+        due = st.is_missing(year) or int(year) <= now
+        due_text = "" if st.is_missing(year) else f" <span class='planner-en'>({int(year)})</span>"
+        rows.append(
+            f"<tr><td>{st.esc(t['label_zh'])}{due_text}<br>"
+            f"<span class='planner-en'>{st.esc(t['label_en'])}</span></td>"
+            f"<td>{st.percent(t['value'])}</td><td>≥ {st.percent(t['threshold'])}</td>"
+            f"<td>{_verdict(t['passed'], due=due)}</td></tr>")
+    head = ("<tr><th>目标 target</th><th>数值 value</th><th>要求 threshold</th>"
+            "<th>结果 result</th></tr>")
+    return f'<table class="planner-targets">{head}{"".join(rows)}</table>'
+
+
+def notes_html(warnings: Sequence[str], notes: Sequence[str]) -> str:
+    """Warnings first, always shown and in colour; the other notes behind a closed toggle."""
+    parts = []
+    if warnings:
+        items = "".join(f'<li>⚠ {html.escape(str(w))}</li>' for w in warnings)
+        parts.append(f'<ul class="planner-warnings">{items}</ul>')
+    if notes:
+        items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
+        parts.append(f'<details class="planner-notes"><summary>说明 notes ({len(notes)}): '
+                     f"标准解读 how the standards were read</summary><ul>{items}</ul></details>")
+    return "".join(parts)
+
+
+def legend_html(comm: pd.DataFrame, fac: pd.DataFrame, *, has_circles: bool,
+                has_base: bool) -> str:
+    """The legend: status and shortfall (one shown at a time), facilities, circles, base."""
+    parts = ['<div class="planner-legend-status"><h3>小区服务状态 Community service status</h3>']
+    for status in SERVICE_STATUSES:
+        zh, en = SERVICE_STATUS_LABELS[status]
+        parts.append(f"<div>{swatch(st.STATUS_COLOURS[status])}{zh} {en}</div>")
+    parts.append('<div class="planner-hint">颜色越深, 面积缺口越大 '
+                 "darker fill = larger floor-area shortfall (m²)</div></div>")
+    parts.append('<div class="planner-legend-shortfall">'
+                 "<h3>面积缺口 Floor-area shortfall (m²)</h3>")
+    for colour, text in zip(st.SHORTFALL_COLOURS, st.shortfall_class_labels(), strict=True):
+        parts.append(f"<div>{swatch(colour)}{text} m²</div>")
+    parts.append("</div>")
+    if len(fac) > 0:
+        parts.append("<h3>养老服务设施 Elderly-care facilities</h3>")
+        for kind in st.kinds_present(fac["kind"]):
+            zh, en = st.kind_label(kind)
+            parts.append(f"<div>{swatch(st.kind_colour(kind), 'planner-dot')}"
+                         f"{html.escape(zh)} {html.escape(en)}</div>")
+        parts.append(
+            f"<div>{swatch('#888', 'planner-dot')}现状 existing　"
+            f"{swatch('#fff', 'planner-dot planner-hollow')}规划 planned　"
+            f"{swatch('#888', 'planner-dot planner-undersize')}低于最小面积 undersize</div>"
+            '<div class="planner-hint">圆点大小表示建筑面积 dot size = floor area (m²)</div>')
+    if has_circles:
+        parts.append(f"<div>{swatch('transparent', 'planner-ring')}步行圈 walking circle "
+                     '<span class="planner-hint">(图层默认关闭 layer off by default)</span></div>')
+    if has_base:
+        parts.append(f"<div>{swatch(st.STREET_COLOUR, 'planner-line')}街道 streets　"
+                     f"{swatch(st.WATER_COLOUR)}水系 water　"
+                     f"{swatch('transparent', 'planner-boundary')}边界 boundary</div>")
+    parts.append('<div class="planner-hint">点击小区或设施查看数据 '
+                 "click a shape for its numbers</div>")
+    return "".join(parts)

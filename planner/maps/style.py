@@ -1,0 +1,168 @@
+"""Colours, bilingual labels and number formatting shared by the web map, the print and the report.
+
+One table per concept, used everywhere: a status is green on the web map, in the
+printed PNG and in the report alike.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from planner.schema import FACILITY_KINDS
+
+#: Fill colour of communities by ``service_status``.
+STATUS_COLOURS: dict[str, str] = {
+    "meets": "#1a9850",
+    "below_standard": "#f28e2b",
+    "uncovered": "#d7301f",
+    "unreachable": "#8c8c8c",
+}
+#: Marker colour of facilities by ``kind``; kinds not listed get :data:`OTHER_KIND_COLOUR`.
+KIND_COLOURS: dict[str, str] = {
+    "station": "#2166ac",
+    "day_care": "#6a3d9a",
+    "street_centre": "#01665e",
+    "township_centre": "#8c510a",
+    "nursing_home": "#c51b7d",
+    "mutual_aid": "#35978f",
+}
+OTHER_KIND_COLOUR = "#333333"
+#: Outline of a facility below its profile's minimum size.
+UNDERSIZE_COLOUR = "#e6007e"
+#: Shortfall classes (m² of floor area missing per community): upper bounds of each class
+#: but the last; class 0 is "no shortfall". Colours light to dark.
+SHORTFALL_BOUNDS_M2: tuple[float, ...] = (0.0, 20.0, 50.0, 100.0, 200.0)
+SHORTFALL_COLOURS: tuple[str, ...] = (
+    "#e8f1e4", "#fde0c5", "#facba6", "#f59e72", "#e15b48", "#a50f15",
+)
+#: Base map: streets, water and the district boundary.
+STREET_COLOUR = "#9a9a9a"
+WATER_COLOUR = "#a6cee3"
+BOUNDARY_COLOUR = "#555555"
+BACKGROUND_COLOUR = "#f4f2ee"
+
+#: Labels of the community ``status`` column (新建 / 已建成).
+COMMUNITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "new": ("新建小区", "new-build"),
+    "old": ("已建成小区/老城区", "built-up / old town"),
+}
+#: Labels of the facility ``status`` column.
+FACILITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "existing": ("现状", "existing"),
+    "planned": ("规划", "planned"),
+}
+AREA_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "urban": ("城镇", "urban"),
+    "rural": ("农村", "rural"),
+}
+MISSING = "—"
+
+
+def shortfall_class(shortfall_m2: pd.Series) -> pd.Series:
+    """Class 0–5 of each shortfall (m²): 0 none, then by :data:`SHORTFALL_BOUNDS_M2`."""
+    values = pd.to_numeric(shortfall_m2, errors="coerce").fillna(0).clip(lower=0)
+    cls = pd.Series(0, index=shortfall_m2.index, dtype="int64")
+    for i, bound in enumerate(SHORTFALL_BOUNDS_M2):
+        cls[values > bound] = i + 1
+    return cls
+
+
+def shortfall_class_labels() -> list[str]:
+    """Legend text of each shortfall class ("0", "0–20", …, "> 200") in m²."""
+    b = SHORTFALL_BOUNDS_M2
+    out = ["0"]
+    out += [f"{_num(b[i])}–{_num(b[i + 1])}" for i in range(len(b) - 1)]
+    out.append(f"> {_num(b[-1])}")
+    return out
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN and pd.NA."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def esc(value: Any) -> str:
+    """Text for innerHTML: escaped, with missing values as a dash."""
+    if is_missing(value):
+        return MISSING
+    return html.escape(str(value))
+
+
+def _num(value: Any, *, decimals: int = 1) -> str:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return esc(value)
+    if math.isnan(x):
+        return MISSING
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def num(value: Any, *, decimals: int = 1) -> str:
+    """Format a number with thousands separators and at most ``decimals`` decimals.
+
+    Trailing zeros go: ``37.5`` shows "37.5", ``1200.0`` shows "1,200"; NaN shows a dash.
+    """
+    return _num(value, decimals=decimals)
+
+
+def whole(value: Any) -> str:
+    """A number rounded to a whole ("2,100")."""
+    return _num(value, decimals=0)
+
+
+def percent(share: Any) -> str:
+    """A share 0–1 as a percentage ("61.3%"); the missing mark for NaN/None."""
+    if is_missing(share):
+        return MISSING
+    return f"{100 * float(share):.1f}%"
+
+
+def each(values: pd.Series | pd.Index, fn: Callable[[Any], str]) -> list[str]:
+    """``fn`` of each value, read as Python objects (fast on Arrow-backed strings)."""
+    return [fn(v) for v in values.tolist()]
+
+
+def label(labels: dict[str, tuple[str, str]], key: Any) -> str:
+    """"中文 English" of ``key`` in ``labels``, escaped; the key itself when unknown."""
+    if is_missing(key):
+        return MISSING
+    zh, en = labels.get(key, (str(key), ""))
+    return html.escape(f"{zh} {en}".strip())
+
+
+def column(df: pd.DataFrame, name: str) -> pd.Series:
+    """``df[name]``, or a column of missing values when the optional column is absent."""
+    if name in df.columns:
+        return df[name]
+    return pd.Series(None, index=df.index, dtype=object)
+
+
+def names(df: pd.DataFrame) -> pd.Series:
+    """Display names, falling back to the index for rows without a name."""
+    named = column(df, "name").astype(object)
+    ids = pd.Series(df.index.astype(str), index=df.index)
+    return named.where(named.notna() & (named.astype(str) != ""), ids).astype(str)
+
+
+def kind_colour(kind: str) -> str:
+    """Colour of a facility kind."""
+    return KIND_COLOURS.get(kind, OTHER_KIND_COLOUR)
+
+
+def kind_label(kind: str) -> tuple[str, str]:
+    """(Chinese, English) name of a facility kind."""
+    return FACILITY_KINDS.get(kind, (kind, ""))
+
+
+def kinds_present(kinds: pd.Series) -> list[str]:
+    """The facility kinds in ``kinds``, in the schema's order, unknown ones last."""
+    present = set(kinds.astype(str))
+    ordered = [k for k in FACILITY_KINDS if k in present]
+    return ordered + sorted(present - set(FACILITY_KINDS))
