@@ -29,6 +29,7 @@ from planner.batch import (
 )
 from planner.batch.province import PROVINCE_TOTAL
 from planner.cli import main
+from planner.io.guard import make_partial
 from planner.outputs import OUTPUT_FILES
 from planner.sample import write_sample
 
@@ -100,7 +101,7 @@ def test_batch_statuses_failure_and_skip(first_batch: tuple) -> None:
 def test_district_folders_hold_every_output(first_batch: tuple) -> None:
     out, _, _ = first_batch
     for name in SIZES:
-        files = {p.name for p in (out / name).iterdir()}
+        files = {p.name for p in (out / name).iterdir() if not p.name.startswith(".")}
         assert files == set(OUTPUT_FILES)
 
 
@@ -163,12 +164,15 @@ def test_rerun_skips_complete_and_redoes_changed(first_batch: tuple, province: P
     table = pd.read_csv(province / "districts.csv")
     table.loc[table["district"] == "祁县", "profile"] = "wanzhou"  # changes the fingerprint
     table.to_csv(province / "districts_changed.csv", index=False)
-    (out / ".partial-榆次-left-by-ctrl-c").mkdir()  # an interrupted earlier batch
+    left = make_partial(out)  # a staging folder of an interrupted earlier batch
+    (left / "communities.csv").write_text("half", encoding="utf-8")
+    mine = out / ".partial-not-planners"  # a folder without the planner's mark is kept
+    mine.mkdir()
     result = run_batch(province / "districts_changed.csv", out, client=client)
     status = {r["district"]: r["status"] for r in result.records}
     assert status == {"榆次": "skipped", "太谷": "skipped", "祁县": "done", "坏区": "failed"}
     assert json.loads((out / "祁县" / "summary.json").read_text("utf-8"))["profile"] == "wanzhou"
-    assert not list(out.glob(".partial-*"))
+    assert list(out.glob(".partial-*")) == [mine]
 
 
 def test_fingerprint_follows_file_content(province: Path, tmp_path: Path) -> None:

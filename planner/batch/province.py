@@ -32,9 +32,11 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-__all__ = ["PROVINCE_TOTAL", "province_map", "province_summary", "province_targets",
-           "write_province"]
+__all__ = ["PROVINCE_TEMP_PREFIX", "PROVINCE_TOTAL", "province_map", "province_summary",
+           "province_targets", "write_province"]
 
+#: Prefix of the temporary files the province tables are written through.
+PROVINCE_TEMP_PREFIX = ".partial-planner-province-"
 #: ``district`` label of the totals row.
 PROVINCE_TOTAL = "(province)"
 _STATUSES = ("meets", "below_standard", "uncovered", "unreachable")
@@ -195,7 +197,7 @@ def province_map(summary: pd.DataFrame, records: Sequence[dict[str, Any]], *,
 
 def _atomic_write(path: Path, write: Any) -> Path:
     """Write through a temporary file beside ``path`` and rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".partial-{path.name}-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PROVINCE_TEMP_PREFIX}{path.name}-")
     os.close(fd)
     try:
         write(Path(tmp))

@@ -17,7 +17,6 @@ are skipped by it.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from planner.batch.districts import DistrictSpec, read_districts
-from planner.batch.province import write_province
+from planner.batch.province import PROVINCE_TEMP_PREFIX, write_province
 from planner.batch.task import run_district
 
 log = logging.getLogger("planner")
@@ -82,11 +81,12 @@ def local_cluster(workers: int = 2, *, memory_limit: str = DEFAULT_MEMORY_LIMIT,
 
 
 def _clear_staging(out: Path) -> None:
-    """Remove staging folders and files left by a batch that was interrupted."""
-    for p in out.glob(".partial-*"):
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
+    """Remove what an interrupted batch left: marked staging folders, province temp files."""
+    from planner.io.guard import clear_partial  # noqa: PLC0415
+
+    clear_partial(out)
+    for p in out.glob(f"{PROVINCE_TEMP_PREFIX}*"):
+        if p.is_file():
             p.unlink(missing_ok=True)
 
 

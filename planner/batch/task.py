@@ -7,9 +7,9 @@ only a small record (counts, targets, an outline) comes back.
 
 Faults stay inside the district: any error becomes a ``failed`` record with its message, so
 the other districts finish. A district's files are written into a hidden staging folder
-``DIR/.partial-<district>-…`` and the folder is renamed into place when complete, so an
+``DIR/.partial-planner-…`` and the folder is renamed into place when complete, so an
 interrupted batch (Ctrl-C, a lost worker) never leaves a half-written ``DIR/<district>/``;
-the next batch removes the staging folders.
+the next batch removes the staging folders (only those carrying the planner's mark).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import os
 import resource
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -139,42 +138,39 @@ def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
     return area, result, m
 
 
-def _only_planner_files(folder: Path) -> bool:
-    from planner.outputs import OUTPUT_FILES  # noqa: PLC0415
-
-    return all(p.name in OUTPUT_FILES or p.name.startswith(".partial-")
-               for p in folder.iterdir())
-
-
 def _write(spec: DistrictSpec, out_root: Path, area: Any, result: Any, m: Any) -> Path:
     """Write the district's outputs so that ``out_root/<district>`` is never half-written.
 
-    A new or planner-only folder is replaced by renaming a complete staging folder into
-    place. A folder that also holds the user's own files is never moved or deleted: the
-    outputs are written into it by :func:`planner.outputs.write_outputs`, which replaces
-    its own files one by one, ``summary.json`` (the completeness mark) last.
+    A new district is written into a marked staging folder (``.partial-planner-…``, see
+    :mod:`planner.io.guard`) and renamed into place when complete. An existing folder is
+    updated by :func:`planner.outputs.write_outputs` itself, which replaces only the files
+    the planner wrote there, one by one, ``summary.json`` (the completeness mark) last.
     """
+    from planner.io.guard import make_partial  # noqa: PLC0415
     from planner.outputs import write_outputs  # noqa: PLC0415
 
     out_root.mkdir(parents=True, exist_ok=True)
     target = out_root / spec.district
-    if target.exists() and not _only_planner_files(target):
+    if target.exists():
         write_outputs(result, area, target, gap_map=m)
         return target
-    staging = Path(tempfile.mkdtemp(dir=out_root, prefix=f".partial-{spec.district}-"))
+    staging = make_partial(out_root)
     try:
-        write_outputs(result, area, staging, gap_map=m)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=out_root, prefix=f".partial-old-{spec.district}-"))
-            os.replace(target, old / "previous")
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        write_outputs(result, area, staging / "district", gap_map=m)
+        os.replace(staging / "district", target)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _check_target(spec: DistrictSpec, out_root: Path) -> None:
+    """Refuse an existing output folder that holds the district's own input files."""
+    from planner.io.guard import check_output_paths  # noqa: PLC0415
+
+    target = out_root / spec.district
+    if target.exists():
+        check_output_paths(target, inputs=[spec.network, spec.communities, spec.facilities,
+                                           spec.gates])
 
 
 def _peak_rss_mb() -> float:
@@ -216,6 +212,7 @@ def run_district(spec: DistrictSpec, out_root: str) -> dict[str, Any]:
         fingerprint = district_fingerprint(spec)
         if is_complete(root / spec.district, fingerprint):
             return _record(spec, "skipped", started, summary=_read_summary(root / spec.district))
+        _check_target(spec, root)
         area, result, m = _assess(spec, fingerprint)
         _write(spec, root, area, result, m)
         return _record(spec, "done", started, summary=_read_summary(root / spec.district))
