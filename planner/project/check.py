@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from planner.project import effects, rules
-from planner.project.clauses import ACCEPTANCE_WINDOW_DAYS, SMALL_PROJECT_M2, clauses_for
+from planner.project.clauses import (
+    ACCEPTANCE_WINDOW_DAYS,
+    SMALL_PROJECT_M2,
+    clauses_for,
+    pooling_clause,
+)
 from planner.project.district import District
 from planner.project.model import Project
 from planner.project.rules import Finding, fmt
@@ -176,7 +181,7 @@ def _nearest_by_kind(to_facilities: pd.DataFrame, facilities: pd.DataFrame) -> p
 
 def _pooling_finding(project: Project, district: District, floor: Finding,
                      pool: dict[str, Any]) -> Finding:
-    clauses, _ = clauses_for(district.profile)
+    clause = pooling_clause(district.profile)
     n = len(pool["neighbours"])
     figures = {**pool, "small_project": rules.is_small(project, district.profile),
                "small_project_m2": SMALL_PROJECT_M2}
@@ -189,12 +194,12 @@ def _pooling_finding(project: Project, district: District, floor: Finding,
                f"{fmt(pool['floor_area_m2'])} m²")
     ok_zh = "，统筹后达标" if pool["passes"] else "，统筹后仍不达标"
     ok_en = ", pooling meets it" if pool["passes"] else ", pooling falls short"
-    if clauses.pooling is None:
+    if clause is None:
         return Finding("pooling", "info",
                        f"{text_zh}{ok_zh}（{district.profile.name_zh}无统筹配建条款，仅供参考）。",
                        f"{text_en}{ok_en} ({district.profile.name} has no pooling clause: "
                        "for information only).", figures=figures)
-    src = clauses.pooling.text() + "; small: " + rules.small_source()
+    src = clause.text() + "; small: " + rules.small_source()
     if floor.outcome == "pass":
         return Finding("pooling", "info", f"{text_zh}{ok_zh}（项目自身已达标，无需统筹）。",
                        f"{text_en}{ok_en} (the project meets the rule on its own).", src,

@@ -114,3 +114,15 @@ def clauses_for(profile: Profile) -> tuple[ProjectClauses, str]:
         if name in CLAUSES:
             return CLAUSES[name], name
     return _NONE, profile.chain[-1] if profile.chain else profile.name
+
+
+def pooling_clause(profile: Profile) -> Source | None:
+    """The clause allowing small projects to pool (统筹配建), or ``None``.
+
+    The profile's own ``allocation_pooling`` wins when it states one (a city file can
+    allow or forbid pooling); otherwise the clause table above.
+    """
+    rule = getattr(profile, "allocation_pooling", None)
+    if rule is not None:
+        return rule.source if rule.allowed else None
+    return clauses_for(profile)[0].pooling

@@ -9,10 +9,9 @@ source that answers, per project, two small questions along the walking network:
 * ``from_site``: metres from the project's site (its planned facility, or a point inside the
   site when it plans none) to every community within the search limit, project included.
 
-When the reach core's :class:`planner.reach.StudyGraph` is available, the network, the
-snapping and the base cost table are built once and each project only searches from its
-own points (``add_communities`` / ``add_facilities``). Otherwise each project reruns
-:func:`planner.circles.compute_reach` on the district (same answers, slower).
+The reach core's :class:`planner.reach.StudyGraph` builds the network, the snapping and
+the base cost table once; each project only searches from its own points
+(``add_communities`` / ``add_facilities``).
 """
 
 from __future__ import annotations
@@ -27,10 +26,14 @@ import pandas as pd
 
 from planner import standards
 from planner._errors import InputError
-from planner.circles import ReachParams, compute_reach
-from planner.pipeline import StudyArea, assess
+from planner.circles import ReachParams
+from planner.coverage import assess as assess_coverage
+from planner.coverage import facility_shares
+from planner.pipeline import StudyArea
 from planner.project.effects import Base
 from planner.project.model import Project
+from planner.reach import StudyGraph
+from planner.schema import validate_communities, validate_facilities
 from planner.standards import Profile
 
 log = logging.getLogger("planner")
@@ -87,7 +90,6 @@ class District:
     reach: ReachSource
     search_m: float
     notes: list[str] = field(default_factory=list)
-    engine: str = "compute_reach"
 
     def circle_m(self, area_type: str) -> float:
         """A community's circle of this area type, metres."""
@@ -107,9 +109,8 @@ def prepare_district(
     profile: Profile,
     *,
     params: ReachParams | None = None,
-    engine: str = "auto",
 ) -> District:
-    """Assess the district as it is and prepare the reach source for projects.
+    """Assess the district as it is and prepare the study graph for projects.
 
     Parameters
     ----------
@@ -119,35 +120,58 @@ def prepare_district(
         Standards profile (readings already applied).
     params
         Reach parameters; default the profile's walking speed.
-    engine
-        ``"auto"`` (the reach core's StudyGraph when present), ``"studygraph"`` or
-        ``"compute_reach"``.
 
     Returns
     -------
     District
+        Its base is the two-step floating catchment of the existing facilities (planned
+        ones left out), on the study graph's cost table filtered by each community's
+        circle.
     """
     params = params or ReachParams(speed_m_s=profile.walking_speed_m_s.value)
     circle_max = max(float(params.metres(v.value)) for v in profile.circle_minutes.values())
     search_m = SEARCH_FACTOR * circle_max
-    use_sg = engine == "studygraph" or (engine == "auto" and _has_studygraph())
-    if use_sg:
-        from planner.project.sg_reach import studygraph_district  # noqa: PLC0415
+    validate_communities(area.communities)
+    validate_facilities(area.facilities)
+    fac = area.facilities.copy()
+    fac["status"] = fac["status"].fillna("existing") if "status" in fac else "existing"
+    fac["in_assessment"] = fac["status"].eq("existing")
+    existing = fac[fac["in_assessment"]]
+    sg = StudyGraph.build(area.net, area.communities, existing, gates=area.gates,
+                          max_distance_m=search_m, snap_max_m=params.snap_max_m,
+                          boundary_access_m=params.boundary_access_m)
+    comm = _prepare(area, profile, params)
+    costs = sg.costs
+    within = costs[costs["distance_m"].to_numpy()
+                   <= comm["circle_m"].reindex(costs["community_id"]).to_numpy()]
+    counted = existing[existing["kind"].isin(profile.area_counted_kinds.kinds)]
+    reachable = sg.communities["access_points"].reindex(comm.index).fillna(0) > 0
+    assessed = assess_coverage(
+        comm, counted, within,
+        required_m2_per_100hh=np.asarray(
+            standards.required_m2_per_100hh(comm["status"].to_numpy(), profile), dtype=float),
+        reachable=reachable)
+    fac_out = existing.join(facility_shares(existing, assessed, within))
+    base = base_from_assessment(assessed, fac_out, within, profile, params)
+    log.info("district ready for project checks: %s communities, %s facilities, %s pairs",
+             f"{len(comm):,}", f"{len(existing):,}", f"{len(costs):,}")
+    return District(area, profile, params, base, StudyGraphReach(sg), search_m,
+                    list(area.notes))
 
-        return studygraph_district(area, profile, params, search_m)
-    result = assess(area, profile, params=params, isochrones=False)
-    base = base_from_assessment(result.communities, result.facilities, result.costs, profile,
-                                params)
-    return District(area, profile, params, base, _ComputeReach(area, params, search_m),
-                    search_m, list(result.summary["notes"]), "compute_reach")
 
-
-def _has_studygraph() -> bool:
-    try:
-        from planner.reach import StudyGraph  # noqa: F401, PLC0415
-    except ImportError:
-        return False
-    return True
+def _prepare(area: StudyArea, profile: Profile, params: ReachParams) -> pd.DataFrame:
+    """Communities with status (new/old), area type and circle metres from the profile."""
+    comm = area.communities.copy()
+    none = pd.Series(None, index=comm.index, dtype=object)
+    year = comm["completion_year"] if "completion_year" in comm else none
+    given = comm["status"] if "status" in comm else none
+    comm["status"] = standards.infer_status(year, given, profile)
+    comm["area_type"] = comm["area_type"].fillna("urban") if "area_type" in comm else "urban"
+    minutes = np.asarray(standards.circle_minutes(comm["area_type"].to_numpy(), profile),
+                         dtype=float)
+    comm["circle_minutes"] = minutes
+    comm["circle_m"] = params.metres(minutes)
+    return comm
 
 
 def base_from_assessment(
@@ -195,40 +219,26 @@ def project_layers(
     return comm, gates, site
 
 
-class _ComputeReach:
-    """Reach source without the reach core: reruns compute_reach per project (slow, exact)."""
+class StudyGraphReach:
+    """Reach source on a prepared :class:`~planner.reach.StudyGraph`.
 
-    def __init__(self, area: StudyArea, params: ReachParams, search_m: float) -> None:
-        self.area = area
-        self.params = params
-        self.search_minutes = float(params.minutes(search_m))
-        fac = area.facilities
-        status = fac["status"].fillna("existing") if "status" in fac else None
-        self.existing = fac if status is None else fac[status.eq("existing")]
+    Per project: ``add_communities`` (the project: its gates or boundary streets to every
+    existing facility within the search limit) and ``add_facilities`` (its site to every
+    community, the project included); both are removed again afterwards, so the graph is
+    the district as it is for the next project.
+    """
+
+    def __init__(self, sg: StudyGraph) -> None:
+        self.sg = sg
 
     def project_reach(self, project: Project) -> ProjectReach:
-        crs = self.area.net.pyproj_crs
-        comm, gates, site = project_layers(project, crs)
-        r = compute_reach(self.area.net, comm, self.existing,
-                          circle_minutes=np.array([self.search_minutes]), params=self.params,
-                          gates=gates)
-        to_fac = r.costs[["facility_id", "distance_m"]].reset_index(drop=True)
-        all_comm = pd.concat([self.area.communities[[self.area.communities.geometry.name]],
-                              comm[[comm.geometry.name]]])
-        all_gates = _concat_gates(self.area.gates, gates)
-        r2 = compute_reach(self.area.net, all_comm, site,
-                           circle_minutes=np.full(len(all_comm), self.search_minutes),
-                           params=self.params, gates=all_gates)
-        from_site = r2.costs[["community_id", "distance_m"]].reset_index(drop=True)
-        return ProjectReach(to_fac, from_site)
-
-
-def _concat_gates(
-    a: gpd.GeoDataFrame | None, b: gpd.GeoDataFrame | None
-) -> gpd.GeoDataFrame | None:
-    parts = [g[["community_id", g.geometry.name]].rename_geometry("geometry")
-             for g in (a, b) if g is not None and len(g)]
-    if not parts:
-        return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
-                            crs=parts[0].crs)
+        """Search from the project's access points and from its site, then undo both."""
+        comm, gates, site = project_layers(project, self.sg.net.pyproj_crs)
+        rows = self.sg.add_communities(comm, gates=gates)
+        try:
+            site_rows = self.sg.add_facilities(site)
+            self.sg.remove_facilities([SITE_ID])
+        finally:
+            self.sg.remove_communities([project.project_id])
+        return ProjectReach(rows[["facility_id", "distance_m"]].reset_index(drop=True),
+                            site_rows[["community_id", "distance_m"]].reset_index(drop=True))

@@ -98,7 +98,7 @@ def reach_summary(
         ok = isinstance(fid, str) and np.isfinite(row["distance_m"])
         nearest[str(kind)] = {
             "facility_id": fid if ok else None,
-            "name": str(fac.at[fid, "name"]) if ok and "name" in fac else None,
+            "name": _text_or_none(fac.at[fid, "name"]) if ok and "name" in fac else None,
             "minutes": float(base.minutes(row["distance_m"])) if ok else None,
         }
     own = None
@@ -106,6 +106,12 @@ def reach_summary(
         own = float(base.minutes(own_distance_m))
     return {"own_facility_minutes": own, "nearest": nearest, "inside_existing_circle": inside,
             "circle_minutes": float(base.minutes(circle_m))}
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)
 
 
 def shared_facilities(
