@@ -52,6 +52,7 @@ from planner.io.tables import (
     read_table,
 )
 from planner.io.values import MAX_FLOOR_AREA_M2, MAX_HOUSEHOLDS, REJECT_COLUMNS, YEAR_RANGE
+from planner.io.writers import escape_formula, escape_formulas, round_for_output, to_json, write_csv
 
 __all__ = [
     "AREA_TYPE_SYNONYMS",
@@ -73,9 +74,14 @@ __all__ = [
     "WKT_NAMES",
     "YEAR_RANGE",
     "LoadResult",
+    "escape_formula",
+    "escape_formulas",
     "normalise_header",
     "read_communities",
     "read_facilities",
     "read_gates",
     "read_table",
+    "round_for_output",
+    "to_json",
+    "write_csv",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -14,9 +13,6 @@ import shapely
 from planner import crs as _crs
 from planner._errors import InputError, MissingColumnError
 from planner.io.values import _isna, _numbers, _Rejects
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("planner")
 

@@ -7,16 +7,12 @@ import logging
 import re
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
 from planner import schema
-from planner._errors import MissingColumnError
-
-if TYPE_CHECKING:
-    pass
+from planner._errors import InputError, MissingColumnError
 
 logger = logging.getLogger("planner")
 
@@ -137,7 +133,8 @@ def normalise_header(name: object) -> str:
     return re.sub(r"\s+", "_", text)
 
 
-def _rename_columns(table: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
+def _rename_columns(table: pd.DataFrame, aliases: dict[str, str],
+                    path: Path | None = None) -> pd.DataFrame:
     """Normalise headers and map aliases; a canonical name already present wins."""
     geometry_name = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
     normalised = {col: normalise_header(col) for col in table.columns if col != geometry_name}
@@ -150,7 +147,20 @@ def _rename_columns(table: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFram
             target = norm  # e.g. both 编号 and community_id: keep community_id
         used.add(target)
         mapping[col] = target
+    _check_duplicate_headers(mapping, path)
     return table.rename(columns=mapping)
+
+
+def _check_duplicate_headers(mapping: dict[object, str], path: Path | None) -> None:
+    """Raise InputError when two headers mean the same column (``households``, ``Households``)."""
+    seen: dict[str, object] = {}
+    for col, target in mapping.items():
+        if target in seen:
+            where = f"{path}: " if path is not None else ""
+            msg = (f"{where}the columns {str(seen[target])!r} and {str(col)!r} both mean "
+                   f"{target!r}. Keep one of them (delete or rename the other) and try again.")
+            raise InputError(msg)
+        seen[target] = col
 
 
 def _require(table: pd.DataFrame, required: tuple[str, ...], aliases: dict[str, str],

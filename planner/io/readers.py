@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +23,8 @@ from planner.io.headers import (
     _rename_columns,
     _require,
 )
-from planner.io.tables import read_table
+from planner.io.layers import choose_layer, choose_sheet
+from planner.io.tables import read_table, split_choice
 from planner.io.values import (
     _FIRST_DATA_ROW,
     MAX_FLOOR_AREA_M2,
@@ -36,9 +36,6 @@ from planner.io.values import (
     _soft_years,
     _text,
 )
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("planner")
 
@@ -60,6 +57,13 @@ class LoadResult:
         Data rows in the file; always ``len(data)`` + distinct rejected rows.
     warnings
         Fixes applied without rejecting (for example repaired polygons).
+    notes
+        What a report must say about how the file was read (the layer or sheet chosen,
+        a text encoding guessed).
+    kept_rows
+        Excel row number of each row of ``data``, in order.
+    declared_crs
+        The coordinate system the file was declared in (``wgs84``, ``gcj02`` …).
     """
 
     data: gpd.GeoDataFrame
@@ -67,6 +71,9 @@ class LoadResult:
     path: Path
     rows_read: int
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    kept_rows: list[int] = field(default_factory=list)
+    declared_crs: str = "wgs84"
 
 
 # ---------------------------------------------------------------------------
@@ -74,18 +81,33 @@ class LoadResult:
 
 
 def _prepare(path: str | Path, aliases: dict[str, str], layer: str | None,
-             sheet: str | int | None) -> tuple[pd.DataFrame, Path, _Rejects]:
-    path = Path(path)
+             sheet: str | int | None, *, role: str,
+             required: tuple[str, ...]) -> tuple[pd.DataFrame, Path, _Rejects, list[str]]:
+    """Read the table (choosing layer or sheet), rename headers, number the rows as Excel."""
+    path, inline = split_choice(path)
+    notes: list[str] = []
+    if path.suffix.lower() == ".gpkg":
+        choice = choose_layer(path, role, layer or inline, required=required, aliases=aliases)
+        layer = choice.name
+    else:
+        choice = choose_sheet(path, role, sheet if sheet is not None else (layer or inline),
+                              required=required, aliases=aliases)
+        sheet = choice.name
+    if choice.note:
+        notes.append(choice.note)
     table = read_table(path, layer=layer, sheet=sheet)
-    table = _rename_columns(table, aliases)
+    if "planner_note" in table.attrs:
+        notes.append(str(table.attrs["planner_note"]))
+    table = _rename_columns(table, aliases, path)
+    rows = table.index.to_numpy(dtype="int64") + _FIRST_DATA_ROW  # blank rows keep numbers
     table = table.reset_index(drop=True)
-    table["_row"] = np.arange(len(table), dtype="int64") + _FIRST_DATA_ROW
-    return table, path, _Rejects(path)
+    table["_row"] = rows
+    return table, path, _Rejects(path), notes
 
 
 def _finish(table: pd.DataFrame, *, columns: dict[str, pd.Series], geoms: gpd.GeoSeries,
             index_name: str, rejects: _Rejects, warnings: list[str], path: Path,
-            what: str) -> LoadResult:
+            what: str, notes: list[str], declared: str) -> LoadResult:
     """Drop rejected rows, assemble the documented columns, log the summary."""
     bad_rows = rejects.rows()
     keep = ~table["_row"].isin(bad_rows)
@@ -98,7 +120,8 @@ def _finish(table: pd.DataFrame, *, columns: dict[str, pd.Series], geoms: gpd.Ge
     else:
         data.index = pd.RangeIndex(len(data), name=index_name)
     result = LoadResult(data=data, rejects=rejects.frame(), path=path, rows_read=len(table),
-                        warnings=warnings)
+                        warnings=warnings, notes=notes, declared_crs=declared,
+                        kept_rows=[int(r) for r in table["_row"][keep]])
     if bad_rows:
         logger.warning("%s: loaded %d %s, rejected %d of %d rows (see rejects)", path.name,
                        len(data), what, len(bad_rows), len(table))
@@ -150,7 +173,9 @@ def read_communities(
     MissingColumnError
         No ``community_id``/``households`` column (or aliases), or no coordinates.
     """
-    table, path, rejects = _prepare(path, COMMUNITY_ALIASES, layer, sheet)
+    table, path, rejects, notes = _prepare(path, COMMUNITY_ALIASES, layer, sheet,
+                                           role="communities",
+                                           required=schema.COMMUNITY_REQUIRED)
     _require(table, schema.COMMUNITY_REQUIRED, COMMUNITY_ALIASES, path)
     geoms, warnings = _geometries(table, path, crs, rejects)
     columns = {
@@ -171,7 +196,8 @@ def read_communities(
         "street": _optional_text(table, "street"),
     }
     result = _finish(table, columns=columns, geoms=geoms, index_name="community_id",
-                     rejects=rejects, warnings=warnings, path=path, what="communities")
+                     rejects=rejects, warnings=warnings, path=path, what="communities",
+                     notes=notes, declared=crs)
     data = result.data
     data["households"] = data["households"].astype("int64")
     data["completion_year"] = data["completion_year"].round().astype("Int64")
@@ -208,7 +234,8 @@ def read_facilities(
     InputError, MissingColumnError
         As for :func:`read_communities`.
     """
-    table, path, rejects = _prepare(path, FACILITY_ALIASES, layer, sheet)
+    table, path, rejects, notes = _prepare(path, FACILITY_ALIASES, layer, sheet, role="facilities",
+                                           required=schema.FACILITY_REQUIRED)
     _require(table, schema.FACILITY_REQUIRED, FACILITY_ALIASES, path)
     geoms, warnings = _geometries(table, path, crs, rejects)
     area_units = ("平方米", "㎡", "m2", "m²", "平米")
@@ -227,7 +254,8 @@ def read_facilities(
         "street": _optional_text(table, "street"),
     }
     result = _finish(table, columns=columns, geoms=geoms, index_name="facility_id",
-                     rejects=rejects, warnings=warnings, path=path, what="facilities")
+                     rejects=rejects, warnings=warnings, path=path, what="facilities",
+                     notes=notes, declared=crs)
     result.data["beds"] = result.data["beds"].round().astype("Int64")
     return result
 
@@ -251,7 +279,8 @@ def read_gates(path: str | Path, *, crs: str = "wgs84", layer: str | None = None
         gates, with columns ``community_id`` (str; a community may have several
         gates) and ``geometry`` (point, EPSG:4326).
     """
-    table, path, rejects = _prepare(path, GATE_ALIASES, layer, None)
+    table, path, rejects, notes = _prepare(path, GATE_ALIASES, layer, None, role="gates",
+                                           required=("community_id",))
     _require(table, ("community_id",), GATE_ALIASES, path)
     geoms, warnings = _geometries(table, path, crs, rejects)
     not_point = _usable(geoms) & (geoms.geom_type != "Point")
@@ -259,7 +288,7 @@ def read_gates(path: str | Path, *, crs: str = "wgs84", layer: str | None = None
                 "a gate must be a point")
     columns = {"community_id": _check_ids(table, "community_id", rejects, unique=False)}
     return _finish(table, columns=columns, geoms=geoms, index_name="gate_id", rejects=rejects,
-                   warnings=warnings, path=path, what="gates")
+                   warnings=warnings, path=path, what="gates", notes=notes, declared=crs)
 
 
 def _optional_text(table: pd.DataFrame, column: str) -> pd.Series:

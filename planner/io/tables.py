@@ -5,16 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from planner._errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("planner")
 
@@ -27,6 +26,22 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 # ---------------------------------------------------------------------------
 # format dispatch
+
+
+def split_choice(path: str | Path) -> tuple[Path, str | None]:
+    """Split ``file.gpkg:layer`` or ``file.xlsx:sheet`` into the file and the choice.
+
+    A path that exists as given is never split (a Windows drive letter, a colon in a
+    folder name).
+    """
+    text = str(path)
+    if Path(text).exists() or ":" not in text:
+        return Path(text), None
+    head, _, tail = text.rpartition(":")
+    if Path(head).suffix.lower() in (*EXCEL_SUFFIXES, ".gpkg") and tail and "/" not in tail \
+            and "\\" not in tail:
+        return Path(head), tail
+    return Path(text), None
 
 
 def read_table(
@@ -47,7 +62,9 @@ def read_table(
     -------
     pandas.DataFrame or geopandas.GeoDataFrame
         Text files are read as strings (IDs keep their leading zeros); spatial
-        formats as a GeoDataFrame with the file's CRS. Empty cells are NaN.
+        formats as a GeoDataFrame with the file's CRS. Empty cells are NaN. Fully
+        empty rows (blank lines, ``,,,,``) are dropped, and the index keeps each row's
+        position in the file: the Excel row number is ``index + 2``.
 
     Raises
     ------
@@ -72,15 +89,42 @@ def read_table(
             f"{known} (old .xls files: open in Excel and save as .xlsx)."
         )
         raise InputError(msg)
+    table = drop_empty_rows(table.reset_index(drop=True))
     if len(table) == 0:
         msg = f"{path}: the file has no data rows. Check that you exported the right sheet/layer."
         raise InputError(msg)
     return table
 
 
+def drop_empty_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows with no value at all (and no geometry), keeping the index of the others."""
+    geometry = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+    values = table.drop(columns=[geometry]) if geometry else table
+    blank = values.apply(lambda col: col.map(_blank)).all(axis=1) if len(values.columns) \
+        else pd.Series(True, index=table.index)
+    if geometry:
+        geoms = np.asarray(table.geometry.to_numpy(), dtype=object)
+        blank &= shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    return table[~blank.to_numpy()]
+
+
+def _blank(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def _decode(path: Path) -> str:
-    """Decode a text file as UTF-8 (with or without BOM) or GB18030/GBK."""
+    """Decode a text file as UTF-8 (with or without BOM), UTF-16 (with BOM) or GB18030/GBK."""
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in CSV_ENCODINGS:
         try:
             return raw.decode(encoding)
@@ -110,27 +154,59 @@ def _read_csv(path: Path) -> pd.DataFrame:
         return pd.read_csv(
             io.StringIO(text), sep=_sniff_separator(text), dtype=str,
             keep_default_na=False, na_values=[""], skipinitialspace=True,
+            skip_blank_lines=False,  # a blank line is a row in Excel: keep the numbering
         )
-    except (pd.errors.ParserError, csv.Error) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         msg = f"{path}: not a readable CSV table ({exc}). Check quotes and separators."
         raise InputError(msg) from exc
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     try:
-        table = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+    except MemoryError:
+        raise
     except ValueError as exc:  # unknown sheet, or not an Excel file
         msg = f"{path}: cannot read sheet {sheet!r} ({exc}). Give an existing sheet name."
         raise InputError(msg) from exc
     except Exception as exc:  # zipfile.BadZipFile, openpyxl errors: a corrupt file
         msg = f"{path}: not a readable Excel file ({exc}). Open and re-save it as .xlsx."
         raise InputError(msg) from exc
-    return table.dropna(how="all")
 
 
 def _read_spatial(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
-        return gpd.read_file(path, layer=layer)
+        table = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except MemoryError:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError/DataLayerError and others
         msg = f"{path}: cannot read this spatial file ({exc}). Check the file and layer name."
         raise InputError(msg) from exc
+    if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists() \
+            and _looks_like_mojibake(table):
+        table = gpd.read_file(path, layer=layer, engine="pyogrio", encoding="gb18030")
+        table.attrs["planner_note"] = (
+            f"{path.name}: no .cpg file says the text encoding, and the names read as "
+            "mojibake: read again as GB18030 (GBK), the usual encoding of Chinese "
+            "Shapefiles. Add a .cpg file containing GB18030 to make this explicit")
+        logger.warning(table.attrs["planner_note"])
+    return table
+
+
+#: Characters a GBK text turns into when read as Latin-1 (accented letters, symbols).
+_LATIN1_HIGH = re.compile("[\u0080-\u00ff]")
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
+def _looks_like_mojibake(table: pd.DataFrame) -> bool:
+    """True when text cells hold Latin-1 letters that decode as Chinese in GB18030."""
+    texts = [v for col in table.columns if table[col].dtype == object
+             for v in table[col].head(200) if isinstance(v, str)]
+    suspicious = [t for t in texts if _LATIN1_HIGH.search(t) and not _CJK.search(t)]
+    if not suspicious:
+        return False
+    try:
+        decoded = [t.encode("latin-1").decode("gb18030") for t in suspicious[:50]]
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return sum(bool(_CJK.search(d)) for d in decoded) >= len(decoded) / 2
