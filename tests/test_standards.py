@@ -15,7 +15,9 @@ import pytest
 
 from planner._errors import InputError, UnknownProfileError
 from planner.standards import (
+    MEASURES,
     PROFILE_DIR,
+    UNITS,
     TARGET_METRICS,
     Profile,
     circle_distance_m,
@@ -134,7 +136,11 @@ def test_jinzhong(profiles):
     assert not p.land_per_resident_m2.inherited
     assert p.new_build_from_year.value == 2023
     assert p.new_build_from_year.assumption
-    assert p.targets["township_centres"].metric == "townships_with_township_centre"
+    # 004 item 6 counts townships and streets (乡镇(街道)), converted nursing homes included
+    centres = p.targets["township_centres"]
+    assert centres.metric == "townships_and_streets_with_regional_centre"
+    assert (centres.unit, centres.filter, centres.due) == ("street", (), "2025")
+    assert "nursing_home@township" in centres.kinds
     assert p.targets["township_centres"].threshold == 0.6
 
 
@@ -195,6 +201,9 @@ def test_yangjiang_targets(profiles):
         "rural_communities_covered": 0.6,
         "streets_with_street_centre": 1.0,
         "communities_with_day_care": 0.9,
+        "new_estates_allocation_compliant": 1.0,  # 001 二 (added: missing before)
+        "nursing_bed_share": 0.5,  # 001 六 (added)
+        "counties_with_county_institution": 1.0,  # 001 三 (added)
     }
 
 
@@ -232,7 +241,8 @@ def test_every_target_uses_the_fixed_vocabulary(profiles):
     }
     for p in profiles.values():
         for t in p.targets.values():
-            assert t.metric in TARGET_METRICS
+            assert t.measure in MEASURES  # targets are data: measure, unit, kinds, reading
+            assert t.unit in UNITS
             assert 0 <= t.threshold <= 1
 
 
@@ -561,7 +571,9 @@ def test_counts_towards_area_excludes_nursing_homes(profiles):
 def test_facility_minimum(profiles):
     wanzhou = profiles["wanzhou"]
     out = facility_minimum_m2(["station", "township_centre", "day_care"], wanzhou)
-    assert out[:2].tolist() == [300.0, 800.0]
+    # 800 m² (township centre) is a subsidy threshold, not a minimum size (002 item 17)
+    assert out[:2].tolist()[0] == 300.0
+    assert math.isnan(out[1])
     assert math.isnan(out[2])
     assert facility_minimum_m2("station", wanzhou, few_elderly=True) == 200
     assert math.isnan(facility_minimum_m2("station", profiles["national"]))
