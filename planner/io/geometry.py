@@ -130,3 +130,39 @@ def _geometries(table: pd.DataFrame, path: Path, declared: str,
     wgs, warnings = _repair(wgs, table["_row"], path)
     _reject_outside_china(wgs, table, rejects)
     return wgs, warnings
+
+
+#: Geometry types each layer accepts.
+COMMUNITY_GEOMETRIES = ("Point", "Polygon", "MultiPolygon")
+FACILITY_GEOMETRIES = ("Point", "Polygon", "MultiPolygon")
+
+
+def reject_geometry_types(geoms: gpd.GeoSeries, table: pd.DataFrame, rejects: _Rejects, *,
+                          allowed: tuple[str, ...], what: str) -> None:
+    """Reject rows whose geometry is of another type, or a polygon without area."""
+    ok = _usable(geoms)
+    types = geoms.geom_type
+    wrong = ok & ~types.isin(allowed)
+    rejects.add(table["_row"][wrong], "geometry", types[wrong],
+                f"{what} must be a {' or '.join(t.lower() for t in allowed)}; this row "
+                "has another geometry type")
+    polygonal = ok & types.isin(["Polygon", "MultiPolygon"])
+    flat = polygonal & (shapely.area(np.asarray(geoms.to_numpy(), dtype=object)) <= 0)
+    rejects.add(table["_row"][flat], "geometry", types[flat],
+                f"{what} polygon has zero area (all its corners on one line or point): "
+                "fix its outline or give a point")
+
+
+def facility_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Facility locations: polygons (a building outline) become a representative point.
+
+    The representative point lies inside the polygon, unlike the centroid of an L-shaped
+    building.
+    """
+    polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]) & _usable(geoms)
+    if not polygonal.any():
+        return geoms
+    out = geoms.copy()
+    out[polygonal] = geoms[polygonal].representative_point()
+    return out
+

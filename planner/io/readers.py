@@ -11,7 +11,17 @@ import numpy as np
 import pandas as pd
 
 from planner import schema
-from planner.io.geometry import LAT_NAMES, LON_NAMES, WKT_NAMES, _geometries, _usable
+from planner.io.geometry import (
+    COMMUNITY_GEOMETRIES,
+    FACILITY_GEOMETRIES,
+    LAT_NAMES,
+    LON_NAMES,
+    WKT_NAMES,
+    _geometries,
+    _usable,
+    facility_points,
+    reject_geometry_types,
+)
 from planner.io.headers import (
     AREA_TYPE_SYNONYMS,
     COMMUNITY_ALIASES,
@@ -178,6 +188,8 @@ def read_communities(
                                            required=schema.COMMUNITY_REQUIRED)
     _require(table, schema.COMMUNITY_REQUIRED, COMMUNITY_ALIASES, path)
     geoms, warnings = _geometries(table, path, crs, rejects)
+    reject_geometry_types(geoms, table, rejects, allowed=COMMUNITY_GEOMETRIES,
+                          what="a community")
     columns = {
         "community_id": _check_ids(table, "community_id", rejects, unique=True),
         "name": _optional_text(table, "name"),
@@ -226,8 +238,9 @@ def read_facilities(
         ``kind`` (a key of :data:`planner.schema.FACILITY_KINDS`; Chinese names such as
         社区养老服务站 are accepted), ``floor_area_m2`` (float, 0 < area < 100,000 m²),
         ``beds`` (Int64 or NA), ``status`` (``existing``/``planned`` or NaN; 现状/规划
-        accepted), ``street`` (str) and ``geometry`` (EPSG:4326; polygons are kept as
-        given, the network stage uses a representative point).
+        accepted), ``street`` (str) and ``geometry`` (point, EPSG:4326; a polygon such as
+        a building outline becomes its representative point; other geometry types are
+        rejected).
 
     Raises
     ------
@@ -238,6 +251,9 @@ def read_facilities(
                                            required=schema.FACILITY_REQUIRED)
     _require(table, schema.FACILITY_REQUIRED, FACILITY_ALIASES, path)
     geoms, warnings = _geometries(table, path, crs, rejects)
+    reject_geometry_types(geoms, table, rejects, allowed=FACILITY_GEOMETRIES,
+                          what="a facility")
+    geoms = facility_points(geoms)
     area_units = ("平方米", "㎡", "m2", "m²", "平米")
     columns = {
         "facility_id": _check_ids(table, "facility_id", rejects, unique=True),
