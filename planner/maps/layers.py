@@ -34,6 +34,7 @@ from planner.maps.geojson import (
     geometry_json,
 )
 from planner.schema import FACILITY_KINDS, SERVICE_STATUS_LABELS, SERVICE_STATUSES
+from planner.standards import ALLOCATION_STATUSES
 
 #: Fill opacity of communities: no shortfall, and the largest shortfall on the map.
 FILL_OPACITY_RANGE = (0.3, 0.85)
@@ -180,8 +181,10 @@ def community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.Da
     )
     for col, key, _ in COMMUNITY_OPTIONAL:
         if col in comm.columns:
-            fn = _range_text if col == "standard_range" else st.esc
-            props[key] = st.each(comm[col], fn)
+            if col == "standard_range":
+                props[key] = st.each(comm[col], _range_text)
+            else:
+                props[key] = st.each(comm[col], lambda v: st.label(ALLOCATION_STATUSES, v))
     return props
 
 

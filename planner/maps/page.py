@@ -22,6 +22,7 @@ from planner._errors import CRSError, InputError, MissingColumnError
 from planner.maps import assets, panels
 from planner.maps import style as st
 from planner.maps.base import GCJ02_NOTE, BaseMap, base_layers, parse_tiles, tile_config, to_display
+from planner.maps.files import GENERATOR, check_replaceable
 from planner.maps.geojson import to_json
 from planner.maps.layers import Layer, circle_layers, community_layers, facility_layers
 from planner.schema import SERVICE_STATUSES
@@ -78,6 +79,7 @@ class GapMap:
             "<!DOCTYPE html>",
             '<html lang="zh-CN"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<meta name="generator" content="{GENERATOR}">',
             f"<title>{title}</title>",
             f"<style>{assets.leaflet_css()}</style>",
             f"<style>{assets.page_css()}</style>",
@@ -196,7 +198,8 @@ def save_map(m: GapMap, path: str | Path) -> Path:
     Raises
     ------
     InputError
-        When the page would load a script or stylesheet from the internet.
+        When the page would load a script or stylesheet from the internet, or ``path``
+        is a file the planner did not write.
     """
     text = m.render()
     external = assets.external_assets(text)
@@ -204,7 +207,7 @@ def save_map(m: GapMap, path: str | Path) -> Path:
         msg = (f"the map links {len(external)} external script(s)/stylesheet(s) that will "
                f"not load offline: {', '.join(external)}")
         raise InputError(msg)
-    out = Path(path)
+    out = check_replaceable(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     log.info("wrote %s (%s bytes)", out, f"{out.stat().st_size:,}")

@@ -23,8 +23,6 @@ from planner.schema import SERVICE_STATUS_LABELS, SERVICE_STATUSES
 
 #: Columns of the targets table the map reads.
 TARGET_COLUMNS = ("label_zh", "label_en", "value", "threshold", "passed")
-#: Optional columns saying when a target is due (the first found is used).
-DUE_COLUMNS = ("due_year", "deadline_year", "year")
 
 
 def headline_html(comm: pd.DataFrame, targets: pd.DataFrame | None) -> str:
@@ -57,8 +55,14 @@ def headline_html(comm: pd.DataFrame, targets: pd.DataFrame | None) -> str:
     return "".join(parts)
 
 
-def _due_column(targets: pd.DataFrame) -> str | None:
-    return next((c for c in DUE_COLUMNS if c in targets.columns), None)
+def _is_due(t: pd.Series, now: int) -> tuple[bool, int | None]:
+    """Whether a target row is due, from ``due_status`` (or ``due_year``), and its year."""
+    year = t.get("due_year")
+    year = None if st.is_missing(year) else int(year)
+    status = t.get("due_status")
+    if isinstance(status, str):
+        return status != "not yet due", year
+    return year is None or year <= now, year
 
 
 def _verdict(passed: object, *, due: bool) -> str:
@@ -72,20 +76,22 @@ def _verdict(passed: object, *, due: bool) -> str:
 
 
 def targets_html(targets: pd.DataFrame, *, this_year: int | None = None) -> str:
-    """The targets as a compact table: label, value, threshold, verdict (and due year)."""
-    year_col = _due_column(targets)
+    """The targets as a compact table: label (due year), value, threshold, verdict.
+
+    A target not yet due (``due_status``, else ``due_year`` after ``this_year``) that
+    fails is marked "not yet due" rather than failed.
+    """
     now = this_year if this_year is not None else pd.Timestamp.now().year
     rows = []
     for _, t in targets.iterrows():
-        year = t[year_col] if year_col else None
-        due = st.is_missing(year) or int(year) <= now
-        due_text = "" if st.is_missing(year) else f" <span class='planner-en'>({int(year)})</span>"
+        due, year = _is_due(t, now)
+        due_text = "" if year is None else f" <span class='planner-en'>({year})</span>"
         rows.append(
             f"<tr><td>{st.esc(t['label_zh'])}{due_text}<br>"
             f"<span class='planner-en'>{st.esc(t['label_en'])}</span></td>"
             f"<td>{st.percent(t['value'])}</td><td>≥ {st.percent(t['threshold'])}</td>"
             f"<td>{_verdict(t['passed'], due=due)}</td></tr>")
-    head = ("<tr><th>目标 target</th><th>数值 value</th><th>要求 threshold</th>"
+    head = ("<tr><th>目标 (到期年) target (due)</th><th>数值 value</th><th>要求 threshold</th>"
             "<th>结果 result</th></tr>")
     return f'<table class="planner-targets">{head}{"".join(rows)}</table>'
 

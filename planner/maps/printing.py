@@ -23,6 +23,7 @@ import pandas as pd
 from planner._errors import InputError, PlannerError
 from planner.maps import style as st
 from planner.maps.base import BaseMap
+from planner.maps.files import GENERATOR, check_replaceable
 from planner.schema import SERVICE_STATUS_LABELS, SERVICE_STATUSES
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def print_map(
     Raises
     ------
     InputError
-        An unknown size or file type.
+        An unknown size or file type, or ``path`` is a file the planner did not write.
     MissingFontError
         No CJK font is installed.
     """
@@ -124,8 +125,11 @@ def print_map(
         try:
             _draw(fig, communities.to_crs(crs), facilities.to_crs(crs), base, crs,
                   title=title, notes=notes, data_date=data_date)
+            check_replaceable(out)
             out.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(out, dpi=dpi, facecolor="white")
+            meta = ({"Software": GENERATOR, "Title": title} if out.suffix.lower() == ".png"
+                    else {"Creator": GENERATOR, "Title": title})
+            fig.savefig(out, dpi=dpi, facecolor="white", metadata=meta)
         finally:
             plt.close(fig)
     log.info("printed %s (%s, %s bytes)", out, size, f"{out.stat().st_size:,}")
