@@ -22,7 +22,8 @@ import pandas as pd
 from planner import standards
 from planner.coverage import assess as assess_coverage
 from planner.coverage import facility_shares
-from planner.gaps import evaluate_targets, street_table
+from planner.gaps import street_table
+from planner.judge import judge
 from planner.pipeline import _meets_min_size, _nearest_street, _prepare_communities
 from planner.schema import SERVICE_STATUSES
 from planner.standards import Profile
@@ -49,12 +50,12 @@ class ScenarioResult:
     costs
         ``facility_id, community_id, distance_m, minutes``: pairs within circles.
     targets
-        The profile's targets (see :func:`planner.gaps.evaluate_targets`).
+        The profile's targets (see :func:`planner.judge.judge`).
     streets
         Per street (see :func:`planner.gaps.street_table`).
     summary
         ``walking_speed_m_s``, ``circle_minutes``, ``households_by_status``,
-        ``communities_by_status``, ``shortfall_m2``, ``required_m2``.
+        ``communities_by_status``, ``shortfall_m2``, ``required_m2``, ``notes``.
     changes
         The edits that made this scenario from its base, in order.
     recomputed
@@ -103,6 +104,7 @@ def evaluate(
     minutes: Mapping[str, float] | None = None,
     include_planned: bool = False,
     name: str = "scenario",
+    as_of: int | None = None,
 ) -> ScenarioResult:
     """Assess a scenario from its cost table.
 
@@ -125,13 +127,13 @@ def evaluate(
         Count planned facilities as built.
     name
         The scenario's name.
+    as_of
+        Year the targets are judged in (default: the current year).
     """
     comm = _prepare_communities(communities, profile)
     comm["circle_minutes"] = circle_minutes_of(comm["area_type"].to_numpy(), profile, minutes)
     comm["access_points"] = access_points.reindex(comm.index).fillna(0).astype(int)
     fac = prepare_facilities(facilities, include_planned=include_planned)
-    if "street" not in fac or fac["street"].isna().all():
-        fac["street"] = _nearest_street(fac, comm)
     pairs = circle_pairs(table, comm, fac, speed_m_s=speed_m_s)
     counted = set(profile.area_counted_kinds.kinds)
     active = fac[fac["in_assessment"]]
@@ -148,10 +150,28 @@ def evaluate(
     comm["standard_range"] = standards.range_position(
         comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
     fac = fac.join(facility_shares(active, comm, pairs))
+    if "street" not in fac or fac["street"].isna().all():
+        fac["street"] = _nearest_street(fac, comm)
     fac["meets_min_size"] = _meets_min_size(fac, profile)
-    targets = evaluate_targets(profile.targets.values(), comm, active, pairs)
-    return ScenarioResult(name, comm, fac, pairs, targets, street_table(comm),
-                          _summary(comm, profile, speed_m_s, minutes))
+    judged = judge(profile, comm, fac, pairs, as_of=as_of,
+                   planned_costs=_planned_pairs(table, comm, fac, speed_m_s))
+    comm, fac = judged.communities, judged.facilities
+    summary = _summary(comm, profile, speed_m_s, minutes)
+    summary["notes"] = judged.notes
+    return ScenarioResult(name, comm, fac, pairs, judged.targets, street_table(comm), summary)
+
+
+def _planned_pairs(table: pd.DataFrame, comm: pd.DataFrame, fac: pd.DataFrame,
+                   speed_m_s: float) -> pd.DataFrame | None:
+    """Pairs of planned facilities with an opening year outside the assessment (timeline)."""
+    if "opening_year" not in fac:
+        return None
+    sel = (~fac["in_assessment"].astype(bool) & fac["status"].eq("planned")
+           & fac["opening_year"].notna())
+    if not sel.any():
+        return None
+    planned = fac.assign(in_assessment=sel)
+    return circle_pairs(table, comm, planned, speed_m_s=speed_m_s)
 
 
 def circle_pairs(table: pd.DataFrame, comm: pd.DataFrame, fac: pd.DataFrame, *,

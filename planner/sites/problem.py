@@ -1,0 +1,293 @@
+"""Site selection as a mixed-integer programme, solved by HiGHS (``scipy.optimize.milp``).
+
+Notation: candidates *j* (new sites), target communities *i* with households *h_i*;
+*N_i* the candidates whose walking circle holds *i*; *H_j* the households inside *j*'s
+circle (every community, also those already meeting the standard: the 2SFCA shares a
+site's floor area among all of them). Existing facilities stay as they are. A new site
+of floor area *s_j* adds *100 s_j / H_j* m² per 100 households to every community in its
+circle and changes no existing facility's share, so the gains of new sites add up
+exactly as :mod:`planner.coverage` computes them.
+
+Models (``y_j`` = 1 if site *j* is chosen, ``z_i`` = 1 if target *i* is won):
+
+``coverage`` (maximal coverage, MCLP)
+    max Σ h_i z_i  s.t.  z_i ≤ Σ_{j∈N_i} y_j,  Σ y_j ≤ k; targets: uncovered communities.
+``standard`` (newly meeting the standard, sites of fixed size s_j)
+    max Σ h_i z_i  s.t.  d_i z_i ≤ Σ_{j∈N_i} (100 s_j / H_j) y_j,  Σ y_j ≤ k;
+    targets: communities short of the standard by d_i m² per 100 households.
+``capacity`` (as ``standard``, each site sized between its kind's minimum and a maximum)
+    s_j continuous with min_j y_j ≤ s_j ≤ max_j y_j, d_i z_i ≤ Σ (100 / H_j) s_j; the
+    objective also subtracts a tiny cost per m² (under one household in total), so among
+    equally good plans the one with the least floor area is chosen.
+``cover`` (set cover, LSCP)
+    min Σ y_j  s.t.  Σ_{j∈N_i} y_j ≥ 1 for every uncovered community some candidate reaches.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+#: The models :func:`solve` knows.
+MODELS = ("coverage", "standard", "capacity", "cover")
+#: A community counts as meeting within this margin (m² per 100 households); it keeps the
+#: optimiser's rounding on the safe side of :data:`planner.coverage.TOLERANCE_M2_PER_100HH`.
+DEFICIT_MARGIN = 1e-4
+
+
+@dataclass
+class SiteProblem:
+    """The numbers a site model needs.
+
+    Attributes
+    ----------
+    model
+        One of :data:`MODELS`.
+    candidate_ids, target_ids
+        Ids of the candidates (columns) and target communities (rows).
+    households
+        Households of each target.
+    deficit
+        m² per 100 households each target lacks (``standard``/``capacity``; 0 otherwise).
+    cover
+        Sparse ``(targets, candidates)``: 1 where the target lies in the candidate's circle.
+    circle_households
+        ``H_j``: households in each candidate's circle (all communities).
+    size_m2, min_m2, max_m2
+        Fixed size (``coverage``/``standard``/``cover``) and bounds (``capacity``) of each
+        candidate, m².
+    """
+
+    model: str
+    candidate_ids: np.ndarray
+    target_ids: np.ndarray
+    households: np.ndarray
+    deficit: np.ndarray
+    cover: sp.csr_matrix
+    circle_households: np.ndarray
+    size_m2: np.ndarray
+    min_m2: np.ndarray
+    max_m2: np.ndarray
+
+    @property
+    def gain_per_m2(self) -> sp.csr_matrix:
+        """m² per 100 households gained by each target per m² of each candidate."""
+        return (self.cover @ sp.diags(100.0 / self.circle_households)).tocsr()
+
+    @property
+    def gain(self) -> sp.csr_matrix:
+        """m² per 100 households gained by each target from each candidate at ``size_m2``."""
+        return (self.cover @ sp.diags(100.0 * self.size_m2 / self.circle_households)).tocsr()
+
+
+@dataclass
+class Solution:
+    """Chosen sites and how good the choice is.
+
+    Attributes
+    ----------
+    chosen
+        Positions of the chosen candidates.
+    sizes_m2
+        Floor area of each chosen site (m²).
+    won
+        Boolean per target: covered (``coverage``/``cover``) or brought to standard.
+    objective
+        Households won (``coverage``/``standard``/``capacity``) or sites (``cover``).
+    bound
+        Best bound the solver proved (households at most / sites at least); equal to
+        ``objective`` when optimal. Greedy solutions have no bound (NaN).
+    gap
+        ``|bound - objective| / |bound|`` (0 when optimal).
+    status
+        ``optimal``, ``time limit`` (best found, with its gap), ``greedy`` or the solver's
+        message.
+    seconds
+        Wall-clock time of the solve.
+    """
+
+    chosen: np.ndarray
+    sizes_m2: np.ndarray
+    won: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    status: str
+    seconds: float
+
+    @property
+    def optimal(self) -> bool:
+        """True when the solver proved the choice optimal (within its tolerance)."""
+        return self.status == "optimal"
+
+
+def won_targets(problem: SiteProblem, chosen: np.ndarray, sizes_m2: np.ndarray) -> np.ndarray:
+    """Which targets the chosen sites (at these sizes) cover or bring to standard."""
+    n = len(problem.candidate_ids)
+    if problem.model in ("coverage", "cover"):
+        pick = np.zeros(n)
+        pick[chosen] = 1.0
+        return problem.cover @ pick > 0.5
+    s = np.zeros(n)
+    s[chosen] = sizes_m2
+    got = problem.gain_per_m2 @ s
+    return (got > 0) & (got + DEFICIT_MARGIN * 0.5 >= problem.deficit)
+
+
+def solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
+          mip_rel_gap: float = 1e-4) -> Solution:
+    """Solve the model exactly (or to ``mip_rel_gap``) with HiGHS.
+
+    Parameters
+    ----------
+    problem
+        From :func:`planner.sites.search.build_problem`.
+    k
+        Number of new sites (ignored by ``cover``).
+    time_limit_s
+        Stop after this many seconds with the best solution found and its gap.
+    mip_rel_gap
+        Relative gap at which HiGHS stops (1e-4 = 0.01 %).
+    """
+    start = time.perf_counter()
+    n, m = len(problem.candidate_ids), len(problem.target_ids)
+    a = problem.cover
+    if problem.model == "cover":
+        res = milp(np.ones(n), constraints=[LinearConstraint(a, lb=1.0, ub=np.inf)],
+                   integrality=np.ones(n), bounds=Bounds(0, 1),
+                   options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap})
+        return _solution(problem, res, n, start, minimise=True)
+    assert k is not None
+    h = problem.households.astype(float)
+    pick_k = sp.hstack([sp.csr_matrix(np.ones((1, n))), sp.csr_matrix((1, m))])
+    if problem.model == "coverage":
+        c = np.r_[np.zeros(n), -h]
+        rows = sp.hstack([-a, sp.identity(m)])
+        cons = [LinearConstraint(rows, -np.inf, 0.0), LinearConstraint(pick_k, 0, k)]
+        integrality = np.r_[np.ones(n), np.zeros(m)]  # z_i = min(1, Σ y) at the optimum
+        bounds = Bounds(0, 1)
+    elif problem.model == "standard":
+        c = np.r_[np.zeros(n), -h]
+        need = problem.deficit + DEFICIT_MARGIN
+        # coefficient tightening: one site never needs to give more than the whole deficit
+        gain = problem.gain.tocoo()
+        capped = sp.csr_matrix((np.minimum(gain.data, need[gain.row]), (gain.row, gain.col)),
+                               shape=gain.shape)
+        rows = sp.hstack([-capped, sp.diags(need)])
+        reach = sp.hstack([-a, sp.identity(m)])  # z_i <= Σ y_j: a valid cut
+        cons = [LinearConstraint(rows, -np.inf, 0.0), LinearConstraint(reach, -np.inf, 0.0),
+                LinearConstraint(pick_k, 0, k)]
+        integrality = np.ones(n + m)
+        bounds = Bounds(0, 1)
+    else:  # capacity: x = [y, z, s]
+        eps = 0.5 / max(1.0, k * float(problem.max_m2.max(initial=1.0)))
+        c = np.r_[np.zeros(n), -h, np.full(n, eps)]
+        d = sp.diags(problem.deficit + DEFICIT_MARGIN)
+        rows = sp.hstack([sp.csr_matrix((m, n)), d, -problem.gain_per_m2])
+        eye = sp.identity(n)
+        upper = sp.hstack([-sp.diags(problem.max_m2), sp.csr_matrix((n, m)), eye])
+        lower = sp.hstack([sp.diags(problem.min_m2), sp.csr_matrix((n, m)), -eye])
+        reach = sp.hstack([-a, sp.identity(m), sp.csr_matrix((m, n))])  # z_i <= Σ y_j
+        cons = [LinearConstraint(rows, -np.inf, 0.0), LinearConstraint(upper, -np.inf, 0.0),
+                LinearConstraint(lower, -np.inf, 0.0), LinearConstraint(reach, -np.inf, 0.0),
+                LinearConstraint(sp.hstack([pick_k, sp.csr_matrix((1, n))]), 0, k)]
+        integrality = np.r_[np.ones(n + m), np.zeros(n)]
+        bounds = Bounds(np.zeros(2 * n + m), np.r_[np.ones(n + m), problem.max_m2])
+    res = milp(c, constraints=cons, integrality=integrality, bounds=bounds,
+               options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap})
+    return _solution(problem, res, n, start, minimise=False)
+
+
+def _solution(problem: SiteProblem, res: object, n: int, start: float, *,
+              minimise: bool) -> Solution:
+    seconds = time.perf_counter() - start
+    x = getattr(res, "x", None)
+    if x is None:
+        msg = f"the site optimiser found no solution: {getattr(res, 'message', '')}"
+        raise RuntimeError(msg)
+    chosen = np.flatnonzero(x[:n] > 0.5)
+    if problem.model == "capacity":
+        m = len(problem.target_ids)
+        sizes = np.ceil(np.maximum(x[n + m:][chosen], problem.min_m2[chosen]) - 1e-6)
+    else:
+        sizes = problem.size_m2[chosen]
+    won = won_targets(problem, chosen, sizes)
+    status = {0: "optimal", 1: "time limit"}.get(getattr(res, "status", -1),
+                                                 str(getattr(res, "message", "")))
+    if minimise:
+        objective = float(len(chosen))
+        bound = float(np.ceil(getattr(res, "mip_dual_bound", objective) - 1e-6))
+    else:
+        objective = float(problem.households[won].sum())
+        dual = getattr(res, "mip_dual_bound", None)
+        bound = float(-dual) if dual is not None else objective
+        bound = max(bound, objective)
+    gap = abs(bound - objective) / abs(bound) if bound else 0.0
+    if status == "optimal" and gap > 1e-3:
+        status = "within gap"
+    return Solution(chosen, sizes, won, objective, bound, gap, status, seconds)
+
+
+def greedy(problem: SiteProblem, k: int | None) -> Solution:
+    """The greedy heuristic: add the site that wins most at each step.
+
+    ``coverage``/``standard``: households newly covered / brought to standard by the site
+    at its fixed size; ``capacity``: each site at its maximum size, then shrunk to the
+    least floor area that still wins the same communities; ``cover``: the site covering
+    most still-uncovered communities, until none is left.
+    """
+    start = time.perf_counter()
+    n = len(problem.candidate_ids)
+    h = problem.households.astype(float)
+    cover = problem.cover.tocsc()
+    if problem.model in ("coverage", "cover"):
+        won = np.zeros(len(h), dtype=bool)
+        chosen: list[int] = []
+        weight = h if problem.model == "coverage" else np.ones(len(h))
+        limit = k if problem.model == "coverage" else n
+        while len(chosen) < (limit or 0) and not won.all():
+            gains = cover.T @ (weight * ~won)
+            gains[chosen] = -1
+            j = int(np.argmax(gains))
+            if gains[j] <= 0:
+                break
+            chosen.append(j)
+            won |= np.asarray(cover[:, j].todense()).ravel() > 0
+        sizes = problem.size_m2[chosen]
+    else:
+        size = problem.max_m2 if problem.model == "capacity" else problem.size_m2
+        per_m2 = problem.gain_per_m2.tocsc()
+        got = np.zeros(len(h))
+        chosen, sizes_l = [], []
+        need = problem.deficit + DEFICIT_MARGIN
+        coo = per_m2.tocoo()
+        for _ in range(k or 0):
+            won_now = got >= need
+            add = coo.data * size[coo.col]
+            wins = (~won_now[coo.row]) & (got[coo.row] + add >= need[coo.row])
+            gains = np.bincount(coo.col[wins], weights=h[coo.row[wins]], minlength=n)
+            gains[chosen] = -1
+            j = int(np.argmax(gains))
+            if gains[j] <= 0:
+                break
+            col = per_m2[:, j].tocoo()
+            rows = col.row
+            new = (~won_now[rows]) & (got[rows] + col.data * size[j] >= need[rows])
+            s = size[j]
+            if problem.model == "capacity" and new.any():
+                s = max(problem.min_m2[j],
+                        float(np.ceil(((need[rows][new] - got[rows][new]) / col.data[new]).max()
+                                      - 1e-9)))
+            got[rows] += col.data * s
+            chosen.append(j)
+            sizes_l.append(s)
+        sizes = np.array(sizes_l, dtype=float)
+    chosen_a = np.array(chosen, dtype=np.int64)
+    won = won_targets(problem, chosen_a, sizes)
+    objective = float(len(chosen_a)) if problem.model == "cover" else float(h[won].sum())
+    return Solution(chosen_a, sizes, won, objective, float("nan"), float("nan"), "greedy",
+                    time.perf_counter() - start)
