@@ -29,6 +29,7 @@ from planner.coverage import assess as assess_coverage
 from planner.coverage import facility_shares
 from planner.gaps import street_table
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
+from planner.isochrones import facility_circles
 from planner.judge import judge, planned_costs
 from planner.network import compile_network
 from planner.reach import CompiledNetwork
@@ -224,10 +225,11 @@ def assess(
     counted = set(profile.area_counted_kinds.kinds)
     reach = compute_reach(
         area.net, comm, fac[active], circle_minutes=comm["circle_minutes"].to_numpy(),
-        params=params, gates=area.gates,
-        isochrone_minutes=profile.circle_minutes["urban"].value if isochrones else None,
-        progress=progress, nearest_kinds=counted,
+        params=params, gates=area.gates, nearest_kinds=counted,
     )
+    circles = (facility_circles(reach.study, fac[active], progress=progress,
+                                minutes=profile.circle_minutes["urban"].value,
+                                speed_m_s=params.speed_m_s) if isochrones else None)
     comm, fac = _combine(comm, fac, reach, profile, counted)
     judged = judge(profile, comm, fac, reach.costs, as_of=as_of,
                    planned_costs=planned_costs(area, comm, fac, params))
@@ -236,7 +238,7 @@ def assess(
                         include_planned=include_planned)
     summary["notes"] += judged.notes
     summary.update(judged.summary)
-    return Assessment(profile, params, comm, fac, reach.costs, reach.isochrones, targets, summary,
+    return Assessment(profile, params, comm, fac, reach.costs, circles, targets, summary,
                       street_table(comm), timeline=judged.timeline)
 
 

@@ -31,17 +31,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
-from planner.reach import CompiledNetwork, spans
+from planner.network.store import CompiledNetwork
+from planner.reach import StudyGraph, spans
+from planner.units import metres_for_minutes
 
+#: Show a progress bar for the circles from this many facilities on.
+PROGRESS_MIN_FACILITIES = 200
 #: Half the width of the band drawn along reached streets (metres).
 STREET_HALF_WIDTH_M = 20.0
 #: Grid cell size of the fast circles (metres).
 CELL_M = 5.0
+#: The grid outline is simplified once, where it is made, to this tolerance (metres):
+#: one cell, so the staircase of cell edges becomes straight runs; the GeoPackage and
+#: the map draw this same outline.
+SIMPLIFY_M = CELL_M
 #: Most grid cells painted at once when building a batch of circles.
 CHUNK_CELLS = 8_000_000
 #: Street segments cut into grid runs at once by :func:`sample_edges` (bounds its memory).
@@ -637,3 +647,63 @@ def _incidence(net: CompiledNetwork, samples: StreetRuns) -> tuple[np.ndarray, n
     if samples.incidence is None:
         samples.incidence = node_edges(net)
     return samples.incidence
+
+
+def facility_circles(
+    study: StudyGraph,
+    facilities: pd.DataFrame,
+    *,
+    minutes: float,
+    speed_m_s: float,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Walking-circle polygons of facilities, for display (maps, the isochrones layer).
+
+    Parameters
+    ----------
+    study
+        The study graph the facilities were added to.
+    facilities
+        Indexed by ``facility_id`` with ``kind``: the facilities to draw (those that did
+        not join the network get no row).
+    minutes
+        The circle in minutes, walked at ``speed_m_s`` metres per second.
+    progress
+        Show a progress bar from :data:`PROGRESS_MIN_FACILITIES` facilities on.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``facility_id, kind, minutes, geometry`` in the network's CRS, in the order of
+        ``facilities``; one Polygon or MultiPolygon each, simplified to
+        :data:`SIMPLIFY_M` metres (``shapely.simplify``, topology preserved).
+    """
+    net = study.net
+    budget_m = float(metres_for_minutes(minutes, speed_m_s))
+    pos = study.facility_positions()
+    ids = [f for f in facilities.index if f in pos.index]
+    samples = sample_edges(net) if ids else None
+    got_ids, polys = [], []
+    bar = None
+    if progress and len(ids) >= PROGRESS_MIN_FACILITIES:
+        from tqdm import tqdm  # noqa: PLC0415
+
+        bar = tqdm(total=len(ids), desc="walking circles", unit="facility", mininterval=1.0)
+    for batch_ids, nodes, dist in study.facility_searches(ids, limit_m=budget_m):
+        p = pos.loc[batch_ids]
+        polys.extend(circle_polygons(
+            net, samples, dist, budget_m, nodes=nodes, own_edge=p["edge"].to_numpy(),
+            own_along_m=p["along_m"].to_numpy(),
+            own_budget_m=budget_m - p["offroad_m"].to_numpy()))
+        got_ids.extend(batch_ids)
+        if bar is not None:
+            bar.update(len(batch_ids))
+    if bar is not None:
+        bar.close()
+    by_id = dict(zip(got_ids, polys, strict=True))
+    geoms = shapely.simplify(np.array([by_id[f] for f in ids], dtype=object), SIMPLIFY_M)
+    return gpd.GeoDataFrame(
+        {"facility_id": pd.Series(ids, dtype=object),
+         "kind": facilities.loc[ids, "kind"].to_numpy(dtype=object),
+         "minutes": float(minutes)},
+        geometry=geoms, crs=net.pyproj_crs)

@@ -20,7 +20,10 @@ to its snapped position. Minutes are metres / (speed in m/s × 60), computed in 
 from __future__ import annotations
 
 from planner.network.store import CompiledNetwork, compile_arrays, compile_graph
+from planner.reach.adapter import ReachResult, compute_reach
+from planner.reach.costs import COST_COLUMNS, circle_pairs, empty_costs, validate_costs
 from planner.reach.graph import END_TOLERANCE_M, GROUP_CELL_M, ReachGraph, build_reach_graph
+from planner.reach.params import DEFAULT_SPEED_M_S, ReachParams
 from planner.reach.search import (
     BATCH_BYTES,
     CircleBatch,
@@ -34,11 +37,15 @@ from planner.reach.snapping import (
     SNAP_FIRST_RADIUS_M,
     AccessPoints,
     boundary_access,
+    community_access,
     snap_points,
 )
+from planner.reach.study import StudyGraph
 
 __all__ = [
     "BATCH_BYTES",
+    "COST_COLUMNS",
+    "DEFAULT_SPEED_M_S",
     "END_TOLERANCE_M",
     "GROUP_CELL_M",
     "SNAP_FIRST_RADIUS_M",
@@ -46,14 +53,22 @@ __all__ = [
     "CircleBatch",
     "CompiledNetwork",
     "ReachGraph",
+    "ReachParams",
+    "ReachResult",
+    "StudyGraph",
     "boundary_access",
     "build_reach_graph",
     "circle_distances",
+    "circle_pairs",
     "circle_searches",
+    "community_access",
     "compile_arrays",
     "compile_graph",
+    "compute_reach",
+    "empty_costs",
     "facility_batches",
     "nearest_facility",
     "snap_points",
     "spans",
+    "validate_costs",
 ]

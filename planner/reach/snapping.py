@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from planner.network.store import CompiledNetwork
+from planner.reach.params import ReachParams
 
 
 @dataclass
@@ -130,3 +133,47 @@ def boundary_access(
     far_off[ok] = shapely.length(lines)
     far = AccessPoints(missing, far_edge, far_along, far_off)
     return AccessPoints.concat([near, far])
+
+
+def community_access(
+    net: CompiledNetwork,
+    communities: gpd.GeoDataFrame,
+    gates: gpd.GeoDataFrame | None,
+    *,
+    params: ReachParams,
+) -> AccessPoints:
+    """Where each community joins the network.
+
+    A community with gates (rows of ``gates`` with its ``community_id``) is entered only
+    through them. A polygon without gates is entered from every street along its
+    boundary (within ``params.boundary_access_m`` metres); a point community from its
+    nearest street (within ``params.snap_max_m`` metres). ``owner`` is the community's
+    position in ``communities``.
+    """
+    position = pd.Series(np.arange(len(communities)), index=communities.index)
+    parts = []
+    gated = np.zeros(len(communities), dtype=bool)
+    if gates is not None and len(gates):
+        g = gates[gates["community_id"].isin(position.index)]
+        owners = position.loc[g["community_id"]].to_numpy()
+        snapped = snap_points(net, g.geometry.to_numpy(), max_m=params.snap_max_m)
+        snapped.owner = owners
+        gated[owners] = True
+        parts.append(snapped)
+    geoms = communities.geometry.to_numpy()
+    is_area = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    areas = np.flatnonzero(~gated & is_area)
+    if len(areas):
+        ap = boundary_access(net, geoms[areas], near_m=params.boundary_access_m,
+                             max_m=params.snap_max_m)
+        ap.owner = areas[ap.owner]
+        parts.append(ap)
+    spots = np.flatnonzero(~gated & ~is_area)
+    if len(spots):
+        ap = snap_points(net, geoms[spots], max_m=params.snap_max_m)
+        ap.owner = spots[ap.owner]
+        parts.append(ap)
+    if not parts:
+        return AccessPoints(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                            np.zeros(0), np.zeros(0))
+    return AccessPoints.concat(parts)

@@ -1,0 +1,328 @@
+"""Searches between points on edges, in exact arithmetic, without splitting the network.
+
+The study graph (:class:`planner.reach.StudyGraph`) must give the same distances whether a
+facility was searched alone or with others, from the facility or from the community, on
+the whole network or on the part of it a search can reach. Floating-point sums depend on
+their order, so every length here is first rounded to a multiple of :data:`QUANTUM_M`
+(2⁻²⁰ m, about one micrometre): sums of such numbers stay exact in float64 up to 2³³ m,
+so a shortest distance is one exact number, whatever order Dijkstra adds it in. The
+rounding moves a distance by at most half a micrometre per edge walked.
+
+A search starts from *sources* and ends at *targets*, both sets of positions on edges
+(:class:`Positions`, one or more per owner: a facility has one, a community one per gate
+or boundary access point). For each group of sources (by grid cell), the network's
+adjacency is cut to the nodes within the limit's straight-line reach (exact: no walk is
+shorter than the straight line), and small one-way edges are added:
+
+* a source node per source owner, with edges to both ends of each of its edges
+  (off-road walk + the part of the edge to that end);
+* a sink node per target owner reached, with edges *from* both ends of each of its
+  edges (the part of the edge + its off-road walk);
+* where a source and a target sit on the same edge, the direct walk along it.
+
+Sources have no incoming edges and sinks no outgoing ones, so no walk passes through
+them: the distance at a sink is the best over the owner's positions, and the distances
+at the network's nodes are those of the plain network.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from planner.network.store import CompiledNetwork, _csr, _stack_rows
+from planner.reach.graph import GROUP_CELL_M
+from planner.reach.search import BATCH_BYTES, _NodeGrid, _submatrix, spans
+from planner.reach.snapping import AccessPoints
+
+#: Every length is rounded to a multiple of this many metres (2⁻²⁰ m ≈ 0.95 µm).
+QUANTUM_M = 2.0**-20
+_QUANTUM_EXP = 20
+
+
+def quantize(metres: np.ndarray | float) -> np.ndarray:
+    """Round metres to the nearest multiple of :data:`QUANTUM_M` (exact power-of-two scaling)."""
+    return np.ldexp(np.round(np.ldexp(np.asarray(metres, dtype=float), _QUANTUM_EXP)),
+                    -_QUANTUM_EXP)
+
+
+@dataclass
+class Positions:
+    """Snapped positions on edges with exact (quantized) lengths.
+
+    Attributes
+    ----------
+    owner
+        Integer id of the facility or community each position belongs to.
+    edge
+        Edge index of the position.
+    to_u, to_v
+        Metres along the edge to its ``u`` and to its ``v`` end (``to_u + to_v`` is the
+        edge's quantized length).
+    offroad
+        Straight walk from the owner to the position (metres, quantized).
+    x, y
+        Road position (metres), used to bound searches.
+    """
+
+    owner: np.ndarray
+    edge: np.ndarray
+    to_u: np.ndarray
+    to_v: np.ndarray
+    offroad: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def subset(self, mask: np.ndarray) -> Positions:
+        """The positions where ``mask`` (boolean or index array) selects."""
+        return Positions(*(getattr(self, f)[mask] for f in _FIELDS))
+
+    @classmethod
+    def concat(cls, parts: list[Positions]) -> Positions:
+        """Stack several sets of positions."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+    @classmethod
+    def empty(cls) -> Positions:
+        """No position."""
+        i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return cls(i, i, f, f, f, f, f)
+
+
+_FIELDS = ("owner", "edge", "to_u", "to_v", "offroad", "x", "y")
+
+
+@dataclass
+class SearchBase:
+    """What every search of a study area shares: the network with exact lengths.
+
+    Built once per network (:meth:`of`) and shared by copies of a study graph.
+    """
+
+    net: CompiledNetwork
+    length: np.ndarray
+    csr: sp.csr_matrix
+    grid: _NodeGrid
+    _lookup: np.ndarray = field(repr=False)
+
+    @classmethod
+    def of(cls, net: CompiledNetwork, *, cell_m: float = GROUP_CELL_M) -> SearchBase:
+        """Quantize the edge lengths and build the adjacency and node grid."""
+        length = quantize(net.edge_length)
+        csr = _csr(net.edge_u, net.edge_v, length, net.n_nodes)
+        grid = _NodeGrid(net.node_x, net.node_y, cell_m)
+        return cls(net, length, csr, grid, np.full(net.n_nodes, -1, dtype=np.int64))
+
+    def positions(self, access: AccessPoints, owner: np.ndarray | None = None) -> Positions:
+        """Exact positions of the access points that snapped (``edge >= 0``).
+
+        ``owner`` replaces ``access.owner`` as the owner of each access point.
+        """
+        ok = access.edge >= 0
+        e = access.edge[ok].astype(np.int64)
+        t = np.minimum(quantize(np.clip(access.along_m[ok], 0.0, None)), self.length[e])
+        xy = shapely.get_coordinates(
+            shapely.line_interpolate_point(self.net.edge_geoms[e], access.along_m[ok]))
+        own = (access.owner if owner is None else owner)[ok].astype(np.int64)
+        return Positions(own, e, t, self.length[e] - t, quantize(access.offroad_m[ok]),
+                         xy[:, 0].reshape(-1), xy[:, 1].reshape(-1))
+
+
+@dataclass
+class TargetIndex:
+    """Target positions indexed by the network node at each end and by edge."""
+
+    node: np.ndarray
+    node_owner: np.ndarray
+    node_w: np.ndarray
+    edge: np.ndarray
+    edge_pos: np.ndarray
+    positions: Positions
+
+    @classmethod
+    def of(cls, net: CompiledNetwork, pos: Positions) -> TargetIndex:
+        """Index ``pos``: each position reached from its ``u`` end and from its ``v`` end."""
+        node = np.concatenate([net.edge_u[pos.edge], net.edge_v[pos.edge]])
+        owner = np.concatenate([pos.owner, pos.owner])
+        w = np.concatenate([pos.to_u + pos.offroad, pos.to_v + pos.offroad])
+        by_node = np.argsort(node, kind="stable")
+        by_edge = np.argsort(pos.edge, kind="stable")
+        return cls(node[by_node], owner[by_node], w[by_node], pos.edge[by_edge], by_edge, pos)
+
+
+@dataclass
+class SearchBatch:
+    """Distances from a batch of source owners.
+
+    Attributes
+    ----------
+    sources
+        Source owner ids (one row each).
+    nodes
+        Sorted network nodes searched (columns of ``node_dist``).
+    node_dist
+        Metres to those nodes, ``inf`` beyond the limit; ``(len(sources), len(nodes))``.
+    targets
+        Target owner ids of the sinks (columns of ``target_dist``).
+    target_dist
+        Metres to each target owner (its best position), ``inf`` beyond the limit.
+    """
+
+    sources: np.ndarray
+    nodes: np.ndarray
+    node_dist: np.ndarray
+    targets: np.ndarray
+    target_dist: np.ndarray
+
+    def pairs(self, limit_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(source owner, target owner, metres)`` of every pair within ``limit_m``."""
+        r, c = np.nonzero(self.target_dist <= limit_m)
+        return self.sources[r], self.targets[c], self.target_dist[r, c]
+
+
+def _groups(src: Positions, owners: np.ndarray, cell_m: float) -> list[np.ndarray]:
+    """Source owners grouped by the grid cell of their mean road position."""
+    pos = src.subset(np.isin(src.owner, owners))
+    uniq, inv = np.unique(pos.owner, return_inverse=True)
+    cnt = np.bincount(inv)
+    mx = np.bincount(inv, weights=pos.x) / cnt
+    my = np.bincount(inv, weights=pos.y) / cnt
+    keys = np.unique(np.c_[np.floor(mx / cell_m), np.floor(my / cell_m)], axis=0,
+                     return_inverse=True)[1].ravel()
+    order = np.argsort(keys, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1], True])
+    return [uniq[order[a:b]] for a, b in itertools.pairwise(bounds)]
+
+
+def searches(
+    base: SearchBase,
+    src: Positions,
+    owners: np.ndarray,
+    targets: TargetIndex,
+    *,
+    limit_m: float,
+    bounded: bool = True,
+) -> Iterator[SearchBatch]:
+    """Search from each of ``owners`` (ids in ``src.owner``) up to ``limit_m`` metres.
+
+    With ``bounded`` the owners are grouped by grid cell and each group searches only
+    the nodes within ``limit_m`` (straight line) of its positions; otherwise every
+    search covers the whole network (for long limits).
+    """
+    owners = np.intersect1d(np.asarray(owners, dtype=np.int64), src.owner)
+    if len(owners) == 0:
+        return
+    groups = _groups(src, owners, base.grid.cell) if bounded else [owners]
+    by_owner = np.argsort(src.owner, kind="stable")
+    sorted_owner = src.owner[by_owner]
+    for group in groups:
+        lo, hi = np.searchsorted(sorted_owner, group), np.searchsorted(sorted_owner, group, "right")
+        gpos = src.subset(by_owner[spans(lo, hi)])
+        if bounded:
+            nodes = base.grid.within(gpos.x.min() - limit_m, gpos.y.min() - limit_m,
+                                     gpos.x.max() + limit_m, gpos.y.max() + limit_m)
+        else:
+            nodes = np.arange(base.net.n_nodes, dtype=np.int64)
+        sub = base.csr if not bounded else _submatrix(base.csr, nodes, base._lookup)
+        rows = max(1, BATCH_BYTES // (8 * max(1, len(nodes) + len(group))))
+        for i in range(0, len(group), rows):
+            part = group[i:i + rows]
+            yield _search(base, sub, nodes, gpos.subset(np.isin(gpos.owner, part)), part,
+                          targets, limit_m)
+
+
+def _local(nodes: np.ndarray, glob: np.ndarray) -> np.ndarray:
+    """Position of each of ``glob`` in the sorted ``nodes``, ``-1`` where absent."""
+    i = np.searchsorted(nodes, glob)
+    i = np.minimum(i, len(nodes) - 1)
+    return np.where(nodes[i] == glob, i, -1) if len(nodes) else np.full(len(glob), -1)
+
+
+def _search(
+    base: SearchBase, sub: sp.csr_matrix, nodes: np.ndarray, pos: Positions,
+    part: np.ndarray, targets: TargetIndex, limit_m: float,
+) -> SearchBatch:
+    """One Dijkstra call from the source owners ``part`` (their positions ``pos``)."""
+    n, k = len(nodes), len(part)
+    csr, sink_owner = _graph(base, sub, nodes, pos, part, targets)
+    dist = np.atleast_2d(dijkstra(csr, directed=True, indices=n + np.arange(k), limit=limit_m))
+    return SearchBatch(part, nodes, dist[:, :n], sink_owner, dist[:, n + k:])
+
+
+def _graph(
+    base: SearchBase, sub: sp.csr_matrix, nodes: np.ndarray, pos: Positions,
+    part: np.ndarray, targets: TargetIndex,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``sub`` plus a source node per owner of ``part`` and a sink per target owner.
+
+    Nodes: ``nodes`` (``0..n-1``), then the sources in ``part`` order, then the sinks;
+    returns the matrix and the target owner of each sink.
+    """
+    n, k = len(nodes), len(part)
+    row = np.searchsorted(part, pos.owner)  # part is sorted (from np.unique)
+    net = base.net
+    # sources: to both ends of each position's edge
+    su = np.concatenate([row, row]) + n
+    sv = _local(nodes, np.concatenate([net.edge_u[pos.edge], net.edge_v[pos.edge]]))
+    sw = np.concatenate([pos.offroad + pos.to_u, pos.offroad + pos.to_v])
+    keep = sv >= 0
+    su, sv, sw = su[keep], sv[keep], sw[keep]
+    # sinks: target positions with an end among the nodes
+    lo = np.searchsorted(targets.node, nodes)
+    hi = np.searchsorted(targets.node, nodes, "right")
+    idx = spans(lo, hi)
+    t_local = np.repeat(np.arange(n), hi - lo)
+    t_owner, t_w = targets.node_owner[idx], targets.node_w[idx]
+    # the direct walk along an edge holding both a source and a target
+    elo = np.searchsorted(targets.edge, pos.edge)
+    ehi = np.searchsorted(targets.edge, pos.edge, "right")
+    eidx = targets.edge_pos[spans(elo, ehi)]
+    s_of = np.repeat(np.arange(len(pos)), ehi - elo)
+    tp = targets.positions
+    d_owner = tp.owner[eidx]
+    d_w = pos.offroad[s_of] + np.abs(pos.to_u[s_of] - tp.to_u[eidx]) + tp.offroad[eidx]
+    sink_owner, inv = np.unique(np.concatenate([t_owner, d_owner]), return_inverse=True)
+    sink = n + k + inv.ravel()
+    total = n + k + len(sink_owner)
+    one_way = (
+        np.concatenate([su, t_local, row[s_of] + n]),
+        np.concatenate([sv, sink[: len(t_owner)], sink[len(t_owner):]]),
+        np.concatenate([sw, t_w, d_w]),
+    )
+    empty = np.zeros(0, dtype=np.int64)
+    return _stack_rows(sub, _csr(empty, empty, np.zeros(0), total, one_way)), sink_owner
+
+
+def nearest(
+    base: SearchBase, src: Positions, owners: np.ndarray, targets: TargetIndex, *,
+    limit_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest source owner of each target owner: one multi-source ``min_only`` search.
+
+    Returns ``(target owner, metres, source owner)`` for the target owners reached
+    within ``limit_m``, over the whole network. The metres equal the minimum over the
+    per-source searches of :func:`searches` exactly (exact arithmetic); among sources
+    at the same distance, one is named.
+    """
+    owners = np.intersect1d(np.asarray(owners, dtype=np.int64), src.owner)
+    empty = np.zeros(0, dtype=np.int64)
+    if len(owners) == 0:
+        return empty, np.zeros(0), empty
+    pos = src.subset(np.isin(src.owner, owners))
+    n, k = base.net.n_nodes, len(owners)
+    csr, sink_owner = _graph(base, base.csr, np.arange(n, dtype=np.int64), pos, owners,
+                             targets)
+    dist, _, from_node = dijkstra(csr, directed=True, indices=n + np.arange(k),
+                                  limit=limit_m, min_only=True, return_predecessors=True)
+    d = dist[n + k:]
+    reached = np.isfinite(d)
+    return sink_owner[reached], d[reached], owners[from_node[n + k:][reached] - n]
