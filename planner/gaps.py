@@ -134,9 +134,9 @@ def _facility_keys(fac: pd.DataFrame, unit: str) -> pd.Series:
     column = {"estate": "serves_community_id"}.get(unit, unit)
     if unit == "county" and _missing(fac, "county"):
         return pd.Series(_STUDY_AREA, index=fac.index)
-    if column not in fac:
-        return pd.Series(pd.NA, index=fac.index, dtype="string")
-    return fac[column].astype("string")
+    if len(fac):
+        _need(fac, column)
+    return fac[column].astype("string") if column in fac else pd.Series(dtype="string")
 
 
 # --------------------------------------------------------------------------- measures
@@ -145,9 +145,10 @@ def _facility_keys(fac: pd.DataFrame, unit: str) -> pd.Series:
 def _coverage_flags(data: _Inputs, target: Target, unit: str, reading: str,
                     keys: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Per estate: is its unit covered, and is the estate itself covered."""
-    fac = data.facilities[_qualifying(data.facilities, target)]
+    qualifying = _qualifying(data.facilities, target)
+    fac = data.facilities[qualifying]
     if reading == "present_in_unit":
-        present = set(_facility_keys(fac, unit).dropna())
+        present = set(_facility_keys(data.facilities, unit)[qualifying].dropna())
         unit_cov = keys.isin(present)
         return unit_cov, unit_cov
     served = data.costs.loc[data.costs["facility_id"].isin(fac.index), "community_id"]
