@@ -8,6 +8,7 @@ metres, ``_minutes`` minutes, ``_m2_per_100hh`` square metres per 100 households
 from __future__ import annotations
 
 from planner._errors import InputError, MissingColumnError
+from planner.labels import FACILITY_KIND_LABELS, SERVICE_STATUS_LABELS  # noqa: F401 (re-exported)
 
 #: Communities (小区): one row per residential community.
 COMMUNITY_ID = "community_id"
@@ -40,24 +41,11 @@ FACILITY_OPTIONAL = ("name", "beds", "status", "street", "shequ", "serves_commun
 #: ``level`` of a facility in the care network (county 县级, township 乡镇/街道, community 社区).
 FACILITY_LEVELS = ("county", "township", "community")
 FACILITY_STATUSES = ("existing", "planned")
-#: Facility kinds with their Chinese and English labels.
-FACILITY_KINDS: dict[str, tuple[str, str]] = {
-    "station": ("社区养老服务站", "community elderly-care station"),
-    "day_care": ("日间照料中心", "day-care centre"),
-    "street_centre": ("街道养老服务中心", "street elderly-care centre"),
-    "township_centre": ("乡镇养老服务中心", "township elderly-care centre"),
-    "nursing_home": ("养老院/敬老院", "nursing home"),
-    "mutual_aid": ("农村互助点", "rural mutual-aid point"),
-}
+#: Facility kinds with their Chinese and English labels (:mod:`planner.labels`).
+FACILITY_KINDS: dict[str, tuple[str, str]] = FACILITY_KIND_LABELS
 
 #: Service status of a community after the assessment.
 SERVICE_STATUSES = ("meets", "below_standard", "uncovered", "unreachable")
-SERVICE_STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "meets": ("达标", "meets the standard"),
-    "below_standard": ("面积不足", "within a circle, floor area below standard"),
-    "uncovered": ("未覆盖", "no facility within the walking circle"),
-    "unreachable": ("无法到达", "not connected to the walking network"),
-}
 
 #: Columns the assessment adds to communities (the output contract).
 COMMUNITY_RESULT_COLUMNS = (

@@ -1,0 +1,58 @@
+"""The one bilingual label table: every coded value with its Chinese and English label.
+
+Reports, maps and profile texts take their labels from here, so one value is named one
+way everywhere (``urban`` is 城镇 in every output, never 城市 in one and 城镇 in another).
+Readers accept more spellings on input (see :mod:`planner.io.headers`); these are the
+labels written out.
+"""
+
+from __future__ import annotations
+
+#: ``area_type`` of a community. 城镇 covers city districts and county towns alike.
+AREA_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "urban": ("城镇", "urban"),
+    "rural": ("农村", "rural"),
+}
+#: ``status`` of a community: new-build (新建住宅小区) or old/built-up.
+COMMUNITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "new": ("新建住宅小区", "new-build"),
+    "old": ("已建成小区/老旧小区", "old / built-up"),
+}
+#: ``status`` of a facility.
+FACILITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "existing": ("现状", "existing"),
+    "planned": ("规划", "planned"),
+}
+#: ``kind`` of a facility.
+FACILITY_KIND_LABELS: dict[str, tuple[str, str]] = {
+    "station": ("社区养老服务站", "community elderly-care station"),
+    "day_care": ("日间照料中心", "day-care centre"),
+    "street_centre": ("街道养老服务中心", "street elderly-care centre"),
+    "township_centre": ("乡镇养老服务中心", "township elderly-care centre"),
+    "nursing_home": ("养老院/敬老院", "nursing home"),
+    "mutual_aid": ("农村互助点", "rural mutual-aid point"),
+}
+#: ``service_status`` of a community after the assessment.
+SERVICE_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "meets": ("达标", "meets the standard"),
+    "below_standard": ("面积不足", "within a circle, floor area below standard"),
+    "uncovered": ("未覆盖", "no facility within the walking circle"),
+    "unreachable": ("无法到达", "not connected to the walking network"),
+}
+
+#: Every table above by the column it labels.
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "area_type": AREA_TYPE_LABELS,
+    "status": COMMUNITY_STATUS_LABELS,
+    "facility_status": FACILITY_STATUS_LABELS,
+    "kind": FACILITY_KIND_LABELS,
+    "service_status": SERVICE_STATUS_LABELS,
+}
+
+
+def label(column: str, value: str, *, lang: str = "zh") -> str:
+    """The label of ``value`` in ``column`` (``lang`` ``zh`` or ``en``); the value if unknown."""
+    pair = LABELS.get(column, {}).get(value)
+    if pair is None:
+        return value
+    return pair[0] if lang == "zh" else pair[1]
