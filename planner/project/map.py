@@ -108,9 +108,8 @@ def _facilities(m: folium.Map, district: District, check: ProjectCheck, crs: obj
     pts = _points(fac.loc[list(dict.fromkeys(ids))], district.area.facilities.geometry)
     for fid, pt in pts.items():
         tip = html.escape(f"{fid} {fac.at[fid, 'kind']} {fac.at[fid, 'floor_area_m2']:,.0f} m²")
-        folium.RegularPolygonMarker([pt.y, pt.x], number_of_sides=4, radius=8,
-                                    color="#54278f", fill=True, fill_opacity=0.9,
-                                    tooltip=tip).add_to(group)
+        folium.CircleMarker([pt.y, pt.x], radius=8, color="#54278f", weight=4, fill=True,
+                            fill_color="#ffffff", fill_opacity=0.9, tooltip=tip).add_to(group)
     group.add_to(m)
 
 
