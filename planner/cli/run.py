@@ -44,6 +44,9 @@ MAX_SPEED_M_S = 3.0
               help="How to read a rule the document writes per household (Yangjiang): "
                    "as a slip for per 100 households (default) or literally.")
 @click.option("--include-planned", is_flag=True, help="Count planned facilities as built.")
+@click.option("--as-of", "as_of", type=click.IntRange(1949, 2100), default=None,
+              help="Year the targets are judged in: due, overdue or not yet due "
+                   "(default: the current year).")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
               help="Also save the gap map here (it is always written as OUT/gap_map.html).")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
@@ -58,6 +61,7 @@ def run(**opts: Any) -> None:
       facilities.gpkg                    facilities, and walking circles (layer isochrones)
       targets.csv                        the profile's coverage targets, pass/fail
       streets.csv                        households and floor area per street
+      timeline.csv                       each target year by year as planned facilities open
       circle_pairs.csv                   every community inside every facility's circle
       rejects.csv                        input rows not assessed, with the reason
       summary.json                       counts, notes and choices (written last)
@@ -111,7 +115,7 @@ def _run(opts: dict[str, Any]) -> None:
     params = ReachParams(speed_m_s=opts["speed"] or profile.walking_speed_m_s.value)
     with _step("walking circles and floor area per household"):
         result = assess(area, profile, params=params, include_planned=opts["include_planned"],
-                        isochrones=not opts["no_map"], progress=True)
+                        isochrones=not opts["no_map"], progress=True, as_of=opts["as_of"])
     html = None
     if not opts["no_map"]:
         with _step("drawing the gap map"):
@@ -155,7 +159,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for t in summary["targets"]:
         value = "n/a" if t["value"] is None else f"{100 * t['value']:.1f}%"
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["passed"]]
-        click.echo(f"  target {t['label_en']}: {value} vs {100 * t['threshold']:.0f}% {verdict}")
+        click.echo(f"  target {t['label_en']}: {value} vs {100 * t['threshold']:.0f}% {verdict}"
+                   f"{' — ' + t['verdict'] if t.get('verdict') else ''}")
     for name, counts in summary["inputs"].items():
         click.echo(f"  {name}: read {counts['read']:,} = written {counts['written']:,}"
                    f" + rejected {counts['rejected']:,}")

@@ -15,7 +15,10 @@ The output schema is a contract (documented in the README):
     households_served, m2_per_100hh_served, meets_min_size, street``) and layer
     ``isochrones`` (``facility_id, kind, minutes``, walking-circle polygons).
 ``targets.csv``
-    the profile's coverage targets with value, threshold and pass/fail.
+    the profile's targets with value, threshold and pass/fail, and (added) unit, reading,
+    households weighting, the other reading, due year and status, verdict.
+``timeline.csv``
+    each target year by year as planned facilities open (see :func:`planner.judge.timeline`).
 ``streets.csv``
     per street (街道/乡镇): communities, households by service status, share meeting the
     standard, required, accessible and shortfall m².
@@ -64,7 +67,7 @@ from planner.io.writers import round_for_output, to_json, write_csv
 #: Every file a run may write; a rerun removes those it does not write again (if the
 #: planner wrote them).
 OUTPUT_FILES = ("communities.gpkg", "communities.csv", "facilities.gpkg", "targets.csv",
-                "circle_pairs.csv", "streets.csv",
+                "circle_pairs.csv", "streets.csv", "timeline.csv",
                 "rejects.csv", "gap_map.html", "summary.json")
 #: Output geographic CRS: files are written in WGS84 so they overlay any web map.
 OUTPUT_CRS = "EPSG:4326"
@@ -115,6 +118,8 @@ def _write_all(tmp: Path, result: Any, loads: dict[str, Any],
     write_csv(result.targets, tmp / "targets.csv")
     if getattr(result, "streets", None) is not None:
         write_csv(result.streets, tmp / "streets.csv")
+    if getattr(result, "timeline", None) is not None:
+        write_csv(result.timeline, tmp / "timeline.csv")
     write_csv(result.costs.sort_values(["facility_id", "distance_m"]),
               tmp / "circle_pairs.csv")
     write_csv(rejects_table(loads), tmp / "rejects.csv")
