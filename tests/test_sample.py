@@ -341,3 +341,101 @@ def test_write_sample_round_trips(tmp_path) -> None:
         f"{len(expected.communities):,}",
     ):
         assert text in readme
+
+
+# ---------------------------------------------------------------- hilly variant
+
+
+@pytest.fixture(scope="module")
+def hilly(tmp_path_factory) -> dict:
+    from planner.sample.hilly import write_hilly_sample
+
+    return write_hilly_sample(tmp_path_factory.mktemp("hilly"), seed=42, size=0.5)
+
+
+def test_hilly_dem_has_the_known_slope_field(hilly) -> None:
+    import rasterio
+
+    from planner.sample.hilly import river_line_y
+
+    river_y = river_line_y(gpd.read_file(hilly["river"]))
+    x = gpd.read_file(hilly["boundary"]).to_crs(METRIC).centroid.x.iloc[0]
+    # heights at distances d from the river line: 175 + 0.12 min(d, 500) + 0.04 (d - 500)+
+    #   d = 100 -> 187; d = 400 -> 223; d = 800 -> 175 + 60 + 12 = 247; same on both banks
+    pts = [(x, river_y + 100), (x, river_y - 400), (x, river_y + 800), (x, river_y - 800)]
+    with rasterio.open(hilly["dem"]) as src:
+        assert src.crs.to_epsg() == 32649
+        z = np.array([v[0] for v in src.sample(pts)])
+    # the DEM holds cell-centre heights: within 0.12 x 5 m of the exact value
+    assert z == pytest.approx([187.0, 223.0, 247.0, 247.0], abs=0.6)
+
+
+def test_hilly_stairs_climb_the_steep_bank(hilly) -> None:
+    from planner.network import compile_network
+    from planner.sample.hilly import N_STAIRS, STEEP_BAND_M, river_line_y
+    from planner.terrain import read_steps_mask
+
+    roads = gpd.read_file(hilly["roads"], layer="roads")
+    steps = roads[roads["highway"] == "steps"].to_crs(METRIC)
+    assert 1 <= len(steps) <= N_STAIRS
+    assert set(roads["highway"]) == {"footway", "residential", "primary", "service", "steps"}
+    river_y = river_line_y(gpd.read_file(hilly["river"]))
+    ys = shapely.get_coordinates(steps.geometry.to_numpy())[:, 1]
+    assert ((river_y - ys > 0) & (river_y - ys < STEEP_BAND_M)).all()  # south bank, steep
+    net = compile_network(hilly["roads"], use_cache=False)
+    assert read_steps_mask(net, hilly["roads"]).sum() == len(steps)
+
+
+def test_hilly_terrain_costs_on_a_steep_street(hilly) -> None:
+    # A north-south edge wholly inside the steep band climbs 12 % one way: cost factor
+    # exp(3.5 (0.17 - 0.05)) = exp(0.42) = 1.5220 uphill, and descends 12 % the other:
+    # exp(3.5 (|-0.12 + 0.05| - 0.05)) = exp(0.07) = 1.0725 (steep descents are slow too).
+    from planner.network import compile_network
+    from planner.sample.hilly import STEEP_BAND_M, river_line_y
+    from planner.terrain import sample_edges, terrain_network
+
+    net = compile_network(hilly["roads"], use_cache=False)
+    hilly_net = terrain_network(net, elevations=sample_edges(net, hilly["dem"]), speed_m_s=1.0)
+    river_y = river_line_y(gpd.read_file(hilly["river"]))
+    du = river_y - net.node_y[net.edge_u]
+    dv = river_y - net.node_y[net.edge_v]
+    dx = np.abs(net.node_x[net.edge_u] - net.node_x[net.edge_v])
+    steep = ((np.minimum(du, dv) > 20) & (np.maximum(du, dv) < STEEP_BAND_M - 20)
+             & (dx < 1e-6) & (np.abs(du - dv) > 30))
+    assert steep.sum() > 10
+    # on the south bank height grows with d = river_y - y (the distance from the river
+    # line), so walking from u to v climbs when v is the farther end
+    uphill_is_forward = dv > du
+    up = np.where(uphill_is_forward, hilly_net.directed.forward_m, hilly_net.directed.backward_m)
+    down = np.where(uphill_is_forward, hilly_net.directed.backward_m,
+                    hilly_net.directed.forward_m)
+    length = net.edge_length
+    assert up[steep] == pytest.approx(length[steep] * np.exp(0.42), rel=1e-4)
+    assert down[steep] == pytest.approx(length[steep] * np.exp(0.07), rel=1e-4)
+
+
+def test_hilly_population_raster_matches_the_communities(hilly) -> None:
+    import rasterio
+
+    from planner.rasters import estimate_households, zonal_sums
+
+    comm = gpd.read_file(hilly["communities"], layer="communities")
+    with rasterio.open(hilly["population"]) as src:
+        total = float(src.read(1, masked=True).sum())
+    # every resident is spread onto the grid: the raster sums to the table's residents
+    assert total == pytest.approx(comm["residents"].sum(), rel=1e-5)
+    sums = zonal_sums(hilly["population"], comm)
+    # cells on a polygon's edge are shared with the street: each sum within 12 %
+    assert np.abs(sums / comm["residents"] - 1).max() < 0.12
+    # households left blank for a third of the communities are estimated from the raster
+    blank = comm.copy()
+    blank.loc[::3, "households"] = np.nan
+    blank.loc[::3, "residents"] = np.nan
+    size = comm["residents"].sum() / comm["households"].sum()
+    est = estimate_households(blank, hilly["population"], household_size=size)
+    rows = est["households_estimated"]
+    assert rows.sum() == len(comm[::3])
+    ratio = est.loc[rows, "households"] / comm.loc[rows, "households"]
+    assert ratio.between(0.80, 1.10).all()
+    assert not est.loc[~rows, "households_estimated"].any()
+    assert (est.loc[~rows, "households"] == comm.loc[~rows, "households"]).all()

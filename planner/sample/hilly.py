@@ -1,0 +1,179 @@
+"""The hilly variant of the sample district: a river town on steep banks, like Wanzhou.
+
+The same district as :func:`planner.sample.write_sample` (same seed, same layers), plus:
+
+* ``dem.tif``: heights in metres on a 10 m grid (EPSG:32649) with a **known slope
+  field**. Both banks rise from the river's centre line (height
+  :data:`RIVER_LEVEL_M`): by :data:`STEEP_GRADE` (12 %) over the first
+  :data:`STEEP_BAND_M` metres (the riverside roads and the blocks behind them) and by
+  :data:`GENTLE_GRADE` (4 %) beyond. Heights depend on the distance from the river line
+  only, so a street's grade is the field's grade times the cosine of its angle to the
+  fall line: north–south streets climb the full grade, east–west streets are level.
+* ``roads.gpkg`` gains a ``highway`` column (OSM values by road class), and up to
+  :data:`N_STAIRS` north–south old-town lanes on the steep bank become
+  ``highway=steps``.
+* ``population.tif``: residents per 10 m cell (EPSG:32649), each community's
+  ``residents`` spread evenly over its polygon, so the raster sums to the communities'
+  residents and its zonal sums over the polygons give them back (up to the cells
+  shared by neighbouring communities).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from exactextract import exact_extract
+
+from planner.sample.layout import METRIC_CRS
+from planner.sample.writer import write_sample
+
+log = logging.getLogger("planner.sample")
+
+#: Height of the river's centre line (metres above sea level, Wanzhou's Yangtze ~ 175 m).
+RIVER_LEVEL_M = 175.0
+#: Grade of the banks within STEEP_BAND_M of the river line, and beyond.
+STEEP_GRADE = 0.12
+GENTLE_GRADE = 0.04
+STEEP_BAND_M = 500.0
+#: DEM and population cell sizes (metres).
+DEM_CELL_M = 10.0
+POPULATION_CELL_M = 10.0
+#: Most lanes turned into stairs.
+N_STAIRS = 8
+#: OSM ``highway`` of each sample road class.
+HIGHWAY_OF_CLASS = {"lane": "footway", "street": "residential", "main": "primary",
+                    "bridge": "primary", "estate_road": "service"}
+
+
+def bank_height(distance_m: np.ndarray) -> np.ndarray:
+    """Height (metres) at a distance from the river's centre line (metres, >= 0)."""
+    d = np.asarray(distance_m, dtype=float)
+    return (RIVER_LEVEL_M + STEEP_GRADE * np.minimum(d, STEEP_BAND_M)
+            + GENTLE_GRADE * np.maximum(d - STEEP_BAND_M, 0.0))
+
+
+def river_line_y(river: gpd.GeoDataFrame) -> float:
+    """Northing (EPSG:32649) of the river's centre line: its polygon's mean y."""
+    return float(river.to_crs(METRIC_CRS).geometry.centroid.y.iloc[0])
+
+
+def write_dem(path: Path, bounds: tuple[float, ...], river_y: float) -> Path:
+    """Write the DEM of the known slope field over ``bounds`` (EPSG:32649, padded 100 m)."""
+    x0 = np.floor((bounds[0] - 100) / DEM_CELL_M) * DEM_CELL_M
+    y0 = np.floor((bounds[1] - 100) / DEM_CELL_M) * DEM_CELL_M
+    x1 = np.ceil((bounds[2] + 100) / DEM_CELL_M) * DEM_CELL_M
+    y1 = np.ceil((bounds[3] + 100) / DEM_CELL_M) * DEM_CELL_M
+    w, h = int(round((x1 - x0) / DEM_CELL_M)), int(round((y1 - y0) / DEM_CELL_M))
+    ys = y1 - (np.arange(h) + 0.5) * DEM_CELL_M
+    z = np.repeat(bank_height(np.abs(ys - river_y))[:, None], w, axis=1)
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs=METRIC_CRS, transform=Affine(DEM_CELL_M, 0, x0, 0, -DEM_CELL_M, y1),
+                       nodata=-9999.0, compress="deflate") as dst:
+        dst.write(z.astype("float32"), 1)
+        dst.update_tags(units="metres", slope_field=(
+            f"{STEEP_GRADE} within {STEEP_BAND_M} m of the river line, {GENTLE_GRADE} beyond"))
+    return path
+
+
+def stairs_lanes(roads_m: gpd.GeoDataFrame, river_y: float) -> np.ndarray:
+    """Up to :data:`N_STAIRS` north–south lanes lying wholly on the steep south bank."""
+    ends = shapely.get_coordinates(shapely.boundary(roads_m.geometry.to_numpy())).reshape(-1, 2, 2)
+    dx = np.abs(ends[:, 1, 0] - ends[:, 0, 0])
+    dy = np.abs(ends[:, 1, 1] - ends[:, 0, 1])
+    dist = river_y - ends[:, :, 1]  # south bank: positive
+    ok = ((roads_m["road_class"].to_numpy() == "lane") & (dy > 3 * dx) & (dy > 20)
+          & (dist.min(axis=1) > 0) & (dist.max(axis=1) < STEEP_BAND_M))
+    cand = np.flatnonzero(ok)
+    if len(cand) <= N_STAIRS:
+        return cand
+    return cand[np.linspace(0, len(cand) - 1, N_STAIRS).round().astype(int)]
+
+
+def write_population(path: Path, communities_m: gpd.GeoDataFrame,
+                     bounds: tuple[float, ...]) -> Path:
+    """Residents spread evenly over each community polygon, on a 10 m grid."""
+    c = POPULATION_CELL_M
+    x0, y0 = np.floor(bounds[0] / c) * c, np.floor(bounds[1] / c) * c
+    x1, y1 = np.ceil(bounds[2] / c) * c, np.ceil(bounds[3] / c) * c
+    w, h = int(round((x1 - x0) / c)), int(round((y1 - y0) / c))
+    profile = {"driver": "GTiff", "width": w, "height": h, "count": 1, "dtype": "float32",
+               "crs": METRIC_CRS, "transform": Affine(c, 0, x0, 0, -c, y1), "nodata": -1.0}
+    grid = np.zeros(h * w)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.zeros((h, w), "float32"), 1)
+    with rasterio.open(path) as src:
+        parts = exact_extract(src, communities_m[["residents", "geometry"]],
+                              ["cell_id", "coverage"], include_cols=["residents"],
+                              output="pandas")
+    for cells, cover, people in zip(parts["cell_id"], parts["coverage"], parts["residents"],
+                                    strict=True):
+        cells, cover = np.asarray(cells, np.int64), np.asarray(cover, float)
+        if cover.sum() > 0:
+            np.add.at(grid, cells, people * cover / cover.sum())
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(grid.reshape(h, w).astype("float32"), 1)
+        dst.update_tags(units="residents per cell", source="synthetic sample communities")
+    return path
+
+
+def write_hilly_sample(
+    out_dir: str | Path,
+    *,
+    seed: int = 42,
+    size: float = 1.0,
+    n_communities: int | None = None,
+    n_facilities: int | None = None,
+) -> dict[str, Path]:
+    """Write the sample district with a DEM, stairs and a population raster.
+
+    Parameters
+    ----------
+    out_dir, seed, size, n_communities, n_facilities
+        As for :func:`planner.sample.write_sample`.
+
+    Returns
+    -------
+    dict of str to Path
+        The files of :func:`write_sample` plus ``dem`` and ``population``.
+    """
+    paths = write_sample(out_dir, seed=seed, size=size, n_communities=n_communities,
+                         n_facilities=n_facilities)
+    out = Path(out_dir)
+    river_y = river_line_y(gpd.read_file(paths["river"]))
+    boundary = gpd.read_file(paths["boundary"]).to_crs(METRIC_CRS)
+    bounds = tuple(boundary.total_bounds)
+    paths["dem"] = write_dem(out / "dem.tif", bounds, river_y)
+    roads = gpd.read_file(paths["roads"], layer="roads")
+    roads["highway"] = roads["road_class"].map(HIGHWAY_OF_CLASS)
+    stairs = stairs_lanes(roads.to_crs(METRIC_CRS), river_y)
+    roads.loc[roads.index[stairs], "highway"] = "steps"
+    paths["roads"].unlink()
+    roads.to_file(paths["roads"], layer="roads", driver="GPKG", engine="pyogrio")
+    communities = gpd.read_file(paths["communities"], layer="communities").to_crs(METRIC_CRS)
+    paths["population"] = write_population(out / "population.tif", communities, bounds)
+    readme = paths["readme"].read_text(encoding="utf-8")
+    paths["readme"].write_text(readme + _HILLY_README.format(
+        steep=STEEP_GRADE * 100, band=STEEP_BAND_M, gentle=GENTLE_GRADE * 100,
+        stairs=len(stairs), level=RIVER_LEVEL_M), encoding="utf-8")
+    log.info("hilly sample: DEM, %s stairs, population raster in %s", len(stairs), out)
+    return paths
+
+
+_HILLY_README = """
+## Hilly variant / 山地版
+
+- `dem.tif`: heights (m, EPSG:32649, 10 m cells). Both banks rise from the river's centre
+  line ({level:.0f} m) by {steep:.0f} % over the first {band:.0f} m and {gentle:.0f} % beyond.
+- `roads.gpkg` has a `highway` column; {stairs} old-town lanes on the steep bank are
+  `highway=steps` (stairs).
+- `population.tif`: residents per 10 m cell (EPSG:32649), each community's residents spread
+  evenly over its polygon.
+
+Try: `planner run ... --dem dem.tif` (and `--no-steps` for wheelchair users).
+"""
