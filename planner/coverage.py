@@ -1,7 +1,10 @@
 r"""Floor area per household within walking circles: a two-step floating catchment.
 
-Pure pandas: no graph and no geometry. The network is already reduced to the long
-``costs`` table of ``(facility_id, community_id)`` pairs within each community's circle.
+Pure pandas: no graph and no geometry. The network is already reduced to the long cost
+table ``(facility_id, community_id, distance_m)`` (:mod:`planner.reach.costs`); coverage
+applies each community's circle minutes and the walking speed to it
+(:func:`planner.reach.circle_pairs`), so a what-if on minutes or speed re-filters the
+table and never searches the network again.
 
 Step 1, per facility :math:`j` with floor area :math:`S_j` (m²): the households inside
 its circle share it,
@@ -21,8 +24,21 @@ anyone, so nothing is counted twice.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+from planner._errors import InputError
+from planner.reach.costs import circle_pairs
+from planner.standards import range_position, required_m2_per_100hh
+
+if TYPE_CHECKING:
+    from planner.standards import Profile
+
+#: A per-community value: the name of a column of ``communities``, a Series indexed by
+#: ``community_id``, or (older callers) an array in the communities' order.
+PerCommunity = str | pd.Series | np.ndarray
 
 #: Ratios this close to the requirement count as meeting it (m² per 100 households),
 #: so a value printed as 20.0 never fails a 20 m² rule by rounding.
@@ -68,8 +84,10 @@ def assess(
     facilities: pd.DataFrame,
     costs: pd.DataFrame,
     *,
-    required_m2_per_100hh: np.ndarray | pd.Series,
-    reachable: np.ndarray | pd.Series | None = None,
+    required_m2_per_100hh: PerCommunity = "required_m2_per_100hh",
+    reachable: PerCommunity | None = None,
+    circle_minutes: PerCommunity | None = None,
+    speed_m_s: float | None = None,
 ) -> pd.DataFrame:
     """Step 2: accessible floor area, requirement, shortfall and status per community.
 
@@ -80,11 +98,20 @@ def assess(
     facilities
         The facilities that count, indexed by ``facility_id`` with ``floor_area_m2``.
     costs
-        ``facility_id, community_id`` pairs within each community's circle.
+        Columns ``facility_id, community_id`` (and ``distance_m`` in metres when
+        ``circle_minutes`` is given): with ``circle_minutes`` a cost table up to at least
+        the largest circle, filtered here; without, the pairs already within circles.
     required_m2_per_100hh
-        The standard for each community (by its status), m² per 100 households.
+        The standard for each community (by its status), m² per 100 households: a
+        column name, a Series indexed by ``community_id``, or an array in row order.
     reachable
-        False for communities not connected to the network (status ``unreachable``).
+        False for communities not connected to the network (status ``unreachable``);
+        same forms.
+    circle_minutes
+        Each community's walking circle in minutes (same forms); needs ``speed_m_s``.
+    speed_m_s
+        Walking speed in metres per second; a circle of ``m`` minutes holds the pairs
+        with ``distance_m <= m × 60 × speed_m_s``.
 
     Returns
     -------
@@ -94,18 +121,25 @@ def assess(
         ``required_m2``, ``shortfall_m2`` and ``service_status`` (``meets``,
         ``below_standard``, ``uncovered`` or ``unreachable``).
     """
+    if circle_minutes is not None:
+        if speed_m_s is None:
+            msg = "coverage.assess: circle_minutes needs speed_m_s (metres per second)."
+            raise InputError(msg)
+        minutes = _per_community(communities, circle_minutes, "circle_minutes")
+        costs = circle_pairs(costs, minutes, speed_m_s=speed_m_s)
     shares = facility_shares(facilities, communities, costs)
     pairs = costs[costs["facility_id"].isin(facilities.index)]
     per_hh = (shares["m2_per_100hh_served"] / 100).reindex(pairs["facility_id"]).to_numpy()
     by_community = pd.DataFrame({"community_id": pairs["community_id"].to_numpy(),
                                  "per_hh": per_hh}).groupby("community_id")["per_hh"]
     hh = communities["households"].astype(float)
+    req = _per_community(communities, required_m2_per_100hh, "required_m2_per_100hh")
+    req = req.to_numpy(dtype=float)
     out = communities.copy()
     out["facilities_within"] = by_community.size().reindex(out.index).fillna(0).astype(int)
     a_per_100 = (100 * by_community.sum()).reindex(out.index).fillna(0.0)
     out["accessible_m2_per_100hh"] = a_per_100
     out["accessible_m2"] = a_per_100 * hh / 100
-    req = np.asarray(required_m2_per_100hh, dtype=float)
     out["required_m2_per_100hh"] = req
     out["required_m2"] = req * hh / 100
     out["shortfall_m2"] = np.maximum(0.0, out["required_m2"] - out["accessible_m2"])
@@ -114,6 +148,80 @@ def assess(
         np.where(a_per_100 + TOLERANCE_M2_PER_100HH >= req, "meets", "below_standard"),
     )
     if reachable is not None:
-        status = np.where(np.asarray(reachable, dtype=bool), status, "unreachable")
+        ok = _per_community(communities, reachable, "reachable").to_numpy(dtype=bool)
+        status = np.where(ok, status, "unreachable")
     out["service_status"] = status
     return out
+
+
+def assess_profile(
+    communities: pd.DataFrame,
+    facilities: pd.DataFrame,
+    costs: pd.DataFrame,
+    profile: Profile,
+    *,
+    speed_m_s: float,
+    counted_kinds: set[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every per-community and per-facility floor-area metric against a profile.
+
+    Parameters
+    ----------
+    communities
+        Indexed by ``community_id`` with ``households``, ``status`` (new/old),
+        ``circle_minutes``, ``access_points`` (0: not on the network), optional
+        ``residents``.
+    facilities
+        Indexed by ``facility_id`` with ``kind``, ``floor_area_m2``, ``in_assessment``.
+    costs
+        The cost table up to at least the largest circle (metres,
+        :mod:`planner.reach.costs`).
+    profile
+        The standards profile (m² per 100 households, land per resident, counted kinds).
+    speed_m_s
+        Walking speed in metres per second (circles: minutes × 60 × speed).
+    counted_kinds
+        Kinds whose floor area counts (default: the profile's ``area_counted_kinds``).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        Communities with the columns of :func:`assess` plus ``standard_range`` and,
+        when ``residents`` is given, ``required_land_m2`` (m²); facilities with
+        ``communities_served``, ``households_served`` and ``m2_per_100hh_served``.
+    """
+    counted = set(profile.area_counted_kinds.kinds if counted_kinds is None else counted_kinds)
+    pairs = circle_pairs(costs, communities["circle_minutes"], speed_m_s=speed_m_s)
+    active = facilities["in_assessment"].astype(bool)
+    required = pd.Series(np.asarray(required_m2_per_100hh(
+        communities["status"].to_numpy(), profile), dtype=float), index=communities.index)
+    comm = assess(communities, facilities[active & facilities["kind"].isin(counted)], pairs,
+                  required_m2_per_100hh=required, reachable=communities["access_points"] > 0)
+    if "residents" in comm:
+        # land for elderly-care facilities: m² per resident (000 (六), 004 item 5)
+        comm["required_land_m2"] = comm["residents"] * profile.land_per_resident_m2.value
+    comm["standard_range"] = range_position(
+        comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
+    fac = facilities.join(facility_shares(facilities[active], comm, pairs))
+    return comm, fac
+
+
+def _per_community(communities: pd.DataFrame, value: PerCommunity, name: str) -> pd.Series:
+    """A per-community value as a Series aligned with ``communities``."""
+    if isinstance(value, str):
+        if value not in communities:
+            msg = f"communities: no column {value!r} for {name}."
+            raise InputError(msg)
+        return communities[value]
+    if isinstance(value, pd.Series):
+        out = value.reindex(communities.index)
+        if out.isna().any() and not value.index.equals(communities.index):
+            first = communities.index[out.isna().to_numpy()][0]
+            msg = f"{name}: no value for community_id {first!r}."
+            raise InputError(msg)
+        return out
+    arr = np.asarray(value)
+    if len(arr) != len(communities):
+        msg = f"{name}: {len(arr)} values for {len(communities)} communities."
+        raise InputError(msg)
+    return pd.Series(arr, index=communities.index)

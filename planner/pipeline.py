@@ -25,8 +25,7 @@ import pandas as pd
 from planner import diagnostics, standards
 from planner._errors import NetworkError
 from planner.circles import ReachParams, ReachResult, compute_reach
-from planner.coverage import assess as assess_coverage
-from planner.coverage import facility_shares
+from planner.coverage import assess_profile
 from planner.gaps import street_table
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
 from planner.isochrones import facility_circles
@@ -270,24 +269,11 @@ def _combine(
     profile: Profile,
     counted: set[str],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Join reach and floor-area results onto the layers."""
-    rc = reach.communities.drop(columns=["circle_minutes"])
-    comm = comm.join(rc)
-    reachable = comm["access_points"] > 0
-    counts = fac[fac["in_assessment"] & fac["kind"].isin(counted)]
-    comm = assess_coverage(
-        comm, counts, reach.costs,
-        required_m2_per_100hh=np.asarray(
-            standards.required_m2_per_100hh(comm["status"].to_numpy(), profile), dtype=float),
-        reachable=reachable,
-    )
-    if "residents" in comm:
-        # land for elderly-care facilities: m² per resident (000 (六), 004 item 5)
-        comm["required_land_m2"] = comm["residents"] * profile.land_per_resident_m2.value
-    comm["standard_range"] = standards.range_position(
-        comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
+    """Join reach results onto the layers and assess floor area (:mod:`planner.coverage`)."""
+    comm = comm.join(reach.communities.drop(columns=["circle_minutes"]))
     fac = fac.join(reach.facilities)
-    fac = fac.join(facility_shares(fac[fac["in_assessment"]], comm, reach.costs))
+    comm, fac = assess_profile(comm, fac, reach.study.costs, profile,
+                               speed_m_s=reach.speed_m_s, counted_kinds=counted)
     if "street" not in fac or fac["street"].isna().all():
         fac["street"] = _nearest_street(fac, comm)
     fac["meets_min_size"] = _meets_min_size(fac, profile)

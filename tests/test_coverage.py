@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planner._errors import InputError
 from planner.coverage import assess, facility_shares
 
 
@@ -58,3 +59,36 @@ def test_exactly_at_standard_meets(world):
     out = assess(communities, facilities, costs,
                  required_m2_per_100hh=np.array([20.0, 15.0, 15.0, 15.0]))
     assert out.loc["A", "service_status"] == "meets"  # 20.0 vs 20: not failed by rounding
+
+
+def test_minutes_and_speed_refilter_the_cost_table():
+    # one cost table in metres, searched once; each community's circle is applied here
+    facilities = pd.DataFrame({"floor_area_m2": [100.0]},
+                              index=pd.Index(["F1"], name="facility_id"))
+    communities = pd.DataFrame(
+        {"households": [100, 100], "circle_minutes": [15.0, 25.0],
+         "required": [10.0, 10.0]},
+        index=pd.Index(["urban", "rural"], name="community_id"))
+    costs = pd.DataFrame({"facility_id": ["F1", "F1"], "community_id": ["urban", "rural"],
+                          "distance_m": [1000.0, 1000.0]})
+    # at 1.0 m/s: urban circle 15 x 60 = 900 m < 1,000 m (out); rural 1,500 m (in)
+    slow = assess(communities, facilities, costs, required_m2_per_100hh="required",
+                  circle_minutes="circle_minutes", speed_m_s=1.0)
+    assert slow["facilities_within"].to_list() == [0, 1]
+    # F1's 100 m² go to the rural community's 100 households alone: 100 per 100 hh
+    assert slow.loc["rural", "accessible_m2_per_100hh"] == pytest.approx(100.0)
+    # at 1.2 m/s: urban 15 x 60 x 1.2 = 1,080 m >= 1,000 m (in); both share 100 m²
+    fast = assess(communities, facilities, costs, required_m2_per_100hh="required",
+                  circle_minutes="circle_minutes", speed_m_s=1.2)
+    assert fast["facilities_within"].to_list() == [1, 1]
+    assert fast["accessible_m2_per_100hh"].to_list() == pytest.approx([50.0, 50.0])
+
+
+def test_per_community_values_align_by_id_not_position(world):
+    facilities, communities, costs = world
+    # the same requirement as a Series in reverse order: aligned by community_id
+    required = pd.Series([15.0, 15.0, 40.0, 15.0], index=["D", "C", "B", "A"])
+    out = assess(communities, facilities, costs, required_m2_per_100hh=required)
+    assert out["required_m2_per_100hh"].to_list() == [15.0, 40.0, 15.0, 15.0]
+    with pytest.raises(InputError, match="no value for community_id 'D'"):
+        assess(communities, facilities, costs, required_m2_per_100hh=required.iloc[1:])

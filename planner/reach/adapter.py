@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner.network.store import CompiledNetwork
 from planner.reach.costs import circle_pairs
-from planner.reach.params import ReachParams
+from planner.reach.params import DEFAULT_SPEED_M_S, ReachParams
 from planner.reach.study import StudyGraph
 
 log = logging.getLogger("planner")
@@ -43,12 +43,15 @@ class ReachResult:
     study
         The study graph: ``study.costs`` is the cost table up to the largest circle,
         for what-ifs on minutes or speed, scenarios and drawing circles.
+    speed_m_s
+        The walking speed the minutes were computed with (metres per second).
     """
 
     communities: pd.DataFrame
     facilities: pd.DataFrame
     costs: pd.DataFrame
     study: StudyGraph
+    speed_m_s: float = DEFAULT_SPEED_M_S
 
 
 def compute_reach(
@@ -115,4 +118,4 @@ def compute_reach(
     log.info("reach: %s communities, %s facilities, %s pairs within %.0f m",
              f"{len(out):,}", f"{len(fac):,}", f"{len(sg.costs):,}", max_m)
     costs = circle_pairs(sg.costs, out["circle_minutes"], speed_m_s=params.speed_m_s)
-    return ReachResult(out, fac, costs, sg)
+    return ReachResult(out, fac, costs, sg, params.speed_m_s)
