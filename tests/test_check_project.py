@@ -17,9 +17,12 @@ F2's circle holds D (500 m): 100 / 400 = 25 per 100, below D's 30 (new-build).
 
 from __future__ import annotations
 
-import shapely
-import pytest
+import itertools
 
+import pytest
+import shapely
+
+from planner._errors import InputError
 from planner.pipeline import StudyArea, load_study_area
 from planner.project import check_project, make_project, prepare_district
 from planner.standards import load_profile
@@ -35,7 +38,8 @@ def at(x: float, y: float = 0.0) -> shapely.Point:
 def street(tmp_path_factory: pytest.TempPathFactory) -> dict:
     d = tmp_path_factory.mktemp("street")
     xs = [0, 500, 1000, 1500, 2000, 2500, 3000]
-    roads = write_road_lines(d / "roads.geojson", [[(a, 0), (b, 0)] for a, b in zip(xs, xs[1:])])
+    roads = write_road_lines(d / "roads.geojson",
+                             [[(a, 0), (b, 0)] for a, b in itertools.pairwise(xs)])
     comm = write_points_csv(
         d / "communities.csv",
         [{"community_id": c, "name": f"{c}小区", "households": h, "status": s}
@@ -169,8 +173,6 @@ def test_facility_outside_the_circle_is_a_condition(street):
 
 
 def test_project_id_clash_is_bad_input(street):
-    from planner._errors import InputError
-
     with pytest.raises(InputError, match="already a community id"):
         check_project(street["jinzhong"], project(project_id="A"))
 

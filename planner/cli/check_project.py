@@ -56,6 +56,9 @@ _DATE_HELP = "YYYY-MM-DD; missing dates are reported as not checked, never as a 
 @click.option("--facility-lat", type=float, default=None, help="Facility latitude.")
 @click.option("--few-elderly", is_flag=True,
               help="Few elderly live here (Wanzhou: 200 m² station minimum instead of 300).")
+@click.option("--elderly", default=None,
+              help="Elderly residents (60+) expected; compared with the profile's "
+                   "few-elderly number when --few-elderly is not given.")
 @click.option("--planning-approval", default=None, help="Planning approval date; " + _DATE_HELP)
 @click.option("--housing-completion", default=None, help="Housing completion acceptance date.")
 @click.option("--facility-acceptance", default=None, help="Facility acceptance date.")
@@ -159,7 +162,7 @@ def _single(district: Any, opts: dict[str, Any]) -> int:
         status=opts["status"], name=opts["name"], area_type=opts["area_type"], gates=gates,
         facility_m2=opts["facility_m2"], facility_kind=opts["facility_kind"],
         facility_location=opts["facility_location"], facility_point=fpoint,
-        few_elderly=opts["few_elderly"],
+        few_elderly=opts["few_elderly"], elderly=opts["elderly"],
         dates={k: opts[k] for k in ("planning_approval", "housing_completion",
                                     "facility_acceptance", "handover")},
         where="project (command line)")

@@ -35,6 +35,7 @@ PROJECT_ALIASES: dict[str, str] = {
     "facility_lon": "facility_lon", "设施经度": "facility_lon",
     "facility_lat": "facility_lat", "设施纬度": "facility_lat",
     "few_elderly": "few_elderly", "老年人口较少": "few_elderly", "wkt": "wkt",
+    "elderly": "elderly", "老年人口": "elderly", "60岁以上人口": "elderly",
     "planning_approval": "planning_approval", "规划审批日期": "planning_approval",
     "housing_completion": "housing_completion", "竣工验收日期": "housing_completion",
     "facility_acceptance": "facility_acceptance", "设施验收日期": "facility_acceptance",
@@ -143,7 +144,7 @@ def read_projects(path: str | Path, *, crs: str, metric_crs: Any) -> ProjectRows
     ``households`` (required); ``lon``/``lat`` or ``wkt`` (the site, required);
     ``name``, ``status`` (new/old, default new), ``area_type``, ``facility_m2`` (0 or
     empty: none), ``facility_kind``, ``facility_location`` (inside/outside),
-    ``facility_lon``/``facility_lat``, ``few_elderly`` and the dates
+    ``facility_lon``/``facility_lat``, ``few_elderly``, ``elderly`` and the dates
     ``planning_approval``, ``housing_completion``, ``facility_acceptance``, ``handover``.
 
     Raises
@@ -208,7 +209,7 @@ def _row_project(rec: dict[str, Any], where: str, crs: str, metric_crs: Any) -> 
         status=rec.get("status"), name=rec.get("name"), area_type=rec.get("area_type"),
         facility_m2=rec.get("facility_m2"), facility_kind=rec.get("facility_kind"),
         facility_location=rec.get("facility_location"), facility_point=fpoint,
-        few_elderly=rec.get("few_elderly"),
+        few_elderly=rec.get("few_elderly"), elderly=rec.get("elderly"),
         dates={k: rec.get(k) for k in DATE_FIELDS}, where=where)
 
 
@@ -229,7 +230,8 @@ def _id(value: Any) -> Any:
 def _blame(message: str, rec: dict[str, Any]) -> tuple[str, str]:
     """The column and value an error message names (``…: field = value: …``)."""
     for key in (*DATE_FIELDS, "facility_location", "facility_kind", "facility_m2",
-                "households", "status", "area_type", "project_id", "few_elderly", "wkt"):
+                "households", "status", "area_type", "project_id", "few_elderly", "elderly",
+                "wkt"):
         if f": {key} = " in message:
             return key, "" if _blank(rec.get(key)) else str(rec.get(key))
     if "lon/lat" in message or "coordinates" in message:

@@ -94,6 +94,9 @@ class Project:
         The planned facility, or ``None`` when the project plans none.
     few_elderly
         The community has few elderly (Wanzhou's 200 m² station minimum applies).
+    elderly
+        Elderly residents (60+) expected, people, or ``None``; compared with the
+        profile's ``few_elderly_below`` when ``few_elderly`` is not given.
     dates
         Planning approval, housing completion, facility acceptance and hand-over dates.
     """
@@ -107,6 +110,7 @@ class Project:
     gates: tuple[BaseGeometry, ...] = ()
     facility: PlannedFacility | None = None
     few_elderly: bool = False
+    elderly: int | None = None
     dates: Dates = field(default_factory=Dates)
 
     @property
@@ -221,6 +225,7 @@ def make_project(
     facility_location: Any = None,
     facility_point: BaseGeometry | None = None,
     few_elderly: Any = False,
+    elderly: Any = None,
     dates: dict[str, Any] | None = None,
     where: str = "project",
 ) -> Project:
@@ -241,6 +246,8 @@ def make_project(
         (required when outside; default the site's representative point).
     few_elderly
         True where the community has few elderly.
+    elderly
+        Elderly residents (60+), people (optional).
     dates
         Raw values of :data:`DATE_FIELDS`.
     where
@@ -281,7 +288,10 @@ def make_project(
     return Project(
         project_id=str(project_id).strip(), households=hh, status=state, geometry=geometry,
         name="" if _missing(name) else str(name).strip(), area_type=area, gates=tuple(gates),
-        facility=facility, few_elderly=_flag(few_elderly, "few_elderly", where), dates=parsed,
+        facility=facility, few_elderly=_flag(few_elderly, "few_elderly", where),
+        elderly=None if _missing(elderly) else int(parse_number(elderly, "elderly", where,
+                                                                 units=("人",))),
+        dates=parsed,
     )
 
 

@@ -192,7 +192,19 @@ def facility_size(project: Project, profile: Profile) -> Finding:
             f"{fmt(fac.floor_area_m2)} m².",
             figures={"kind": fac.kind, "planned_m2": fac.floor_area_m2, "minimum_m2": None,
                      "basis": None})
-    small = project.few_elderly and rule.min_m2_small is not None
+    if not getattr(rule, "is_minimum", True):
+        above = fac.floor_area_m2 >= rule.min_m2
+        return Finding(
+            "facility_size", "info",
+            f"设施规模：{fmt(rule.min_m2)}平方米为{zh_kind}建设补助门槛，不是最小面积；规划"
+            f"{fmt(fac.floor_area_m2)}平方米，{'达到' if above else '低于'}补助门槛。",
+            f"Facility size: {fmt(rule.min_m2)} m² is the construction-subsidy threshold of a "
+            f"{en_kind}, not a minimum size; it plans {fmt(fac.floor_area_m2)} m², "
+            f"{'at or above' if above else 'below'} the threshold.",
+            _cite(rule.source, inherited=rule.inherited, assumption=rule.assumption),
+            {"kind": fac.kind, "planned_m2": fac.floor_area_m2, "minimum_m2": None,
+             "subsidy_threshold_m2": rule.min_m2, "basis": "subsidy"})
+    small = few_elderly(project, profile) and rule.min_m2_small is not None
     minimum = rule.min_m2_small if small and rule.min_m2_small is not None else rule.min_m2
     basis = "assumed" if (rule.assumption or rule.inherited) else "stated"
     ok = fac.floor_area_m2 >= minimum
@@ -208,6 +220,15 @@ def facility_size(project: Project, profile: Profile) -> Finding:
     return Finding("facility_size", "pass" if ok else "fail", zh, en,
                    _cite(rule.source, inherited=rule.inherited, assumption=rule.assumption),
                    figures)
+
+
+def few_elderly(project: Project, profile: Profile) -> bool:
+    """Few elderly live here: said so (``few_elderly``), or elderly below the profile's number."""
+    if project.few_elderly:
+        return True
+    if project.elderly is None:
+        return False
+    return bool(standards.few_elderly([project.elderly], profile)[0])
 
 
 # ------------------------------------------------------------------------- synchronisation
