@@ -53,6 +53,12 @@ COMMUNITY_ALIASES: dict[str, str] = {
     "城乡": "area_type",
     "区域类型": "area_type",
     "area_type": "area_type",
+    "社区": "shequ",
+    "所属社区": "shequ",
+    "社区/村": "shequ",
+    "街道类型": "street_type",
+    "street_typ": "street_type",  # Shapefile truncation
+    "统筹组": "pooling_group",
 }
 #: Header aliases of facility tables.
 FACILITY_ALIASES: dict[str, str] = {
@@ -72,6 +78,15 @@ FACILITY_ALIASES: dict[str, str] = {
     "floor_area": "floor_area_m2",
     "床位": "beds",
     "床位数": "beds",
+    "护理型床位": "nursing_beds",
+    "护理型床位数": "nursing_beds",
+    "开业年份": "opening_year",
+    "建成年份": "opening_year",
+    "级别": "level",
+    "层级": "level",
+    "所属社区": "shequ",
+    "配建小区": "serves_community_id",
+    "配建小区编号": "serves_community_id",
 }
 #: Header aliases of gate tables.
 GATE_ALIASES: dict[str, str] = {
@@ -88,6 +103,12 @@ STATUS_SYNONYMS = {"new": "new", "old": "old", "新建": "new", "新": "new", "�
                    "旧": "old", "老": "old", "老城区": "old", "已建成": "old"}
 AREA_TYPE_SYNONYMS = {"urban": "urban", "rural": "rural", "城市": "urban", "城镇": "urban",
                       "城区": "urban", "农村": "rural", "乡村": "rural"}
+STREET_TYPE_SYNONYMS = {"street": "street", "township": "township", "街道": "street",
+                        "乡镇": "township", "镇": "township", "乡": "township"}
+LEVEL_SYNONYMS = {"county": "county", "township": "township", "community": "community",
+                  "县级": "county", "区级": "county", "县": "county", "乡镇": "township",
+                  "街道": "township", "乡镇级": "township", "社区": "community",
+                  "社区级": "community"}
 FACILITY_STATUS_SYNONYMS = {"existing": "existing", "planned": "planned", "现状": "existing",
                             "现有": "existing", "已建": "existing", "规划": "planned",
                             "拟建": "planned", "在建": "planned"}

@@ -29,7 +29,9 @@ from planner.io.headers import (
     FACILITY_STATUS_SYNONYMS,
     GATE_ALIASES,
     KIND_SYNONYMS,
+    LEVEL_SYNONYMS,
     STATUS_SYNONYMS,
+    STREET_TYPE_SYNONYMS,
     _rename_columns,
     _require,
 )
@@ -207,6 +209,12 @@ def read_communities(
                                    rejects, required=False),
         "street": _optional_text(table, "street"),
     }
+    # optional columns of the standards' targets, kept only when the file has them
+    columns.update({c: _optional_text(table, c) for c in ("shequ", "county", "pooling_group")
+                    if c in table.columns})
+    if "street_type" in table.columns:
+        columns["street_type"] = _check_choice(table, "street_type", STREET_TYPE_SYNONYMS,
+                                               schema.STREET_TYPES, rejects, required=False)
     result = _finish(table, columns=columns, geoms=geoms, index_name="community_id",
                      rejects=rejects, warnings=warnings, path=path, what="communities",
                      notes=notes, declared=crs)
@@ -269,6 +277,19 @@ def read_facilities(
                                 schema.FACILITY_STATUSES, rejects, required=False),
         "street": _optional_text(table, "street"),
     }
+    # optional columns of the standards' targets, kept only when the file has them
+    columns.update({c: _optional_text(table, c) for c in ("shequ", "county",
+                                                           "serves_community_id")
+                    if c in table.columns})
+    if "level" in table.columns:
+        columns["level"] = _check_choice(table, "level", LEVEL_SYNONYMS, schema.FACILITY_LEVELS,
+                                         rejects, required=False)
+    for c, units, test, rule in (
+            ("nursing_beds", ("张", "床"), lambda v: v >= 0, ">= 0"),
+            ("opening_year", ("年",), lambda v: (v >= 1800) & (v <= 2100), "a year 1800-2100")):
+        if c in table.columns:
+            columns[c] = _check_numbers(table, c, rejects, units=units, required=False,
+                                        integer=True, test=test, rule=rule)
     result = _finish(table, columns=columns, geoms=geoms, index_name="facility_id",
                      rejects=rejects, warnings=warnings, path=path, what="facilities",
                      notes=notes, declared=crs)
