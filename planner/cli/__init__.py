@@ -38,7 +38,7 @@ def main(verbose: int, quiet: int) -> None:
 
 
 # One module per command (rasterio's `rio` pattern). A new command: add its module here.
-_COMMAND_MODULES = ["run", "fetch", "sample", "profiles", "batch", "sites", "check_project"]
+_COMMAND_MODULES = ["run", "fetch", "sample", "profiles", "batch", "sites", "check_project", "map"]
 
 for _name in _COMMAND_MODULES:
     _module = importlib.import_module(f"planner.cli.{_name}")

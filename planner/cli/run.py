@@ -12,6 +12,14 @@ import click
 
 from planner._errors import InputError
 from planner.cli._common import CRS_HELP, _friendly_errors, _step
+from planner.cli.map import (
+    base_map,
+    check_map_options,
+    file_date,
+    map_options,
+    map_title,
+    write_map_extras,
+)
 
 #: Fastest walking speed accepted by --speed (m/s); faster is not walking.
 MAX_SPEED_M_S = 3.0
@@ -51,6 +59,7 @@ MAX_SPEED_M_S = 3.0
               help="Also save the gap map here (it is always written as OUT/gap_map.html).")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--no-cache", is_flag=True, help="Recompile the network even if cached.")
+@map_options
 @_friendly_errors
 def run(**opts: Any) -> None:
     """Assess a district: circles, floor area per household, coverage targets, gap map.
@@ -93,6 +102,7 @@ def _check_options(opts: dict[str, Any]) -> None:
     if Path(str(opts["profile"])).suffix.lower() == ".toml":
         inputs.append(opts["profile"])
     check_output_paths(opts["out_dir"], opts["map_path"], inputs=inputs)
+    check_map_options(opts)  # print/report file names, tiles, a CJK font for prints
 
 
 def _run(opts: dict[str, Any]) -> None:
@@ -117,18 +127,21 @@ def _run(opts: dict[str, Any]) -> None:
         result = assess(area, profile, params=params, include_planned=opts["include_planned"],
                         isochrones=not opts["no_map"], progress=True, as_of=opts["as_of"])
     html = None
+    title = map_title(result.summary)
+    base = base_map(opts, net=area.net, network_path=opts["network"])
     if not opts["no_map"]:
         with _step("drawing the gap map"):
-            title = (f"{profile.name_zh} 15分钟养老服务圈缺口图 / "
-                     f"elderly-care gap map ({profile.name})")
-            notes = [*result.summary["notes"], *result.summary["choices"]]
-            m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
-                        notes=notes, targets=result.targets)
-            html = m
+            html = gap_map(result.communities, result.facilities, result.isochrones,
+                           title=title, warnings=area.notes,  # data and coordinate warnings
+                           notes=[*(n for n in result.summary["notes"] if n not in area.notes),
+                                  *result.summary["choices"]], targets=result.targets,
+                           base=base, tiles=opts["tiles"])
     with _step(f"writing outputs to {opts['out_dir']}"):
         files = write_outputs(result, area, opts["out_dir"], gap_map=html)
     if opts["map_path"] and html is not None:
         _copy_map(files["gap_map.html"], Path(opts["map_path"]))
+    write_map_extras(result, opts["out_dir"], opts, base=base, title=title,
+                     data_date=file_date(opts["communities"]))
     _print_summary(result.summary)
 
 

@@ -1,0 +1,185 @@
+"""``planner map``: the map, a print (PNG/PDF) and the report from a finished run's folder.
+
+The same options (``--boundary``, ``--water``, ``--tiles``, ``--png``, ``--pdf``,
+``--report``, ``--print-size``) are offered by ``planner run``; :func:`map_options` adds
+them to a command, :func:`check_map_options` checks them before any computing and
+:func:`write_map_extras` writes the files.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner._errors import InputError
+from planner.cli._common import CRS_HELP, _friendly_errors, _step
+
+PRINT_SIZES = ("a4", "a3", "slide")
+
+
+def map_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the base-map, print and report options to a click command."""
+    options = [
+        click.option("--boundary", type=click.Path(dir_okay=False), default=None,
+                     help="District boundary to draw (GeoJSON, GeoPackage, Shapefile)."),
+        click.option("--water", type=click.Path(dir_okay=False), default=None,
+                     help="Rivers and water areas to draw (default: from an .osm/.pbf network)."),
+        click.option("--tiles", default="osm", show_default=True,
+                     help="Online tiles offered beside the offline base: none, osm, amap "
+                          "(data shifted to GCJ-02) or tianditu:KEY."),
+        click.option("--png", "png_path", type=click.Path(dir_okay=False), default=None,
+                     help="Also print the map to this PNG file."),
+        click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None,
+                     help="Also print the map to this PDF file."),
+        click.option("--print-size", type=click.Choice(PRINT_SIZES), default="a4",
+                     show_default=True, help="Page of the print: A4, A3 (landscape) or a "
+                                             "16:9 slide."),
+        click.option("--report", "report", is_flag=True,
+                     help="Also write the HTML report (OUT/report.html)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def check_map_options(opts: dict[str, Any]) -> None:
+    """Refuse bad print/report options before any computing (font, file names, tiles)."""
+    from planner.maps.base import parse_tiles  # noqa: PLC0415
+    from planner.maps.files import check_replaceable  # noqa: PLC0415
+    from planner.maps.printing import cjk_font  # noqa: PLC0415
+
+    parse_tiles(opts.get("tiles"))
+    for key, suffix in (("png_path", ".png"), ("pdf_path", ".pdf")):
+        path = opts.get(key)
+        if path is None:
+            continue
+        if Path(path).suffix.lower() != suffix:
+            msg = f"--{suffix[1:]} {path}: give a file name ending in {suffix}"
+            raise InputError(msg)
+        check_replaceable(path)
+    for key in ("boundary", "water"):
+        if opts.get(key) is not None and not Path(opts[key]).exists():
+            msg = f"--{key} {opts[key]} not found; check the path"
+            raise InputError(msg)
+    if opts.get("png_path") or opts.get("pdf_path") or opts.get("report"):
+        cjk_font()
+
+
+def base_map(opts: dict[str, Any], *, net: Any = None, network_path: str | None = None) -> Any:
+    """The base map from the options: the network's streets, --water, --boundary or OSM."""
+    from planner.maps import BaseMap, osm_outlines, read_outline, street_lines  # noqa: PLC0415
+
+    osm = osm_outlines(network_path) if network_path else BaseMap()
+    return BaseMap(
+        streets=street_lines(net) if net is not None else None,
+        water=read_outline(opts["water"], what="water") if opts.get("water") else osm.water,
+        boundary=(read_outline(opts["boundary"], what="boundary") if opts.get("boundary")
+                  else osm.boundary),
+    )
+
+
+def file_date(path: str | Path | None) -> str | None:
+    """The modification date of an input file (``YYYY-MM-DD``), shown as the data date."""
+    if path is None or not Path(path).exists():
+        return None
+    return datetime.date.fromtimestamp(Path(path).stat().st_mtime).isoformat()
+
+
+def write_map_extras(run: Any, out_dir: str | Path, opts: dict[str, Any], *, base: Any,
+                     title: str, data_date: str | None) -> dict[str, Path]:
+    """Write the print(s) and the report asked for in ``opts``; returns what was written."""
+    from planner.maps.printing import print_map  # noqa: PLC0415
+    from planner.report import write_report  # noqa: PLC0415
+
+    notes = [*run.summary.get("notes", []), *run.summary.get("choices", [])]
+    written: dict[str, Path] = {}
+    for key in ("png_path", "pdf_path"):
+        if opts.get(key):
+            with _step(f"printing the map to {opts[key]}"):
+                written[key] = print_map(run.communities, run.facilities, opts[key],
+                                         title=title, base=base, notes=notes,
+                                         data_date=data_date, size=opts["print_size"])
+    if opts.get("report"):
+        with _step(f"writing the report to {Path(out_dir) / 'report.html'}"):
+            has_map = (Path(out_dir) / "gap_map.html").exists()
+            written["report"] = write_report(
+                run, Path(out_dir) / "report.html", title=title, base=base,
+                map_png=written.get("png_path"), data_date=data_date,
+                map_html="gap_map.html" if has_map else None)
+    return written
+
+
+#: Words that mark a note about the data or its coordinates (shown first, in colour).
+WARNING_WORDS = ("synthetic", "合成", "坐标", "GCJ", "BD-09", "gcj02", "bd09", "outside",
+                 "范围外", "repaired", "修复", "unreadable", "无法识别", "off the roads",
+                 "rejected", "island", "不连通")
+
+
+def split_notes(notes: list[str]) -> tuple[list[str], list[str]]:
+    """(warnings, other notes): a note naming data or coordinate trouble is a warning."""
+    warn = [n for n in notes if any(w.lower() in n.lower() for w in WARNING_WORDS)]
+    return warn, [n for n in notes if n not in warn]
+
+
+def map_title(summary: dict[str, Any]) -> str:
+    """The title of maps and reports: the profile's city and the circle."""
+    return (f"{summary.get('profile_name_zh', '')} 15分钟养老服务圈缺口图 / "
+            f"elderly-care gap map ({summary.get('profile', '')})")
+
+
+@click.command(name="map")
+@click.argument("out_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--network", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="The run's network, to draw its streets under the data.")
+@click.option("--network-crs", default="wgs84", show_default=True, help=CRS_HELP)
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+              help="Redraw the web map here (with the base map and tiles given).")
+@click.option("--title", default=None, help="Title of the map and report.")
+@click.option("--data-date", default=None, help="Date of the input data, printed on maps.")
+@map_options
+@_friendly_errors
+def map_command(**opts: Any) -> None:
+    """Draw maps and the report from a finished run's output folder OUT_DIR.
+
+    \b
+    Examples:
+      planner map out/sample --png out/sample/gap_map.png --report
+      planner map out/sample --network roads.gpkg --pdf map.pdf --print-size a3
+      planner map out/sample --html map_amap.html --tiles amap
+    """
+    from planner.maps import gap_map, save_map  # noqa: PLC0415
+    from planner.maps.files import check_replaceable  # noqa: PLC0415
+    from planner.network import compile_network  # noqa: PLC0415
+    from planner.report import load_run  # noqa: PLC0415
+
+    check_map_options(opts)
+    if opts["html_path"]:
+        check_replaceable(opts["html_path"])
+    if not (opts["html_path"] or opts["png_path"] or opts["pdf_path"] or opts["report"]):
+        msg = "nothing to do: give --html, --png, --pdf and/or --report"
+        raise InputError(msg)
+    run = load_run(opts["out_dir"])
+    net = None
+    if opts["network"]:
+        with _step("loading the network for the base map"):
+            net = compile_network(opts["network"], crs=opts["network_crs"])
+    base = base_map(opts, net=net, network_path=opts["network"])
+    title = opts["title"] or map_title(run.summary)
+    if opts["html_path"]:
+        with _step(f"drawing the web map to {opts['html_path']}"):
+            warnings, notes = split_notes(run.summary.get("notes", []))
+            m = gap_map(run.communities, run.facilities, run.isochrones, title=title,
+                        warnings=warnings, notes=[*notes, *run.summary.get("choices", [])],
+                        targets=run.targets, base=base, tiles=opts["tiles"])
+            save_map(m, opts["html_path"])
+    written = write_map_extras(run, opts["out_dir"], opts, base=base, title=title,
+                               data_date=opts["data_date"])
+    for path in written.values():
+        click.echo(f"wrote {path}")
+
+
+command = map_command
