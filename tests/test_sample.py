@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 import scipy.sparse as sp
 import shapely
 from geopandas.testing import assert_geodataframe_equal
@@ -13,7 +14,16 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from planner._errors import InputError
+from planner.network import compile_network
+from planner.rasters import estimate_households, zonal_sums
 from planner.sample import ROAD_CLASSES, SampleDistrict, generate_sample, write_sample
+from planner.sample.hilly import (
+    N_STAIRS,
+    STEEP_BAND_M,
+    river_line_y,
+    write_hilly_sample,
+)
+from planner.terrain import read_steps_mask, sample_edges, terrain_network
 
 METRIC = "EPSG:32649"
 KINDS = {"station", "day_care", "street_centre", "township_centre", "nursing_home", "mutual_aid"}
@@ -348,16 +358,10 @@ def test_write_sample_round_trips(tmp_path) -> None:
 
 @pytest.fixture(scope="module")
 def hilly(tmp_path_factory) -> dict:
-    from planner.sample.hilly import write_hilly_sample
-
     return write_hilly_sample(tmp_path_factory.mktemp("hilly"), seed=42, size=0.5)
 
 
 def test_hilly_dem_has_the_known_slope_field(hilly) -> None:
-    import rasterio
-
-    from planner.sample.hilly import river_line_y
-
     river_y = river_line_y(gpd.read_file(hilly["river"]))
     x = gpd.read_file(hilly["boundary"]).to_crs(METRIC).centroid.x.iloc[0]
     # heights at distances d from the river line: 175 + 0.12 min(d, 500) + 0.04 (d - 500)+
@@ -371,10 +375,6 @@ def test_hilly_dem_has_the_known_slope_field(hilly) -> None:
 
 
 def test_hilly_stairs_climb_the_steep_bank(hilly) -> None:
-    from planner.network import compile_network
-    from planner.sample.hilly import N_STAIRS, STEEP_BAND_M, river_line_y
-    from planner.terrain import read_steps_mask
-
     roads = gpd.read_file(hilly["roads"], layer="roads")
     steps = roads[roads["highway"] == "steps"].to_crs(METRIC)
     assert 1 <= len(steps) <= N_STAIRS
@@ -390,10 +390,6 @@ def test_hilly_terrain_costs_on_a_steep_street(hilly) -> None:
     # A north-south edge wholly inside the steep band climbs 12 % one way: cost factor
     # exp(3.5 (0.17 - 0.05)) = exp(0.42) = 1.5220 uphill, and descends 12 % the other:
     # exp(3.5 (|-0.12 + 0.05| - 0.05)) = exp(0.07) = 1.0725 (steep descents are slow too).
-    from planner.network import compile_network
-    from planner.sample.hilly import STEEP_BAND_M, river_line_y
-    from planner.terrain import sample_edges, terrain_network
-
     net = compile_network(hilly["roads"], use_cache=False)
     hilly_net = terrain_network(net, elevations=sample_edges(net, hilly["dem"]), speed_m_s=1.0)
     river_y = river_line_y(gpd.read_file(hilly["river"]))
@@ -415,10 +411,6 @@ def test_hilly_terrain_costs_on_a_steep_street(hilly) -> None:
 
 
 def test_hilly_population_raster_matches_the_communities(hilly) -> None:
-    import rasterio
-
-    from planner.rasters import estimate_households, zonal_sums
-
     comm = gpd.read_file(hilly["communities"], layer="communities")
     with rasterio.open(hilly["population"]) as src:
         total = float(src.read(1, masked=True).sum())

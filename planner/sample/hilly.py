@@ -69,7 +69,7 @@ def write_dem(path: Path, bounds: tuple[float, ...], river_y: float) -> Path:
     y0 = np.floor((bounds[1] - 100) / DEM_CELL_M) * DEM_CELL_M
     x1 = np.ceil((bounds[2] + 100) / DEM_CELL_M) * DEM_CELL_M
     y1 = np.ceil((bounds[3] + 100) / DEM_CELL_M) * DEM_CELL_M
-    w, h = int(round((x1 - x0) / DEM_CELL_M)), int(round((y1 - y0) / DEM_CELL_M))
+    w, h = round((x1 - x0) / DEM_CELL_M), round((y1 - y0) / DEM_CELL_M)
     ys = y1 - (np.arange(h) + 0.5) * DEM_CELL_M
     z = np.repeat(bank_height(np.abs(ys - river_y))[:, None], w, axis=1)
     with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
@@ -101,7 +101,7 @@ def write_population(path: Path, communities_m: gpd.GeoDataFrame,
     c = POPULATION_CELL_M
     x0, y0 = np.floor(bounds[0] / c) * c, np.floor(bounds[1] / c) * c
     x1, y1 = np.ceil(bounds[2] / c) * c, np.ceil(bounds[3] / c) * c
-    w, h = int(round((x1 - x0) / c)), int(round((y1 - y0) / c))
+    w, h = round((x1 - x0) / c), round((y1 - y0) / c)
     profile = {"driver": "GTiff", "width": w, "height": h, "count": 1, "dtype": "float32",
                "crs": METRIC_CRS, "transform": Affine(c, 0, x0, 0, -c, y1), "nodata": -1.0}
     grid = np.zeros(h * w)
@@ -111,9 +111,9 @@ def write_population(path: Path, communities_m: gpd.GeoDataFrame,
         parts = exact_extract(src, communities_m[["residents", "geometry"]],
                               ["cell_id", "coverage"], include_cols=["residents"],
                               output="pandas")
-    for cells, cover, people in zip(parts["cell_id"], parts["coverage"], parts["residents"],
-                                    strict=True):
-        cells, cover = np.asarray(cells, np.int64), np.asarray(cover, float)
+    for cell_ids, coverage, people in zip(parts["cell_id"], parts["coverage"],
+                                          parts["residents"], strict=True):
+        cells, cover = np.asarray(cell_ids, np.int64), np.asarray(coverage, float)
         if cover.sum() > 0:
             np.add.at(grid, cells, people * cover / cover.sum())
     with rasterio.open(path, "w", **profile) as dst:
