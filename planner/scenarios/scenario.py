@@ -33,10 +33,10 @@ import shapely
 
 from planner import standards
 from planner._errors import InputError
-from planner.circles import ReachParams
+from planner.reach import StudyGraph
+from planner.reach.params import ReachParams
 from planner.pipeline import StudyArea
 from planner.reach import CompiledNetwork
-from planner.scenarios.costs import gates_for, near, search_pairs
 from planner.scenarios.evaluate import ScenarioResult, circle_minutes_of, evaluate
 from planner.schema import FACILITY_KINDS
 from planner.standards import Profile
@@ -61,12 +61,10 @@ class Scenario:
         The scenario's layers (metric CRS).
     profile, speed_m_s, minutes, include_planned
         How it is assessed; ``minutes`` overrides the profile's circle minutes by area type.
-    table
-        ``facility_id, community_id, distance_m``: every pair within ``max_distance_m``.
-    access_points
-        Access points per community that joined the network.
-    max_distance_m
-        How far the table reaches (metres).
+    graph
+        The reach core (:class:`planner.reach.StudyGraph`): the layers snapped to the
+        network and the cost table of every pair within ``max_distance_m``; each edit
+        works on a copy.
     changes, recomputed
         The edits from the first scenario, and what each recomputed.
     """
@@ -78,9 +76,7 @@ class Scenario:
     facilities: gpd.GeoDataFrame
     profile: Profile
     speed_m_s: float
-    table: pd.DataFrame
-    access_points: pd.Series
-    max_distance_m: float
+    graph: StudyGraph
     params: ReachParams = ReachParams()
     minutes: Mapping[str, float] = field(default_factory=dict)
     include_planned: bool = False
@@ -129,13 +125,27 @@ class Scenario:
         params = params or ReachParams()
         need = _needed_m(area.communities, profile, speed, {})
         reach_m = float(max(max_distance_m or 0.0, need))
-        table, access = search_pairs(area.net, area.communities, area.facilities,
-                                     max_distance_m=reach_m, params=params, gates=area.gates)
+        graph = _build(area.net, area.communities, area.facilities, area.gates, reach_m, params)
         note = (f"searched the district: {len(area.facilities):,} facilities, "
-                f"{len(table):,} pairs within {reach_m:,.0f} m")
+                f"{len(graph.costs):,} pairs within {reach_m:,.0f} m")
         log.info("scenario %s: %s", name, note)
         return cls(name, area.net, area.gates, area.communities, area.facilities, profile,
-                   speed, table, access, reach_m, params, {}, include_planned, (), (note,))
+                   speed, graph, params, {}, include_planned, (), (note,))
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """``facility_id, community_id, distance_m``: every pair within ``max_distance_m``."""
+        return self.graph.costs
+
+    @property
+    def access_points(self) -> pd.Series:
+        """Access points per community that joined the network (0: unreachable)."""
+        return self.graph.communities["access_points"]
+
+    @property
+    def max_distance_m(self) -> float:
+        """How far the cost table reaches (metres)."""
+        return self.graph.max_distance_m
 
     def _edit(self, change: str, recomputed: str, name: str | None, **fields: Any) -> Scenario:
         log.info("scenario %s: %s (%s)", name or self.name, change, recomputed)
@@ -168,7 +178,8 @@ class Scenario:
         new = self._as_layer(new, "facility_id")
         _check_new_ids(new.index, self.facilities.index, "facility")
         _check_kinds(new)
-        pairs = self._search_facilities(new)
+        graph = self.graph.copy()
+        pairs = graph.add_facilities(new)
         facilities = pd.concat([self.facilities, new.reindex(
             columns=self.facilities.columns.union(new.columns, sort=False))])
         facilities = gpd.GeoDataFrame(facilities, geometry=self.facilities.geometry.name,
@@ -176,7 +187,7 @@ class Scenario:
         facilities.index.name = "facility_id"
         return self._edit(f"add {_names(new.index)}",
                           f"searched {len(new)} new circle(s): {len(pairs):,} pairs", name,
-                          facilities=facilities, table=_concat(self.table, pairs))
+                          facilities=facilities, graph=graph)
 
     def add_facility(self, facility_id: str, *, kind: str = "station", floor_area_m2: float,
                      status: str = "existing", facility_name: str | None = None,
@@ -198,12 +209,12 @@ class Scenario:
         self._check_known(facility_id, self.facilities.index, "facility")
         facilities = self.facilities.copy()
         facilities.loc[facility_id, facilities.geometry.name] = self.point(**place)
-        moved = facilities.loc[[facility_id]]
-        pairs = self._search_facilities(moved)
-        table = self.table[self.table["facility_id"] != facility_id]
+        graph = self.graph.copy()
+        graph.remove_facilities([facility_id])
+        pairs = graph.add_facilities(facilities.loc[[facility_id]])
         return self._edit(f"move {facility_id}",
                           f"searched 1 circle: {len(pairs):,} pairs", name,
-                          facilities=facilities, table=_concat(table, pairs))
+                          facilities=facilities, graph=graph)
 
     def resize_facility(self, facility_id: str, floor_area_m2: float, *,
                         name: str | None = None) -> Scenario:
@@ -220,9 +231,10 @@ class Scenario:
         ids = list(ids)
         for fid in ids:
             self._check_known(fid, self.facilities.index, "facility")
+        graph = self.graph.copy()
+        graph.remove_facilities(ids)
         return self._edit(f"close {_names(ids)}", "no search", name,
-                          facilities=self.facilities.drop(index=ids),
-                          table=self.table[~self.table["facility_id"].isin(ids)])
+                          facilities=self.facilities.drop(index=ids), graph=graph)
 
     def with_planned(self, include: bool = True, *, name: str | None = None) -> Scenario:
         """Count planned facilities as built (or not); no search."""
@@ -242,21 +254,16 @@ class Scenario:
         if gates is not None:
             gates = gates.to_crs(self.net.pyproj_crs)
         all_gates = _concat_gdf(self.gates, gates)
-        pos = near(new, self.facilities, within_m=self.max_distance_m, gates=all_gates,
-                   gates_of="points")
-        nearby = self.facilities.iloc[pos]
-        pairs, access = search_pairs(self.net, new, nearby, max_distance_m=self.max_distance_m,
-                                     params=self.params, gates=gates_for(all_gates, new.index))
+        graph = self.graph.copy()
+        pairs = graph.add_communities(new, gates=gates)
         communities = pd.concat([self.communities, new.reindex(
             columns=self.communities.columns.union(new.columns, sort=False))])
         communities = gpd.GeoDataFrame(communities, geometry=self.communities.geometry.name,
                                        crs=self.communities.crs)
         communities.index.name = "community_id"
         return self._edit(f"add {_names(new.index)} ({int(new['households'].sum()):,} households)",
-                          f"searched from {len(nearby)} nearby facilities: {len(pairs):,} pairs",
-                          name, communities=communities, gates=all_gates,
-                          table=_concat(self.table, pairs),
-                          access_points=pd.concat([self.access_points, access]))
+                          f"searched from the new communities: {len(pairs):,} pairs",
+                          name, communities=communities, gates=all_gates, graph=graph)
 
     def add_community(self, community_id: str, *, households: int, geometry: Any = None,
                       name: str | None = None, **columns: Any) -> Scenario:
@@ -294,10 +301,10 @@ class Scenario:
         ids = list(ids)
         for cid in ids:
             self._check_known(cid, self.communities.index, "community")
+        graph = self.graph.copy()
+        graph.remove_communities(ids)
         return self._edit(f"remove {_names(ids)}", "no search", name,
-                          communities=self.communities.drop(index=ids),
-                          table=self.table[~self.table["community_id"].isin(ids)],
-                          access_points=self.access_points.drop(index=ids))
+                          communities=self.communities.drop(index=ids), graph=graph)
 
     # ------------------------------------------------------ speed, minutes, profile
 
@@ -343,13 +350,6 @@ class Scenario:
 
     # ------------------------------------------------------------------- helpers
 
-    def _search_facilities(self, new: gpd.GeoDataFrame) -> pd.DataFrame:
-        pos = near(new, self.communities, within_m=self.max_distance_m, gates=self.gates)
-        nearby = self.communities.iloc[pos]
-        pairs, _ = search_pairs(self.net, nearby, new, max_distance_m=self.max_distance_m,
-                                params=self.params, gates=gates_for(self.gates, nearby.index))
-        return pairs
-
     def _ensure_reach(self, check: bool) -> Scenario:
         """Search the district again if the circles now reach beyond the table."""
         if not check:
@@ -357,12 +357,12 @@ class Scenario:
         need = _needed_m(self.communities, self.profile, self.speed_m_s, self.minutes)
         if need <= self.max_distance_m:
             return self
-        table, access = search_pairs(self.net, self.communities, self.facilities,
-                                     max_distance_m=need, params=self.params, gates=self.gates)
+        graph = _build(self.net, self.communities, self.facilities, self.gates, need,
+                       self.params)
         note = (f"circles reach {need:,.0f} m, beyond the table's {self.max_distance_m:,.0f} m: "
-                f"searched the district again ({len(table):,} pairs)")
+                f"searched the district again ({len(graph.costs):,} pairs)")
         log.info("scenario %s: %s", self.name, note)
-        return dataclasses.replace(self, table=table, access_points=access, max_distance_m=need,
+        return dataclasses.replace(self, graph=graph,
                                    recomputed=(*self.recomputed[:-1], note), _cache={})
 
     def _as_layer(self, layer: gpd.GeoDataFrame, index: str) -> gpd.GeoDataFrame:
@@ -380,6 +380,14 @@ class Scenario:
         if item_id not in index:
             msg = f"no {what} with id {item_id!r} in the scenario; check the id."
             raise InputError(msg)
+
+
+def _build(net: CompiledNetwork, communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+           gates: gpd.GeoDataFrame | None, max_distance_m: float,
+           params: ReachParams) -> StudyGraph:
+    return StudyGraph.build(net, communities, facilities, gates=gates,
+                            max_distance_m=max_distance_m, snap_max_m=params.snap_max_m,
+                            boundary_access_m=params.boundary_access_m)
 
 
 def _needed_m(communities: pd.DataFrame, profile: Profile, speed: float,
@@ -414,14 +422,6 @@ def _check_kinds(new: pd.DataFrame) -> None:
 def _names(ids: Iterable[Any]) -> str:
     ids = [str(i) for i in ids]
     return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-
-
-def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    if len(b) == 0:
-        return a
-    if len(a) == 0:
-        return b.reset_index(drop=True)
-    return pd.concat([a, b], ignore_index=True)
 
 
 def _concat_gdf(a: gpd.GeoDataFrame | None, b: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:

@@ -18,7 +18,6 @@ import pandas as pd
 
 from planner._errors import InputError
 from planner.scenarios import Scenario, ScenarioResult, compare
-from planner.scenarios.costs import gates_for, near, search_pairs
 from planner.sites.problem import MODELS, SiteProblem, Solution, greedy, solve
 
 log = logging.getLogger("planner")
@@ -27,6 +26,8 @@ log = logging.getLogger("planner")
 #: one (m²): Wanzhou's minimum for a community station (002 item 13), an assumption
 #: elsewhere.
 DEFAULT_SITE_M2 = 300.0
+#: Prefix of candidate ids while they are searched (keeps them apart from facility ids).
+_PROBE = "candidate:"
 #: Largest floor area the capacity model may give one site (m²), unless told.
 DEFAULT_MAX_SITE_M2 = 1000.0
 
@@ -89,16 +90,15 @@ class SiteSearch:
 def candidate_pairs(scenario: Scenario, candidates: gpd.GeoDataFrame) -> pd.DataFrame:
     """``candidate_id, community_id, distance_m`` within each community's circle.
 
-    One bounded search per group of candidates, over the communities within the
-    scenario's reach (straight line) of any candidate.
+    The candidates are added to a copy of the scenario's reach core
+    (:class:`planner.reach.StudyGraph`), which searches from them only.
     """
     comm = scenario.result().communities
-    pos = near(candidates, scenario.communities, within_m=scenario.max_distance_m,
-               gates=scenario.gates)
-    nearby = scenario.communities.iloc[pos]
-    pairs, _ = search_pairs(scenario.net, nearby, candidates,
-                            max_distance_m=scenario.max_distance_m, params=scenario.params,
-                            gates=gates_for(scenario.gates, nearby.index))
+    graph = scenario.graph.copy()
+    probes = gpd.GeoDataFrame(geometry=candidates.geometry.to_numpy(), crs=candidates.crs,
+                              index=pd.Index([f"{_PROBE}{i}" for i in candidates.index]))
+    pairs = graph.add_facilities(probes)
+    pairs["facility_id"] = pairs["facility_id"].str.slice(len(_PROBE))
     budget = (comm["circle_minutes"] * 60.0 * scenario.speed_m_s).reindex(pairs["community_id"])
     pairs = pairs[pairs["distance_m"].to_numpy() <= budget.to_numpy()]
     return pairs.rename(columns={"facility_id": "candidate_id"}).reset_index(drop=True)
