@@ -27,7 +27,6 @@ or raises :class:`~planner._errors.InputError` with the file, the values and the
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psutil
 import pyproj
 import shapely
 
@@ -123,19 +123,12 @@ def check_declarations(declared: dict[str, str]) -> None:
 def available_memory_bytes() -> int | None:
     """Memory available to a new process, in bytes (``None`` if unknown).
 
-    ``MemAvailable`` of ``/proc/meminfo`` (free memory plus reclaimable cache), else
-    ``os.sysconf`` free pages. Tests monkeypatch this function.
+    :func:`psutil.virtual_memory` ``available`` (free memory plus reclaimable cache, on
+    Linux, Windows and macOS alike). Tests monkeypatch this function.
     """
     try:
-        with Path("/proc/meminfo").open(encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
+        return int(psutil.virtual_memory().available)
+    except (OSError, RuntimeError, AttributeError):
         return None
 
 
@@ -228,38 +221,82 @@ def check_not_empty(load: LoadResult, *, what: str, role: str) -> None:
 
 def _kept_rows(load: LoadResult) -> np.ndarray:
     """Excel row numbers of the kept rows, in order (the readers keep file order)."""
+    if len(getattr(load, "kept_rows", [])) == len(load.data):
+        return np.asarray(load.kept_rows, dtype="int64")
     rejected = set(load.rejects["row"].astype(int)) if len(load.rejects) else set()
     rows = np.arange(2, load.rows_read + 2)
     return rows[~np.isin(rows, list(rejected))]
 
 
-def reject_unknown_gates(gates: LoadResult, community_ids: pd.Index, *,
+def reject_unknown_gates(gates: LoadResult, communities: pd.Index | gpd.GeoDataFrame, *,
                          communities_path: Path) -> LoadResult:
-    """Move gates whose ``community_id`` is no valid community to the rejects table.
+    """Move gates of no valid community, or too far from it, to the rejects table.
+
+    Parameters
+    ----------
+    gates
+        The gates as read.
+    communities
+        The valid communities (WGS84), or only their ids (then distances are not checked).
+    communities_path
+        The communities file (for the reasons).
 
     Returns
     -------
     LoadResult
         A copy with those gates removed from ``data`` and added to ``rejects`` (file,
-        row, ``community_id``, value, reason), so read = written + rejected still holds.
+        row, column, value, reason), so read = written + rejected still holds. A gate
+        farther than :data:`GATE_MAX_DISTANCE_M` from its community's outline (or point)
+        is rejected: it would make the community reachable from the wrong street.
     """
+    ids = communities if isinstance(communities, pd.Index) else communities.index
     data = gates.data
-    unknown = ~data["community_id"].isin(community_ids)
-    if not unknown.any():
+    unknown = ~data["community_id"].isin(ids)
+    far, distance = _far_gates(data, communities, unknown)
+    bad = unknown | far
+    if not bad.any():
         return gates
     rows = _kept_rows(gates)
+    reasons = np.where(
+        unknown.to_numpy(),
+        f"no valid community with this community_id in {communities_path.name} "
+        "(missing there, or rejected: see its rows in rejects.csv)",
+        [f"gate {d:,.0f} m from its community (more than {GATE_MAX_DISTANCE_M:,.0f} m): "
+         "wrong community_id or coordinates" for d in distance])
+    pick = np.flatnonzero(bad.to_numpy())
     lines = pd.DataFrame({
-        "file": str(gates.path), "row": rows[np.flatnonzero(unknown.to_numpy())].astype("int64"),
-        "column": "community_id", "value": data.loc[unknown, "community_id"].astype(str).to_numpy(),
-        "reason": (f"no valid community with this community_id in {communities_path.name} "
-                   "(missing there, or rejected: see its rows in rejects.csv)"),
+        "file": str(gates.path), "row": rows[pick].astype("int64"),
+        "column": np.where(unknown.to_numpy()[pick], "community_id", "geometry"),
+        "value": data["community_id"].astype(str).to_numpy()[pick],
+        "reason": reasons[pick],
     })
     rejects = pd.concat([gates.rejects, lines], ignore_index=True) if len(gates.rejects) else lines
     rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
-    kept = data[~unknown].reset_index(drop=True).rename_axis(data.index.name)
-    log.warning("%s: %d gates refer to unknown communities (rejected)", gates.path.name,
-                int(unknown.sum()))
-    return replace(gates, data=kept, rejects=rejects)
+    kept = data[~bad].reset_index(drop=True).rename_axis(data.index.name)
+    log.warning("%s: %d gates refer to unknown communities, %d lie too far from theirs "
+                "(rejected)", gates.path.name, int(unknown.sum()), int(far.sum()))
+    return replace(gates, data=kept, rejects=rejects,
+                   kept_rows=[int(r) for r in rows[~bad.to_numpy()]])
+
+
+#: A gate farther than this from its community's outline or point is rejected (metres).
+GATE_MAX_DISTANCE_M = 500.0
+
+
+def _far_gates(data: gpd.GeoDataFrame, communities: pd.Index | gpd.GeoDataFrame,
+               unknown: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Which gates lie beyond :data:`GATE_MAX_DISTANCE_M` of their community, and how far."""
+    distance = np.zeros(len(data))
+    if isinstance(communities, pd.Index) or not (~unknown).any():
+        return pd.Series(False, index=data.index), distance
+    known = data[~unknown]
+    x0, y0, x1, y1 = known.total_bounds
+    metric = _crs.metric_crs_for(x0, y0, x1, y1)
+    gates_m = known.to_crs(metric).geometry.to_numpy()
+    owners = communities.to_crs(metric).geometry.reindex(known["community_id"]).to_numpy()
+    distance[~unknown.to_numpy()] = shapely.distance(gates_m, owners)
+    far = pd.Series(distance > GATE_MAX_DISTANCE_M, index=data.index) & ~unknown
+    return far, distance
 
 
 # ---------------------------------------------------------------------------
@@ -401,9 +438,29 @@ def offset_distances(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame,
     return out
 
 
+def _network_offsets(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame) -> dict[str, float]:
+    """Median distance to the road if the *network* were GCJ-02 or BD-09 (layer as loaded)."""
+    points = layer_wgs84[layer_wgs84.geom_type == "Point"]
+    lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    to_metric = pyproj.Transformer.from_crs(4326, net.pyproj_crs, always_xy=True)
+    out = {}
+    for kind in ("gcj02", "bd09"):
+        x, y = _FROM_WGS84[kind](lon, lat)
+        out[f"network_{kind}"] = median_road_distance(net, _metric(np.asarray(x), np.asarray(y),
+                                                                   to_metric))
+    return out
+
+
 def check_offsets(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame, *, role: str,
-                  path: Path, declared: str) -> list[str]:
+                  path: Path, declared: str, network_may_be_offset: bool = False) -> list[str]:
     """Warn when another reading of the coordinates puts the points on the streets.
+
+    Parameters
+    ----------
+    network_may_be_offset
+        The network is a road-line file declared as WGS84, so it may itself be GCJ-02 or
+        BD-09 (bureau road data often is; OpenStreetMap never): the note then names
+        ``--network-crs`` too.
 
     Returns
     -------
@@ -417,6 +474,8 @@ def check_offsets(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame, *, role: 
     if medians is None:
         return []
     kind = _declared_kind(declared)
+    if network_may_be_offset:
+        medians.update(_network_offsets(net, layer_wgs84))
     now = medians[kind]  # type: ignore[index]
     best = min((k for k in medians if k != kind), key=lambda k: medians[k])
     then = medians[best]
@@ -427,9 +486,19 @@ def check_offsets(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame, *, role: 
               ", ".join(f"{k} {v:.0f} m" for k, v in medians.items()))
     if not clear:
         return []
-    note = (f"{path.name} looks like {_LABELS[best]} coordinates declared as {declared}: "
-            f"median distance to the nearest road {now:.0f} m, {then:.0f} m if converted; "
-            f"rerun with {CRS_OPTIONS[role]} {best}")
+    network_kind = best.removeprefix("network_") if best.startswith("network_") else (
+        kind if network_may_be_offset and best == "wgs84" and kind in ("gcj02", "bd09")
+        else None)
+    if network_kind is not None:
+        note = (f"{path.name}: its points are {now:.0f} m (median) from the roads as declared "
+                f"({declared}), {then:.0f} m if the road network were {_LABELS[network_kind]}: "
+                f"the road network looks like {network_kind} declared as wgs84; rerun with "
+                f"--network-crs {network_kind} (or, if these points are really WGS84, with "
+                f"{CRS_OPTIONS[role]} wgs84)")
+    else:
+        note = (f"{path.name} looks like {_LABELS[best]} coordinates declared as {declared}: "
+                f"median distance to the nearest road {now:.0f} m, {then:.0f} m if converted; "
+                f"rerun with {CRS_OPTIONS[role]} {best}")
     log.warning(note)
     return [note]
 
@@ -460,14 +529,24 @@ def diagnose_layers(net: CompiledNetwork, loads: dict[str, LoadResult],
                     network_path: Path | str) -> list[str]:
     """Run :func:`check_within_network` and :func:`check_offsets` on every layer.
 
-    ``layers`` are in the network's metric CRS, ``loads[role].data`` in WGS84.
+    ``layers`` are in the network's metric CRS, ``loads[role].data`` in WGS84. The
+    notes also carry what each reader noted (layer or sheet chosen, encoding guessed)
+    and, for communities, points piled on one spot.
     """
+    from planner.notes import clustered_notes  # noqa: PLC0415 - a sibling, kept lazy
+
+    road_lines = str(network_path).lower().endswith((".gpkg", ".shp", ".geojson", ".json",
+                                                      ".fgb"))
+    offset_possible = road_lines and _declared_kind(declared.get("network", "wgs84")) == "wgs84"
     notes: list[str] = []
     for role, layer in layers.items():
         load = loads[role]
+        notes += list(getattr(load, "notes", []))
         notes += repair_notes(load)
+        if role == "communities":
+            notes += clustered_notes(load.data, what="communities", path=load.path)
         notes += check_within_network(net, layer, role=role, path=load.path,
                                       network_path=network_path)
         notes += check_offsets(net, load.data, role=role, path=load.path,
-                               declared=declared[role])
+                               declared=declared[role], network_may_be_offset=offset_possible)
     return notes

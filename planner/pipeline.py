@@ -31,6 +31,7 @@ from planner.io import LoadResult, read_communities, read_facilities, read_gates
 from planner.isochrones import facility_circles
 from planner.judge import judge, planned_costs
 from planner.network import compile_network
+from planner.notes import result_notes, synthetic_notes
 from planner.reach import CompiledNetwork
 from planner.schema import validate_communities, validate_facilities
 from planner.standards import Profile
@@ -61,6 +62,7 @@ class StudyArea:
     gates: gpd.GeoDataFrame | None = None
     loads: dict[str, LoadResult] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    declared_crs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,6 +113,7 @@ def load_study_area(
     facilities_crs: str = "wgs84",
     metric_crs: str | None = None,
     use_cache: bool = True,
+    layers: dict[str, str | None] | None = None,
 ) -> StudyArea:
     """Read the network and the layers and bring them into the network's metric CRS.
 
@@ -126,6 +129,10 @@ def load_study_area(
         ``bd09`` or ``EPSG:nnnn``. GCJ-02 and BD-09 are converted to WGS84 first.
     metric_crs
         Projected CRS to work in; by default the UTM zone of the network.
+    layers
+        Layer (GeoPackage) or sheet (Excel) to read per input: ``network``,
+        ``communities``, ``facilities``, ``gates``; by default chosen as
+        :mod:`planner.io.layers` says, with a note.
 
     Returns
     -------
@@ -150,33 +157,31 @@ def load_study_area(
              "gates": gates}
     for role, path in paths.items():
         diagnostics.check_memory(path, role=role)
-    net = compile_network(network, crs=network_crs, metric_crs=metric_crs, use_cache=use_cache)
+    layers = layers or {}
+    net = compile_network(network, crs=network_crs, metric_crs=metric_crs, use_cache=use_cache,
+                          layer=layers.get("network"))
     _ = net.tree  # build the edge index now: snapping needs it, and it is part of loading
     loads = {
-        "communities": read_communities(communities, crs=communities_crs),
-        "facilities": read_facilities(facilities, crs=facilities_crs),
+        "communities": read_communities(communities, crs=communities_crs,
+                                        layer=layers.get("communities")),
+        "facilities": read_facilities(facilities, crs=facilities_crs,
+                                      layer=layers.get("facilities")),
     }
     diagnostics.check_not_empty(loads["communities"], what="communities", role="communities")
     diagnostics.check_not_empty(loads["facilities"], what="facilities", role="facilities")
     if gates is not None:
         loads["gates"] = diagnostics.reject_unknown_gates(
-            read_gates(gates, crs=communities_crs), loads["communities"].data.index,
+            read_gates(gates, crs=communities_crs, layer=layers.get("gates")),
+            loads["communities"].data,
             communities_path=Path(communities))
     crs = net.pyproj_crs
-    layers = {k: v.data.to_crs(crs) for k, v in loads.items()}
-    notes = _sample_notes(Path(communities))
-    notes += diagnostics.diagnose_layers(net, loads, layers, declared=declared,
+    projected = {k: v.data.to_crs(crs) for k, v in loads.items()}
+    notes = synthetic_notes(communities)  # the marker planner sample writes, not a README
+    notes += diagnostics.diagnose_layers(net, loads, projected, declared=declared,
                                          network_path=network)
-    return StudyArea(net, layers["communities"], layers["facilities"], layers.get("gates"),
-                     loads, notes)
-
-
-def _sample_notes(path: Path) -> list[str]:
-    """The "synthetic sample" note when the layers come from the bundled generator."""
-    readme = path.parent / "README.md"
-    if readme.exists() and "synthetic sample" in readme.read_text(encoding="utf-8").lower():
-        return ["合成示例数据，并非真实地点 / synthetic sample — not a real place"]
-    return []
+    return StudyArea(net, projected["communities"], projected["facilities"],
+                     projected.get("gates"), loads, notes,
+                     {k: v for k, v in declared.items() if k != "gates" or gates is not None})
 
 
 def assess(
@@ -332,6 +337,7 @@ def summarise(
         notes.append(f"{basis['default']} 个小区缺少建成年代和新旧类型，按老旧小区标准评估 / "
                      f"{basis['default']} communities had neither completion year nor status: "
                      "assessed as old (the lower floor)")
+    notes += result_notes(comm, fac, include_planned=include_planned)
     off_main = int(((comm["network_component"] > 0)).sum())
     return {
         "profile": profile.name,
@@ -367,6 +373,7 @@ def summarise(
             **({"gates": _load_counts(area.loads["gates"], len(area.gates))}
                if "gates" in area.loads and area.gates is not None else {}),
         },
+        "declared_crs": dict(area.declared_crs),
         "network": {"nodes": area.net.n_nodes, "edges": area.net.n_edges,
                     "components": int(area.net.components.max()) + 1,
                     "main_component_share": float(np.mean(area.net.components == 0)),

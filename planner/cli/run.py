@@ -59,6 +59,17 @@ MAX_SPEED_M_S = 3.0
               help="Also save the gap map here (it is always written as OUT/gap_map.html).")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--no-cache", is_flag=True, help="Recompile the network even if cached.")
+@click.option("--network-layer", default=None,
+              help="Layer of a multi-layer network GeoPackage (or give FILE.gpkg:LAYER).")
+@click.option("--communities-layer", default=None,
+              help="Layer (GeoPackage) or sheet (Excel) of the communities file "
+                   "(or FILE.xlsx:SHEET). Default: the one named for communities, else the "
+                   "first (visible) one with the required columns; the run says which.")
+@click.option("--facilities-layer", default=None,
+              help="Layer or sheet of the facilities file (as --communities-layer).")
+@click.option("--gates-layer", default=None, help="Layer or sheet of the gates file.")
+@click.option("--sheet", default=None,
+              help="Sheet of every Excel input that has no --*-layer of its own.")
 @map_options
 @_friendly_errors
 def run(**opts: Any) -> None:
@@ -83,6 +94,18 @@ def run(**opts: Any) -> None:
     _check_options(opts)
     with output_lock(opts["out_dir"]):  # a second run into OUT stops here, before computing
         _run(opts)
+
+
+def _layers(opts: dict[str, Any]) -> dict[str, str | None]:
+    """Layer or sheet per input role, from --*-layer (and --sheet for Excel files)."""
+    out: dict[str, str | None] = {}
+    for role in ("network", "communities", "facilities", "gates"):
+        chosen = opts.get(f"{role}_layer")
+        path = str(opts.get(role) or "")
+        if chosen is None and opts.get("sheet") and path.lower().endswith((".xlsx", ".xlsm")):
+            chosen = opts["sheet"]
+        out[role] = chosen
+    return out
 
 
 def _check_options(opts: dict[str, Any]) -> None:
@@ -120,7 +143,7 @@ def _run(opts: dict[str, Any]) -> None:
             opts["network"], opts["communities"], opts["facilities"], gates=opts["gates"],
             network_crs=opts["network_crs"], communities_crs=opts["communities_crs"],
             facilities_crs=opts["facilities_crs"], metric_crs=opts["metric_crs"],
-            use_cache=not opts["no_cache"],
+            use_cache=not opts["no_cache"], layers=_layers(opts),
         )
     params = ReachParams(speed_m_s=opts["speed"] or profile.walking_speed_m_s.value)
     with _step("walking circles and floor area per household"):

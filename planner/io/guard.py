@@ -30,6 +30,7 @@ from pathlib import Path
 import psutil
 
 from planner._errors import InputError
+from planner.io.tables import split_choice
 
 log = logging.getLogger("planner")
 
@@ -58,7 +59,7 @@ def _input_files(inputs: Iterable[str | Path | None]) -> list[Path]:
     for p in inputs:
         if p is None or str(p).strip() == "":
             continue
-        path = _resolve(p)
+        path = _resolve(split_choice(p)[0])  # file.gpkg:layer → file.gpkg
         files.append(path)
         if path.suffix.lower() == ".shp":
             files += [path.with_suffix(s) for s in _SIDECARS]

@@ -35,6 +35,7 @@ from planner import settings
 from planner._errors import CRSError, InputError, NetworkError
 from planner.crs import check_metric_crs, metric_crs_for, to_wgs84
 from planner.io.layers import choose_layer
+from planner.io.tables import split_choice
 from planner.network.osm import NOT_WALKABLE_HIGHWAYS as NOT_WALKABLE_HIGHWAYS
 from planner.network.osm import _graph_from_pbf, graph_from_osm_xml
 from planner.network.store import (
@@ -309,7 +310,8 @@ def compile_network(
     -------
     planner.reach.CompiledNetwork
     """
-    path = Path(source)
+    path, inline = split_choice(source)
+    layer = layer or inline
     if not path.exists():
         msg = f"{path}: network file not found. Give a .osm, .osm.pbf, .graphml or road-line file."
         raise InputError(msg)

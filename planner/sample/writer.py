@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from planner.notes import SYNTHETIC_MARKER
 from planner.sample.district import (
     generate_sample,
 )
@@ -147,7 +148,8 @@ def write_sample(
     for name in ("roads", "communities"):
         paths[name].unlink(missing_ok=True)
         getattr(district, name).to_file(
-            paths[name], layer=name, driver="GPKG", engine="pyogrio", use_arrow=True
+            paths[name], layer=name, driver="GPKG", engine="pyogrio", use_arrow=True,
+            layer_metadata=SYNTHETIC_MARKER,  # the "synthetic sample" label (planner.notes)
         )
     for name in ("boundary", "river"):
         paths[name].unlink(missing_ok=True)
