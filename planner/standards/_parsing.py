@@ -15,7 +15,7 @@ from planner._errors import InputError
 from planner.schema import FACILITY_KINDS
 from planner.standards.model import Document, Source, Value
 
-_COMMON_KEYS = ("source", "assumption", "note", "note_zh")
+_COMMON_KEYS = ("source", "assumption", "note", "note_zh", "alternative")
 
 
 def _bad(path: Path, key: str, value: Any, problem: str) -> InputError:
@@ -126,6 +126,7 @@ def _common(table: dict[str, Any], where: str, path: Path, ctx: _Context) -> dic
         "assumption": _flag(table, "assumption", where, path),
         "note": _text(table, "note", where, path),
         "note_zh": _text(table, "note_zh", where, path),
+        "alternative": _text(table, "alternative", where, path),
     }
 
 

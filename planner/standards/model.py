@@ -36,7 +36,7 @@ _STATUS_LABELS = {
     "old": ("老旧小区/已建成小区", "old/built-up"),
 }
 _AREA_LABELS = {"urban": ("城市", "urban"), "rural": ("农村", "rural")}
-_COMMON_KEYS = ("source", "assumption", "note", "note_zh")
+_COMMON_KEYS = ("source", "assumption", "note", "note_zh", "alternative")
 
 
 # --------------------------------------------------------------------------- dataclasses
@@ -87,7 +87,8 @@ class _Stated:
 
     ``origin`` is the profile that states the value; ``inherited`` is True when the profile
     holding it did not state it itself. ``assumption`` marks a value chosen by the planner's
-    authors rather than read from a document; ``note``/``note_zh`` explain it.
+    authors rather than read from a document; ``note``/``note_zh`` explain it;
+    ``alternative`` is the reading not chosen (printed in docs/standards.md).
     """
 
     source: Source
@@ -96,6 +97,7 @@ class _Stated:
     assumption: bool = False
     note: str = ""
     note_zh: str = ""
+    alternative: str = ""
 
     def _meta_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +108,7 @@ class _Stated:
             "assumption": self.assumption,
             "note": self.note,
             "note_zh": self.note_zh,
+            "alternative": self.alternative,
         }
 
 

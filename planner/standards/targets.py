@@ -136,8 +136,6 @@ class Target(_Stated):
     fallback_unit
         Unit used, labelled a proxy in every report, when the unit's column is missing
         ("" for none: the target is then "not computable").
-    alternative
-        The reading not chosen, for the docs and reports.
     """
 
     id: str
@@ -155,7 +153,6 @@ class Target(_Stated):
     attribute: str = ""
     at_least: float | None = None
     fallback_unit: str = ""
-    alternative: str = ""
 
     @property
     def due_year(self) -> int | None:
@@ -178,8 +175,8 @@ class Target(_Stated):
     def to_dict(self) -> dict[str, Any]:
         """Return the target, its source and inherited flag as a JSON-ready dict."""
         keys = ("id", "metric", "measure", "unit", "reading", "threshold", "due",
-                "due_assumption", "attribute", "at_least", "fallback_unit", "alternative",
-                "label_zh", "label_en")
+                "due_assumption", "attribute", "at_least", "fallback_unit", "label_zh",
+                "label_en")
         return {**{k: getattr(self, k) for k in keys}, "filter": dict(self.filter),
                 "kinds": list(self.kinds), "due_year": self.due_year, **self._meta_dict()}
 
@@ -204,7 +201,7 @@ def due_status(due_year: int | None, as_of: int) -> str:
 
 _TARGET_KEYS = ("id", "metric", "measure", "unit", "filter", "kinds", "reading", "threshold",
                 "due", "due_assumption", "attribute", "at_least", "fallback_unit",
-                "alternative", "label_zh", "label_en")
+                "label_zh", "label_en")
 
 
 def _choice(table: dict[str, Any], key: str, where: str, path: Path,
@@ -305,7 +302,7 @@ def parse_target(table: Any, i: int, path: Path, ctx: _Context) -> Target:
         threshold=threshold, due=_parse_due(table, where, path),
         due_assumption=_flag(table, "due_assumption", where, path),
         attribute=_text(table, "attribute", where, path), at_least=at_least,
-        fallback_unit=fallback, alternative=_text(table, "alternative", where, path),
+        fallback_unit=fallback,
         **fields, **_common(table, where, path, ctx),
     )
 
