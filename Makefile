@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SAMPLE := data/sample
 OUT := out/sample
 
-.PHONY: demo test bench lint clean venv
+.PHONY: demo docs-img test bench lint clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,17 @@ demo: $(VENV)/.installed
 	    --communities $(SAMPLE)/communities.gpkg \
 	    --facilities $(SAMPLE)/facilities.csv \
 	    --gates $(SAMPLE)/gates.csv \
-	    --profile jinzhong --out $(OUT) --map maps/sample_gap_map.html
-	@echo "map: maps/sample_gap_map.html  tables: $(OUT)/"
+	    --profile jinzhong --out $(OUT) --map maps/sample_gap_map.html \
+	    --boundary $(SAMPLE)/boundary.geojson --water $(SAMPLE)/river.geojson \
+	    --png maps/sample_gap_map.png --report
+	@echo "map: maps/sample_gap_map.html  print: maps/sample_gap_map.png  report: $(OUT)/report.html  tables: $(OUT)/"
+
+# The README's picture: the demo's map printed as a 16:9 slide (generated, then committed).
+docs-img: demo
+	mkdir -p docs/img
+	$(BIN)/planner map $(OUT) --network $(SAMPLE)/roads.gpkg \
+	    --boundary $(SAMPLE)/boundary.geojson --water $(SAMPLE)/river.geojson \
+	    --png docs/img/sample_map.png --print-size slide --print-dpi 110
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
@@ -42,4 +51,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check planner tests benchmarks
 
 clean:
-	rm -rf $(OUT) $(SAMPLE) data/cache maps/*.html
+	rm -rf $(OUT) $(SAMPLE) data/cache maps/*.html maps/*.png

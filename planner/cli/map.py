@@ -38,6 +38,8 @@ def map_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--print-size", type=click.Choice(PRINT_SIZES), default="a4",
                      show_default=True, help="Page of the print: A4, A3 (landscape) or a "
                                              "16:9 slide."),
+        click.option("--print-dpi", type=click.IntRange(50, 600), default=200,
+                     show_default=True, help="Resolution of the PNG print (dots per inch)."),
         click.option("--report", "report", is_flag=True,
                      help="Also write the HTML report (OUT/report.html)."),
     ]
@@ -102,7 +104,8 @@ def write_map_extras(run: Any, out_dir: str | Path, opts: dict[str, Any], *, bas
             with _step(f"printing the map to {opts[key]}"):
                 written[key] = print_map(run.communities, run.facilities, opts[key],
                                          title=title, base=base, notes=notes,
-                                         data_date=data_date, size=opts["print_size"])
+                                         data_date=data_date, size=opts["print_size"],
+                                         dpi=opts.get("print_dpi") or 200)
     if opts.get("report"):
         with _step(f"writing the report to {Path(out_dir) / 'report.html'}"):
             has_map = (Path(out_dir) / "gap_map.html").exists()
@@ -176,8 +179,9 @@ def map_command(**opts: Any) -> None:
                         warnings=warnings, notes=[*notes, *run.summary.get("choices", [])],
                         targets=run.targets, base=base, tiles=opts["tiles"])
             save_map(m, opts["html_path"])
+    source = run.summary.get("inputs", {}).get("communities", {}).get("file")
     written = write_map_extras(run, opts["out_dir"], opts, base=base, title=title,
-                               data_date=opts["data_date"])
+                               data_date=opts["data_date"] or file_date(source))
     for path in written.values():
         click.echo(f"wrote {path}")
 

@@ -146,7 +146,8 @@ def _metric_crs(gdf: gpd.GeoDataFrame) -> object:
 def _draw(fig: object, comm: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, base: BaseMap | None,
           crs: object, *, title: str, notes: Sequence[str], data_date: str | None) -> None:
     width, height = fig.get_size_inches()  # type: ignore[attr-defined]
-    foot = min(0.22, (0.35 + 0.16 * (len(notes) + 1)) / height)
+    footer = _footer_lines(notes, data_date, width=width, max_lines=int(height * 1.1))
+    foot = (0.3 + 0.125 * len(footer)) / height
     ax = fig.add_axes([0.015, foot, 0.74, 0.93 - foot])  # type: ignore[attr-defined]
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -161,11 +162,21 @@ def _draw(fig: object, comm: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, base: Base
     _north_arrow(ax)
     fig.text(0.015, 0.965, title, fontsize=16, weight="bold", va="center")  # type: ignore[attr-defined]
     _legend(fig, comm, fac, base, foot)
-    lines = [f"数据日期 data date: {data_date or '—'}"]
-    lines += [f"· {n}" for n in notes]
+    fig.text(0.015, foot - 0.012, "\n".join(footer), fontsize=7, va="top",  # type: ignore[attr-defined]
+             color="#333")
+
+
+def _footer_lines(notes: Sequence[str], data_date: str | None, *, width: float,
+                  max_lines: int) -> list[str]:
+    """Data date and source notes, wrapped to the page width, at most ``max_lines``."""
     per_line = int(0.97 * width / (7 / 72 * 0.52))  # characters of 7 pt text on the page
-    text = "\n".join(w for line in lines for w in _wrap(line, per_line)[:2])
-    fig.text(0.015, foot - 0.012, text, fontsize=7, va="top", color="#333")  # type: ignore[attr-defined]
+    lines = [f"数据日期 data date: {data_date or '—'}"]
+    for note in notes:
+        lines += _wrap(f"· {note}", per_line)[:2]
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines - 1],
+                 f"… {len(notes)} 条说明, 详见报告 notes in full: report.html / summary.json"]
+    return lines
 
 
 def _wrap(text: str, width: int) -> list[str]:
