@@ -25,6 +25,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import rasterio
@@ -33,6 +34,7 @@ from affine import Affine
 
 from planner._errors import InputError
 from planner.reach import (
+    StudyGraph,
     build_reach_graph,
     circle_distances,
     compile_arrays,
@@ -287,3 +289,57 @@ def test_engine_exact_on_its_own_costs(tmp_path):
     got, _ = nearest_facility(rg, np.array([0]), limit_m=1e6)
     to_f = nx.single_source_dijkstra_path_length(walk.reverse(copy=False), 5, weight="w")
     assert got == pytest.approx([to_f[i] for i in range(len(nodes))], abs=1e-9)
+
+
+def test_study_graph_on_terrain_both_search_directions(tmp_path):
+    # The study graph (no edge splitting, exact arithmetic) on the hilly grid: costs from
+    # facility searches (build) and from community searches (facilities added first,
+    # then communities) agree exactly, and match networkx's directed Dijkstra of the
+    # residents' walks to the facilities.
+    dem = write_dem(tmp_path / "hill.tif", _surface, pixel=5.0, x0=-100, y0=-100, size=500)
+    xs, ys = np.meshgrid([0.0, 100, 200, 300], [0.0, 100, 200])
+    nodes = list(zip(xs.ravel(), ys.ravel(), strict=True))
+    edges = [(r * 4 + c, r * 4 + c + 1) for r in range(3) for c in range(3)]
+    edges += [(r * 4 + c, (r + 1) * 4 + c) for r in range(2) for c in range(4)]
+    net = network(nodes, edges)
+    hilly = terrain_network(net, elevations=sample_edges(net, dem), speed_m_s=1.0)
+    # facilities and communities mid-street; community c2 shares F1's street
+    fac = gpd.GeoDataFrame({"kind": ["station", "station"]},
+                           geometry=[shapely.Point(50, 0), shapely.Point(300, 150)],
+                           index=pd_index(["F1", "F2"], "facility_id"), crs=CRS)
+    com = gpd.GeoDataFrame(geometry=[shapely.Point(0, 50), shapely.Point(250, 200),
+                                     shapely.Point(80, 0), shapely.Point(200, 30)],
+                           index=pd_index(["c1", "c2", "c3", "c4"], "community_id"), crs=CRS)
+    built = StudyGraph.build(hilly, com, fac, max_distance_m=5000)
+    other = StudyGraph.build(hilly, com.iloc[:0], fac, max_distance_m=5000)
+    other.add_communities(com)
+    a = built.costs.sort_values(["facility_id", "community_id"]).reset_index(drop=True)
+    b = other.costs.sort_values(["facility_id", "community_id"]).reset_index(drop=True)
+    assert len(a) == 8
+    assert (a["distance_m"].to_numpy() == b["distance_m"].to_numpy()).all()
+    # networkx on the split walking graph, with the same per-piece costs
+    walk = nx.DiGraph()
+    pts = {"F1": (50.0, 0.0), "F2": (300.0, 150.0), "c1": (0.0, 50.0), "c2": (250.0, 200.0),
+           "c3": (80.0, 0.0), "c4": (200.0, 30.0)}
+    for i, (ea, eb) in enumerate(edges):
+        pa, pb = nodes[ea], nodes[eb]
+        on = sorted([p for p in pts.values() if shapely.LineString([pa, pb]).distance(
+            shapely.Point(p)) < 1e-9 and p not in (pa, pb)], key=lambda p: math.dist(p, pa))
+        chain = [pa, *on, pb]
+        along = np.array([math.dist(pa, p) for p in chain])
+        fw, bw = hilly.directed.between(np.full(len(chain) - 1, i), along[:-1], along[1:])
+        for j in range(len(chain) - 1):
+            walk.add_edge(chain[j], chain[j + 1], w=fw[j])
+            walk.add_edge(chain[j + 1], chain[j], w=bw[j])
+    for row in a.itertuples():
+        expected = nx.dijkstra_path_length(walk, pts[row.community_id], pts[row.facility_id],
+                                           weight="w")
+        assert row.distance_m == pytest.approx(expected, abs=1e-5)
+    near = built.nearest()
+    for cid in com.index:
+        best = min(nx.dijkstra_path_length(walk, pts[cid], pts[f], weight="w") for f in fac.index)
+        assert near.loc[cid, "distance_m"] == pytest.approx(best, abs=1e-5)
+
+
+def pd_index(ids, name):
+    return pd.Index(ids, name=name)

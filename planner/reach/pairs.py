@@ -69,6 +69,10 @@ class Positions:
         Straight walk from the owner to the position (metres, quantized).
     x, y
         Road position (metres), used to bound searches.
+    from_u, back_u
+        Walking cost from ``u`` to the position and from the position back to ``u``
+        (quantized; both ``to_u`` on a flat network, flat-equivalent metres on a terrain
+        network, :mod:`planner.network.directed`).
     """
 
     owner: np.ndarray
@@ -78,6 +82,8 @@ class Positions:
     offroad: np.ndarray
     x: np.ndarray
     y: np.ndarray
+    from_u: np.ndarray
+    back_u: np.ndarray
 
     def __len__(self) -> int:
         return len(self.owner)
@@ -95,10 +101,10 @@ class Positions:
     def empty(cls) -> Positions:
         """No position."""
         i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
-        return cls(i, i, f, f, f, f, f)
+        return cls(i, i, f, f, f, f, f, f, f)
 
 
-_FIELDS = ("owner", "edge", "to_u", "to_v", "offroad", "x", "y")
+_FIELDS = ("owner", "edge", "to_u", "to_v", "offroad", "x", "y", "from_u", "back_u")
 
 
 @dataclass
@@ -106,6 +112,12 @@ class SearchBase:
     """What every search of a study area shares: the network with exact lengths.
 
     Built once per network (:meth:`of`) and shared by copies of a study graph.
+
+    On a terrain network (``net.directed``) walking costs differ by direction: ``csr``
+    is then the transposed walking graph (row a, column b = the walk from b to a), for
+    searches from facilities, which give every node its walk *to* the facility, and
+    ``csr_walk`` the walking graph itself, for searches from communities. On a flat
+    network both are the same matrix.
     """
 
     net: CompiledNetwork
@@ -113,14 +125,21 @@ class SearchBase:
     csr: sp.csr_matrix
     grid: _NodeGrid
     _lookup: np.ndarray = field(repr=False)
+    csr_walk: sp.csr_matrix | None = None
 
     @classmethod
     def of(cls, net: CompiledNetwork, *, cell_m: float = GROUP_CELL_M) -> SearchBase:
         """Quantize the edge lengths and build the adjacency and node grid."""
         length = quantize(net.edge_length)
-        csr = _csr(net.edge_u, net.edge_v, length, net.n_nodes)
         grid = _NodeGrid(net.node_x, net.node_y, cell_m)
-        return cls(net, length, csr, grid, np.full(net.n_nodes, -1, dtype=np.int64))
+        lookup = np.full(net.n_nodes, -1, dtype=np.int64)
+        if net.directed is None:
+            csr = _csr(net.edge_u, net.edge_v, length, net.n_nodes)
+            return cls(net, length, csr, grid, lookup, csr)
+        fw, bw = _walk_totals(net)
+        to_facility = _csr(net.edge_u, net.edge_v, fw, net.n_nodes, w_back=bw)
+        walk = _csr(net.edge_u, net.edge_v, bw, net.n_nodes, w_back=fw)
+        return cls(net, length, to_facility, grid, lookup, walk)
 
     def positions(self, access: AccessPoints, owner: np.ndarray | None = None) -> Positions:
         """Exact positions of the access points that snapped (``edge >= 0``).
@@ -133,8 +152,44 @@ class SearchBase:
         xy = shapely.get_coordinates(
             shapely.line_interpolate_point(self.net.edge_geoms[e], access.along_m[ok]))
         own = (access.owner if owner is None else owner)[ok].astype(np.int64)
+        from_u = back_u = t
+        if self.net.directed is not None:
+            fw, bw = _walk_totals(self.net)
+            f, b = self.net.directed.between(e, np.zeros(len(e)), access.along_m[ok])
+            from_u, back_u = np.minimum(quantize(f), fw[e]), np.minimum(quantize(b), bw[e])
         return Positions(own, e, t, self.length[e] - t, quantize(access.offroad_m[ok]),
-                         xy[:, 0].reshape(-1), xy[:, 1].reshape(-1))
+                         xy[:, 0].reshape(-1), xy[:, 1].reshape(-1), from_u, back_u)
+
+
+def _walk_totals(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Quantized walking cost of every edge from u to v and from v to u."""
+    if net.directed is None:
+        length = quantize(net.edge_length)
+        return length, length
+    return quantize(net.directed.forward_m), quantize(net.directed.backward_m)
+
+
+def _end_costs(
+    net: CompiledNetwork, pos: Positions, *, facility: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking cost between each position and its edge's u and v ends.
+
+    A resident walks from a community *to* a facility: for a facility position, the walk
+    from each end to it; for a community position, the walk from it to each end.
+    """
+    if net.directed is None:
+        return pos.to_u, pos.to_v
+    fw, bw = _walk_totals(net)
+    if facility:
+        return pos.from_u, bw[pos.edge] - pos.back_u
+    return pos.back_u, fw[pos.edge] - pos.from_u
+
+
+def _direct_walk(community: Positions, facility: Positions) -> np.ndarray:
+    """Walking cost along a shared edge from a community position to a facility one."""
+    ahead = community.to_u <= facility.to_u
+    return np.where(ahead, facility.from_u - community.from_u,
+                    community.back_u - facility.back_u)
 
 
 @dataclass
@@ -149,11 +204,16 @@ class TargetIndex:
     positions: Positions
 
     @classmethod
-    def of(cls, net: CompiledNetwork, pos: Positions) -> TargetIndex:
-        """Index ``pos``: each position reached from its ``u`` end and from its ``v`` end."""
+    def of(cls, net: CompiledNetwork, pos: Positions, *, facility: bool = False) -> TargetIndex:
+        """Index ``pos``: each position reached from its ``u`` end and from its ``v`` end.
+
+        ``facility``: the positions are facilities (on a terrain network, the walk then
+        runs from the ends to them; otherwise from them to the ends).
+        """
         node = np.concatenate([net.edge_u[pos.edge], net.edge_v[pos.edge]])
         owner = np.concatenate([pos.owner, pos.owner])
-        w = np.concatenate([pos.to_u + pos.offroad, pos.to_v + pos.offroad])
+        cu, cv = _end_costs(net, pos, facility=facility)
+        w = np.concatenate([cu + pos.offroad, cv + pos.offroad])
         by_node = np.argsort(node, kind="stable")
         by_edge = np.argsort(pos.edge, kind="stable")
         return cls(node[by_node], owner[by_node], w[by_node], pos.edge[by_edge], by_edge, pos)
@@ -211,13 +271,17 @@ def searches(
     *,
     limit_m: float,
     bounded: bool = True,
+    from_communities: bool = False,
 ) -> Iterator[SearchBatch]:
     """Search from each of ``owners`` (ids in ``src.owner``) up to ``limit_m`` metres.
 
     With ``bounded`` the owners are grouped by grid cell and each group searches only
     the nodes within ``limit_m`` (straight line) of its positions; otherwise every
-    search covers the whole network (for long limits).
+    search covers the whole network (for long limits). ``from_communities``: the
+    sources are communities and the targets facilities (matters on a terrain network,
+    where the walk runs from the community to the facility).
     """
+    matrix = base.csr_walk if from_communities and base.csr_walk is not None else base.csr
     owners = np.intersect1d(np.asarray(owners, dtype=np.int64), src.owner)
     if len(owners) == 0:
         return
@@ -232,12 +296,12 @@ def searches(
                                      gpos.x.max() + limit_m, gpos.y.max() + limit_m)
         else:
             nodes = np.arange(base.net.n_nodes, dtype=np.int64)
-        sub = base.csr if not bounded else _submatrix(base.csr, nodes, base._lookup)
+        sub = matrix if not bounded else _submatrix(matrix, nodes, base._lookup)
         rows = max(1, BATCH_BYTES // (8 * max(1, len(nodes) + len(group))))
         for i in range(0, len(group), rows):
             part = group[i:i + rows]
             yield _search(base, sub, nodes, gpos.subset(np.isin(gpos.owner, part)), part,
-                          targets, limit_m)
+                          targets, limit_m, from_communities=from_communities)
 
 
 def _local(nodes: np.ndarray, glob: np.ndarray) -> np.ndarray:
@@ -249,18 +313,19 @@ def _local(nodes: np.ndarray, glob: np.ndarray) -> np.ndarray:
 
 def _search(
     base: SearchBase, sub: sp.csr_matrix, nodes: np.ndarray, pos: Positions,
-    part: np.ndarray, targets: TargetIndex, limit_m: float,
+    part: np.ndarray, targets: TargetIndex, limit_m: float, *, from_communities: bool = False,
 ) -> SearchBatch:
     """One Dijkstra call from the source owners ``part`` (their positions ``pos``)."""
     n, k = len(nodes), len(part)
-    csr, sink_owner = _graph(base, sub, nodes, pos, part, targets)
+    csr, sink_owner = _graph(base, sub, nodes, pos, part, targets,
+                             from_communities=from_communities)
     dist = np.atleast_2d(dijkstra(csr, directed=True, indices=n + np.arange(k), limit=limit_m))
     return SearchBatch(part, nodes, dist[:, :n], sink_owner, dist[:, n + k:])
 
 
 def _graph(
     base: SearchBase, sub: sp.csr_matrix, nodes: np.ndarray, pos: Positions,
-    part: np.ndarray, targets: TargetIndex,
+    part: np.ndarray, targets: TargetIndex, *, from_communities: bool = False,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """``sub`` plus a source node per owner of ``part`` and a sink per target owner.
 
@@ -273,7 +338,8 @@ def _graph(
     # sources: to both ends of each position's edge
     su = np.concatenate([row, row]) + n
     sv = _local(nodes, np.concatenate([net.edge_u[pos.edge], net.edge_v[pos.edge]]))
-    sw = np.concatenate([pos.offroad + pos.to_u, pos.offroad + pos.to_v])
+    cu, cv = _end_costs(net, pos, facility=not from_communities)
+    sw = np.concatenate([pos.offroad + cu, pos.offroad + cv])
     keep = sv >= 0
     su, sv, sw = su[keep], sv[keep], sw[keep]
     # sinks: target positions with an end among the nodes
@@ -289,7 +355,13 @@ def _graph(
     s_of = np.repeat(np.arange(len(pos)), ehi - elo)
     tp = targets.positions
     d_owner = tp.owner[eidx]
-    d_w = pos.offroad[s_of] + np.abs(pos.to_u[s_of] - tp.to_u[eidx]) + tp.offroad[eidx]
+    if net.directed is None:
+        along = np.abs(pos.to_u[s_of] - tp.to_u[eidx])
+    elif from_communities:
+        along = _direct_walk(pos.subset(s_of), tp.subset(eidx))
+    else:
+        along = _direct_walk(tp.subset(eidx), pos.subset(s_of))
+    d_w = pos.offroad[s_of] + along + tp.offroad[eidx]
     sink_owner, inv = np.unique(np.concatenate([t_owner, d_owner]), return_inverse=True)
     sink = n + k + inv.ravel()
     total = n + k + len(sink_owner)

@@ -329,7 +329,8 @@ class StudyGraph:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         parts = [b.pairs(self.max_distance_m)
                  for b in pairs.searches(self._base, src, slots, targets,
-                                         limit_m=self.max_distance_m)]
+                                         limit_m=self.max_distance_m,
+                                         from_communities=src is self._cpos)]
         if not parts:
             e = np.zeros(0, dtype=np.int64)
             return e, e, np.zeros(0)
@@ -359,7 +360,7 @@ class StudyGraph:
 
     def _facility_index(self) -> pairs.TargetIndex:
         if self._fidx is None:
-            self._fidx = pairs.TargetIndex.of(self.net, self._fpos)
+            self._fidx = pairs.TargetIndex.of(self.net, self._fpos, facility=True)
         return self._fidx
 
     @staticmethod
