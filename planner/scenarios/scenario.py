@@ -7,8 +7,9 @@
     slow = base.with_speed(0.8)                              # re-filters, no search
     table = compare(base.result(), more.result(), slow.result())
 
-Every edit returns a new :class:`Scenario`; the one it came from is unchanged, so any
-number of variants can be compared. What an edit costs:
+Every edit returns a new :class:`Scenario` (named ``"<base> + <change>"`` unless a
+``name`` is given); the one it came from is unchanged, so any number of variants can be
+compared. What an edit costs:
 
 * add or move a facility: one search from that facility, over the communities within
   ``max_distance_m`` in a straight line;
@@ -148,14 +149,15 @@ class Scenario:
         return self.graph.max_distance_m
 
     def _edit(self, change: str, recomputed: str, name: str | None, **fields: Any) -> Scenario:
-        log.info("scenario %s: %s (%s)", name or self.name, change, recomputed)
+        name = name or f"{self.name} + {change}"
+        log.info("scenario %s: %s (%s)", name, change, recomputed)
         return dataclasses.replace(
-            self, name=name or self.name, changes=(*self.changes, change),
+            self, name=name, changes=(*self.changes, change),
             recomputed=(*self.recomputed, recomputed), _cache={}, **fields)
 
     def named(self, name: str) -> Scenario:
         """The same scenario under another name."""
-        return dataclasses.replace(self, name=name, _cache=self._cache)
+        return dataclasses.replace(self, name=name, _cache={})
 
     # ---------------------------------------------------------------- facilities
 
