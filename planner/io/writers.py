@@ -31,7 +31,8 @@ DECIMALS = {"m2": 1, "minutes": 2, "share": 4, "metres": 2, "lonlat": 7}
 #: Text encoding of every CSV: UTF-8 with a BOM, so that Excel shows Chinese correctly.
 CSV_ENCODING = "utf-8-sig"
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+#: Text that is only numbers (a signed value, "lon, lat", a phone number): data, no formula.
+_NUMBERS_ONLY = re.compile(r"^[+-][\d\s.,eE+-]*$")
 
 
 def escape_formula(value: object) -> object:
@@ -46,11 +47,12 @@ def escape_formula(value: object) -> object:
     -------
     object
         ``"'=1+1"`` for ``"=1+1"``; numbers, ``None`` and harmless text unchanged. A text
-        that is a plain signed number (``"-5"``) is left alone: it is data, not a formula.
+        of signed numbers only (``"-5"``, ``"-74.0, 40.7"``) is left alone: it cannot
+        call a function. ``=`` , ``@``, tab and CR always get the quote.
     """
     if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
         return value
-    if _NUMBER.match(value.strip()):
+    if _NUMBERS_ONLY.match(value):
         return value
     return "'" + value
 
