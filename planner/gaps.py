@@ -17,6 +17,7 @@ reading is computed beside the chosen one (``value_alternative``).
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,7 +160,8 @@ def _coverage_flags(data: _Inputs, target: Target, unit: str, reading: str,
 
 
 def _coverage(data: _Inputs, target: Target, unit: str) -> _Outcome:
-    comm, notes = data.communities, []
+    comm = data.communities
+    notes: list[str] = []
     keys = _unit_keys(comm, unit, notes)
     keep = _estate_filter(comm, target, notes)
     hh = comm["households"].astype(float)
@@ -197,7 +199,7 @@ def _facility_share(data: _Inputs, target: Target, unit: str) -> _Outcome:
     fac = data.facilities[_qualifying(data.facilities, target)]
     _need(data.facilities, target.attribute)
     values = pd.to_numeric(fac[target.attribute], errors="coerce")
-    notes = []
+    notes: list[str] = []
     if values.isna().any():
         notes.append(f"{int(values.isna().sum())} facilities without {target.attribute} "
                      "left out")
@@ -220,7 +222,8 @@ def _bed_ratio(data: _Inputs, target: Target, unit: str) -> _Outcome:
 
 
 def _allocation(data: _Inputs, target: Target, unit: str) -> _Outcome:
-    comm, notes = data.communities, []
+    comm = data.communities
+    notes: list[str] = []
     if "allocation_status" not in comm or comm["allocation_status"].eq("not_assessed").all():
         raise _NotComputable("serves_community_id")
     keep = _estate_filter(comm, target, notes).fillna(0).astype(bool)
@@ -261,7 +264,7 @@ def _outcome(data: _Inputs, target: Target) -> tuple[_Outcome | None, str]:
         return None, e.column
 
 
-def _verdict(passed: bool | None, computable: bool, missing: str, status: str,
+def _verdict(passed: bool | None, computable: bool, missing: str, status: str,  # noqa: PLR0911
              due_year: int | None, proxy: bool) -> str:
     if not computable:
         return f"not computable: missing column {missing} / 缺少列 {missing}，无法计算"
@@ -309,8 +312,8 @@ def _row(target: Target, data: _Inputs, as_of: int) -> dict[str, Any]:
         "kinds": ", ".join(target.kinds), "reading": target.reading,
         "households_numerator": out.households_numerator if out else float("nan"),
         "households_denominator": hden,
-        "value_households": (out.households_numerator / hden if out and hden and hden == hden
-                             else float("nan")),
+        "value_households": (out.households_numerator / hden
+                             if out and hden and not math.isnan(hden) else float("nan")),
         "alternative_reading": other if target.measure == "coverage" else "",
         "value_alternative": out.value_alternative if out else float("nan"),
         "due": target.due, "due_year": target.due_year, "as_of": as_of,

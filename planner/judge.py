@@ -70,7 +70,8 @@ def fill_facility_units(
     """
     import geopandas as gpd  # noqa: PLC0415  (only this helper needs geometry)
 
-    fac, notes = facilities.copy(), []
+    fac = facilities.copy()
+    notes: list[str] = []
     columns = [c for c in ("street", "shequ", "county") if not _missing(communities, c)]
     if len(fac) == 0 or len(communities) == 0 or not columns:
         return fac, notes
@@ -200,7 +201,7 @@ def facility_sizes(
         if not rule.is_minimum:
             subsidy[fac["kind"] == kind] = rule.min_m2
     out["subsidy_size_reached"] = (area >= subsidy).astype(object).where(subsidy.notna(), None)
-    notes = []
+    notes: list[str] = []
     small = [r for r in profile.facility_min_m2.values() if r.is_minimum and r.min_m2_small]
     unknown = fac["kind"].isin([r.kind for r in small]) & few.isna()
     if unknown.any():
@@ -299,8 +300,9 @@ def judge(
 
 def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame,
                   params: Any) -> pd.DataFrame | None:
-    """Pairs within circles of the planned facilities that have an opening year and are not
-    in the assessment (for the timeline), or None when there are none.
+    """Pairs within circles of planned facilities with an opening year, not yet assessed.
+
+    For the timeline; None when there are none.
 
     ``area`` is a :class:`planner.pipeline.StudyArea` (its ``net`` and ``gates``), ``params``
     the run's :class:`planner.circles.ReachParams`.

@@ -17,8 +17,8 @@ from planner._errors import InputError, UnknownProfileError
 from planner.standards import (
     MEASURES,
     PROFILE_DIR,
-    UNITS,
     TARGET_METRICS,
+    UNITS,
     Profile,
     circle_distance_m,
     circle_minutes,

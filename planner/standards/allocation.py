@@ -1,4 +1,4 @@
-"""On-site allocation (配建): does each estate's own facility meet households × ratio?
+"""On-site allocation (配建): each estate's own facility against households × ratio.
 
 The floor-area rules of the city texts are obligations of each residential project: a
 new estate builds its own elderly-care facility of at least *ratio* m² per 100 households

@@ -29,13 +29,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.schema import AREA_TYPES, COMMUNITY_STATUSES, FACILITY_KINDS, FACILITY_LEVELS, STREET_TYPES
+from planner.schema import (
+    AREA_TYPES,
+    COMMUNITY_STATUSES,
+    FACILITY_KINDS,
+    FACILITY_LEVELS,
+    STREET_TYPES,
+)
 from planner.standards._parsing import (
     _COMMON_KEYS,
     _bad,
     _check_keys,
-    _Context,
     _common,
+    _Context,
     _flag,
     _number,
     _text,
@@ -286,9 +292,10 @@ def parse_target(table: Any, i: int, path: Path, ctx: _Context) -> Target:
         "kinds": _parse_kinds(table, where, path),
         "filter": _parse_filter(table, where, path),
     }
-    if fields["unit"] not in MEASURE_UNITS[fields["measure"]]:
+    units = MEASURE_UNITS[fields["measure"]]
+    if fields["unit"] not in units:
         raise _bad(path, f"{where}.unit", fields["unit"],
-                   f"measure {fields['measure']} counts {', '.join(MEASURE_UNITS[fields['measure']])}")
+                   f"measure {fields['measure']} counts {', '.join(units)}")
     fallback = _text(table, "fallback_unit", where, path)
     if fallback and fallback not in MEASURE_UNITS[fields["measure"]]:
         raise _bad(path, f"{where}.fallback_unit", fallback,

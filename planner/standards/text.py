@@ -24,6 +24,7 @@ from planner.standards.model import (
 )
 from planner.standards.targets import Target
 
+
 def _fmt(x: float | None) -> str:
     """Format a number without a spurious ``.0`` (20.0 → '20', 0.1 → '0.1')."""
     if x is None:
@@ -65,7 +66,7 @@ def _range_line(rule: AreaRule) -> str:
     )
 
 
-def _item_text(key: str, item: _Stated) -> tuple[str, str]:
+def _item_text(key: str, item: _Stated) -> tuple[str, str]:  # noqa: PLR0911
     """Return short Chinese and English descriptions of one item with its value."""
     if isinstance(item, AreaRule):
         zh, en = _STATUS_LABELS[item.status]
