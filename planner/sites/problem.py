@@ -32,11 +32,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from planner.coverage import TOLERANCE_M2_PER_100HH
+
 #: The models :func:`solve` knows.
 MODELS = ("coverage", "standard", "capacity", "cover")
-#: A community counts as meeting within this margin (m² per 100 households); it keeps the
-#: optimiser's rounding on the safe side of :data:`planner.coverage.TOLERANCE_M2_PER_100HH`.
-DEFICIT_MARGIN = 1e-4
+#: A community meets the standard within this margin (m² per 100 households), as in
+#: :mod:`planner.coverage`; HiGHS keeps its constraints to 1e-7, well inside it.
+TOLERANCE = TOLERANCE_M2_PER_100HH
 
 
 @dataclass
@@ -135,7 +137,23 @@ def won_targets(problem: SiteProblem, chosen: np.ndarray, sizes_m2: np.ndarray) 
     s = np.zeros(n)
     s[chosen] = sizes_m2
     got = problem.gain_per_m2 @ s
-    return (got > 0) & (got + DEFICIT_MARGIN * 0.5 >= problem.deficit)
+    return (got > 0) & (got + TOLERANCE >= problem.deficit)
+
+
+def winnable(problem: SiteProblem, k: int) -> np.ndarray:
+    """Targets that ``k`` sites could win at all (the ``k`` largest gains reach the deficit).
+
+    The others get no weight in the model, which lets HiGHS drop them in presolve.
+    """
+    if problem.model in ("coverage", "cover"):
+        return np.ones(len(problem.target_ids), dtype=bool)
+    size = problem.max_m2 if problem.model == "capacity" else problem.size_m2
+    gain = (problem.gain_per_m2 @ sp.diags(size)).tocsr()
+    best = np.zeros(gain.shape[0])
+    for i in range(gain.shape[0]):
+        row = gain.data[gain.indptr[i]:gain.indptr[i + 1]]
+        best[i] = np.sort(row)[::-1][:k].sum()
+    return best + TOLERANCE >= problem.deficit
 
 
 def solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
@@ -162,7 +180,7 @@ def solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
                    options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap})
         return _solution(problem, res, n, start, minimise=True)
     assert k is not None
-    h = problem.households.astype(float)
+    h = np.where(winnable(problem, k), problem.households.astype(float), 0.0)
     pick_k = sp.hstack([sp.csr_matrix(np.ones((1, n))), sp.csr_matrix((1, m))])
     if problem.model == "coverage":
         c = np.r_[np.zeros(n), -h]
@@ -172,7 +190,7 @@ def solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
         bounds = Bounds(0, 1)
     elif problem.model == "standard":
         c = np.r_[np.zeros(n), -h]
-        need = problem.deficit + DEFICIT_MARGIN
+        need = problem.deficit
         # coefficient tightening: one site never needs to give more than the whole deficit
         gain = problem.gain.tocoo()
         capped = sp.csr_matrix((np.minimum(gain.data, need[gain.row]), (gain.row, gain.col)),
@@ -186,7 +204,7 @@ def solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
     else:  # capacity: x = [y, z, s]
         eps = 0.5 / max(1.0, k * float(problem.max_m2.max(initial=1.0)))
         c = np.r_[np.zeros(n), -h, np.full(n, eps)]
-        d = sp.diags(problem.deficit + DEFICIT_MARGIN)
+        d = sp.diags(problem.deficit)
         rows = sp.hstack([sp.csr_matrix((m, n)), d, -problem.gain_per_m2])
         eye = sp.identity(n)
         upper = sp.hstack([-sp.diags(problem.max_m2), sp.csr_matrix((n, m)), eye])
@@ -263,7 +281,7 @@ def greedy(problem: SiteProblem, k: int | None) -> Solution:
         per_m2 = problem.gain_per_m2.tocsc()
         got = np.zeros(len(h))
         chosen, sizes_l = [], []
-        need = problem.deficit + DEFICIT_MARGIN
+        need = problem.deficit - TOLERANCE
         coo = per_m2.tocoo()
         for _ in range(k or 0):
             won_now = got >= need

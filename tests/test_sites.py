@@ -1,0 +1,187 @@
+"""Recommended sites: hand-worked choices on a straight street, the optimum against every
+combination on the sample, greedy against the optimiser, and the command line."""
+
+from __future__ import annotations
+
+import itertools
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.pipeline import load_study_area
+from planner.sample import write_sample
+from planner.scenarios import Scenario
+from planner.sites import (
+    build_problem,
+    candidate_pairs,
+    greedy,
+    grid_candidates,
+    read_candidates,
+    recommend_sites,
+    solve,
+)
+from tests.conftest import METRIC, to_lonlat
+from tests.test_scenarios import X0, Y0, base, line_area  # noqa: F401  (fixtures)
+
+
+def _cands(xs: dict[str, float]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"kind": "station"}, index=pd.Index(list(xs), name="candidate_id"),
+                            geometry=[shapely.Point(X0 + x, Y0) for x in xs.values()],
+                            crs=METRIC)
+
+
+# Baseline of the street (tests/test_scenarios.py): A, B meet; C (300 hh, new, x=1500) and
+# D (100 hh, old, x=1950) are uncovered. Candidates:
+#   K1700 reaches C (200 m) and D (250 m): 400 households in its circle;
+#   K1000 reaches B (300 m) and C (500 m), not D (950 m): 400 households;
+#   K300 reaches A and B (already meeting): 300 households.
+CANDIDATES = {"K300": 300.0, "K1000": 1000.0, "K1700": 1700.0}
+
+
+def test_coverage_by_hand(base):
+    s = recommend_sites(base, _cands(CANDIDATES), k=1, model="coverage", curve=False)
+    # K1700 newly covers C + D = 400 households; K1000 only C (300).
+    assert list(s.sites.index) == ["K1700"]
+    assert s.solution.objective == 400 and s.solution.optimal
+    assert s.verified_households == 400
+    assert s.sites.loc["K1700", "households_within"] == 400
+
+
+def test_standard_fixed_size_by_hand(base):
+    # 60 m² sites. K1700: 60 / 400 hh = 15 per 100: D (old, 15) meets, C (new, 20) does not.
+    # K1000: 60 / 400 = 15 per 100 for C: short of 20. So K1700 brings 100 households.
+    s = recommend_sites(base, _cands(CANDIDATES), k=1, model="standard", size_m2=60,
+                        curve=False)
+    assert list(s.sites.index) == ["K1700"]
+    assert s.solution.objective == s.verified_households == 100
+    assert s.sites.loc["K1700", "households_won"] == 100
+    # both K1000 and K1700 (k = 2): C gets 15 + 15 = 30 >= 20, so C (300) joins D (100).
+    two = recommend_sites(base, _cands(CANDIDATES), k=2, model="standard", size_m2=60)
+    assert set(two.sites.index) == {"K1000", "K1700"}
+    assert two.solution.objective == two.verified_households == 400
+    assert list(two.curve["households_optimal"]) == [100, 400]
+
+
+def test_capacity_sizes_by_hand(base):
+    # One site, any size from 10 m² up: at K1700 C needs 20 per 100 over 400 households:
+    # 20 x 400 / 100 = 80 m², which also brings D (15) to standard: 400 households, 80 m².
+    result = base.result()
+    cands = _cands(CANDIDATES)
+    pairs = candidate_pairs(base, cands)
+    problem, _ = build_problem(result, cands, pairs, model="capacity",
+                               min_by_kind={"station": 10.0}, max_m2=500)
+    sol = solve(problem, 1)
+    assert list(problem.candidate_ids[sol.chosen]) == ["K1700"]
+    assert sol.objective == 400
+    assert list(sol.sizes_m2) == [80.0]
+    g = greedy(problem, 1)
+    assert g.objective == 400 and list(g.sizes_m2) == [80.0]
+
+
+def test_set_cover_by_hand(base):
+    s = recommend_sites(base, _cands(CANDIDATES), k=None, model="cover")
+    assert list(s.sites.index) == ["K1700"]  # one site covers C and D
+    assert s.solution.objective == 1 and s.verified_households == 400
+
+
+# ------------------------------------------------------------ against every combination
+
+
+@pytest.fixture(scope="module")
+def sample():
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="sites-"))
+    files = write_sample(folder, seed=7, size=0.5)
+    area = load_study_area(files["roads"], files["communities"], files["facilities"],
+                           gates=files["gates"])
+    return files, area, Scenario.from_area(area, "jinzhong")
+
+
+def _eight_candidates(scenario: Scenario) -> gpd.GeoDataFrame:
+    """Eight grid candidates near short communities, spread out (every 4th by position)."""
+    r = scenario.result().communities
+    short = r[r["service_status"] != "meets"]
+    grid = grid_candidates(scenario.net, spacing_m=300, near=short.geometry, near_m=200)
+    return grid.iloc[np.linspace(0, len(grid) - 1, 8).round().astype(int)]
+
+
+def test_optimum_equals_enumeration(sample):
+    _, _, base = sample
+    cands = _eight_candidates(base)
+    before = base.result().communities
+    hh = before["households"]
+    best = {"coverage": -1, "standard": -1}
+    value: dict[tuple, dict[str, int]] = {}
+    for combo in itertools.combinations(cands.index, 3):
+        new = cands.loc[list(combo)].assign(floor_area_m2=300.0, status="existing")
+        new.index = pd.Index([f"X{c}" for c in combo], name="facility_id")
+        after = base.add_facilities(new).result().communities["service_status"]
+        b = before["service_status"]
+        got = {"coverage": int(hh[b.eq("uncovered") & after.ne("uncovered")].sum()),
+               "standard": int(hh[b.ne("meets") & after.eq("meets")].sum())}
+        value[tuple(sorted(combo))] = got
+        for m in best:
+            best[m] = max(best[m], got[m])
+    assert best["standard"] > 0 and best["coverage"] > 0
+    for model in ("coverage", "standard"):
+        s = recommend_sites(base, cands, k=3, model=model, size_m2=300, curve=False)
+        assert s.solution.optimal
+        assert s.solution.objective == best[model] == s.verified_households
+        chosen = tuple(sorted(s.sites.index))
+        if len(chosen) == 3:  # fewer means the rest add nothing; the value is what counts
+            assert value[chosen][model] == best[model]
+        assert s.greedy.objective <= s.solution.objective
+
+
+def test_tradeoff_curve_rises(sample):
+    _, _, base = sample
+    s = recommend_sites(base, _eight_candidates(base), k=4, model="standard")
+    curve = s.curve
+    assert list(curve["k"]) == [1, 2, 3, 4]
+    assert (np.diff(curve["households_optimal"]) >= 0).all()
+    assert (curve["households_greedy"] <= curve["households_optimal"]).all()
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_sites_command(sample, tmp_path):
+    files, area, base = sample
+    cands = _eight_candidates(base).to_crs(4326)
+    path = tmp_path / "candidates.csv"
+    pd.DataFrame({"candidate_id": cands.index, "name": [f"闲置{i}" for i in range(len(cands))],
+                  "lon": cands.geometry.x, "lat": cands.geometry.y}).to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = ["sites", "--network", str(files["roads"]), "--communities", str(files["communities"]),
+            "--facilities", str(files["facilities"]), "--gates", str(files["gates"]),
+            "--profile", "jinzhong", "--candidates", str(path), "--k", "2", "--out", str(out)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    curve = pd.read_csv(out / "tradeoff.csv", encoding="utf-8-sig")
+    assert len(sites) <= 2 and list(curve["k"]) == [1, 2]
+    assert set(sites["candidate_id"]) <= set(cands.index)
+    direct = recommend_sites(base, read_candidates(path, metric_crs=area.net.pyproj_crs), k=2)
+    assert sites["households_won"].sum() == direct.verified_households
+    assert "proven optimal" in res.output
+    assert (out / "sites_map.html").stat().st_size > 100_000  # Leaflet inlined
+
+
+def test_bad_candidates_file(sample, tmp_path):
+    files, _, _ = sample
+    path = tmp_path / "candidates.csv"
+    lon, lat = to_lonlat([(0, 0)])
+    pd.DataFrame({"name": ["x"], "lon": lon, "lat": lat}).to_csv(path, index=False)
+    res = CliRunner().invoke(main, [
+        "sites", "--network", str(files["roads"]), "--communities", str(files["communities"]),
+        "--facilities", str(files["facilities"]), "--candidates", str(path),
+        "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "candidates.csv: no candidate id column" in res.output
