@@ -31,6 +31,11 @@ FACILITY_KIND_LABELS: dict[str, tuple[str, str]] = {
     "township_centre": ("乡镇养老服务中心", "township elderly-care centre"),
     "nursing_home": ("养老院/敬老院", "nursing home"),
     "mutual_aid": ("农村互助点", "rural mutual-aid point"),
+    # health services: not elderly-care facilities (no floor-area or coverage count); the care
+    # stage checks co-location (三站合一) and the health-plus-care circle (医养结合服务圈)
+    "health_centre": ("社区卫生服务中心(站)", "community health centre"),
+    "township_hospital": ("乡镇卫生院", "township hospital"),
+    "nursing_station": ("护理站", "nursing station"),
 }
 #: ``service_status`` of a community after the assessment.
 SERVICE_STATUS_LABELS: dict[str, tuple[str, str]] = {

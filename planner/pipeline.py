@@ -14,7 +14,7 @@ Notebooks call :func:`load_study_area` once and :func:`assess` per scenario.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import pandas as pd
 
 from planner import diagnostics, standards
 from planner._errors import NetworkError
+from planner.care.assess import care_stage
 from planner.circles import ReachParams, ReachResult, compute_reach
 from planner.coverage import assess_profile
 from planner.gaps import street_table
@@ -35,6 +36,7 @@ from planner.notes import result_notes, synthetic_notes
 from planner.reach import CompiledNetwork
 from planner.schema import validate_communities, validate_facilities
 from planner.standards import Profile
+from planner.terrain import Terrain
 
 log = logging.getLogger("planner")
 
@@ -54,6 +56,9 @@ class StudyArea:
         What each loader read and rejected (``communities``, ``facilities``, ``gates``).
     notes
         Lines every report must show about the data (e.g. "synthetic sample").
+    terrain
+        Heights and stairs (:func:`planner.terrain.load_terrain`); :func:`assess` then
+        walks on direction-dependent costs (flat-equivalent metres).
     """
 
     net: CompiledNetwork
@@ -63,6 +68,7 @@ class StudyArea:
     loads: dict[str, LoadResult] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     declared_crs: dict[str, str] = field(default_factory=dict)
+    terrain: Terrain | None = None
 
 
 @dataclass
@@ -100,6 +106,10 @@ class Assessment:
     summary: dict[str, Any]
     streets: pd.DataFrame | None = None
     timeline: pd.DataFrame | None = None
+    #: The care stage (:class:`planner.care.CareResult`: raw counts, not for export), or
+    #: ``None`` without care data; the layers above carry its columns with small counts
+    #: suppressed, ``summary["care"]`` its safe summary.
+    care: Any = None
 
 
 def load_study_area(
@@ -216,6 +226,9 @@ def assess(
     validate_communities(area.communities)
     validate_facilities(area.facilities)
     params = params or ReachParams(speed_m_s=profile.walking_speed_m_s.value)
+    if area.terrain is not None:  # hills and stairs: directed costs at this walking speed
+        area = replace(area, net=area.terrain.network(area.net, speed_m_s=params.speed_m_s),
+                       terrain=None)
     comm = _prepare_communities(area.communities, profile)
     fac = area.facilities.copy()
     if "status" not in fac:
@@ -242,8 +255,13 @@ def assess(
                         include_planned=include_planned)
     summary["notes"] += judged.notes
     summary.update(judged.summary)
+    streets = street_table(comm)
+    comm, fac, care = care_stage(area, comm, fac, reach.costs, profile,
+                                 speed_m_s=params.speed_m_s)
+    if care is not None:
+        summary["care"] = care.summary
     return Assessment(profile, params, comm, fac, reach.costs, circles, targets, summary,
-                      street_table(comm), timeline=judged.timeline)
+                      streets, timeline=judged.timeline, care=care)
 
 
 def _prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:

@@ -25,6 +25,11 @@ COMMUNITY_OPTIONAL = (
     "street_type",
     "county",
     "pooling_group",
+    # vulnerable elderly, people (care stage; sensitive: suppressed under 5 in exports)
+    "elderly_80plus",
+    "living_alone",
+    "empty_nest",
+    "disabled",
 )
 #: ``street_type`` of a community's street: 街道 (street, urban) or 乡镇 (township).
 STREET_TYPES = ("street", "township")
@@ -37,7 +42,9 @@ AREA_TYPES = ("urban", "rural")
 FACILITY_ID = "facility_id"
 FACILITY_REQUIRED = ("facility_id", "kind", "floor_area_m2")
 FACILITY_OPTIONAL = ("name", "beds", "status", "street", "shequ", "serves_community_id",
-                     "opening_year", "nursing_beds", "level")
+                     "opening_year", "nursing_beds", "level",
+                     # care places (people) and the centre that runs a station (care stage)
+                     "day_care_places", "home_visit_capacity", "managed_by")
 #: ``level`` of a facility in the care network (county 县级, township 乡镇/街道, community 社区).
 FACILITY_LEVELS = ("county", "township", "community")
 FACILITY_STATUSES = ("existing", "planned")

@@ -132,7 +132,7 @@ def test_province_map_links_each_district(first_batch: tuple) -> None:
     out, _, _ = first_batch
     html = (out / "province_map.html").read_text(encoding="utf-8")
     for name in SIZES:
-        assert f'href="{quote(name)}/gap_map.html"' in html  # relative link
+        assert f'href=\\"{quote(name)}/gap_map.html' in html  # relative link (JSON-escaped)
     assert "坏区" in html  # listed as failed
     assert "unpkg.com" not in html and "cdn.jsdelivr" not in html  # opens offline
 
@@ -193,6 +193,7 @@ def test_interrupted_write_leaves_no_district(province: Path, tmp_path: Path,
     real = planner.outputs.write_outputs
 
     def dies_half_way(result, area, out_dir, **kw):
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
         Path(out_dir, "communities.csv").write_text("half", encoding="utf-8")
         raise KeyboardInterrupt
 
