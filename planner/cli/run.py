@@ -20,6 +20,12 @@ from planner.cli.map import (
     map_title,
     write_map_extras,
 )
+from planner.cli.terrain_options import (
+    apply_terrain,
+    check_terrain_options,
+    terrain_options,
+    write_terrain_extras,
+)
 
 #: Fastest walking speed accepted by --speed (m/s); faster is not walking.
 MAX_SPEED_M_S = 3.0
@@ -71,6 +77,7 @@ MAX_SPEED_M_S = 3.0
 @click.option("--sheet", default=None,
               help="Sheet of every Excel input that has no --*-layer of its own.")
 @map_options
+@terrain_options
 @_friendly_errors
 def run(**opts: Any) -> None:
     """Assess a district: circles, floor area per household, coverage targets, gap map.
@@ -126,6 +133,7 @@ def _check_options(opts: dict[str, Any]) -> None:
         inputs.append(opts["profile"])
     check_output_paths(opts["out_dir"], opts["map_path"], inputs=inputs)
     check_map_options(opts)  # print/report file names, tiles, a CJK font for prints
+    check_terrain_options(opts)  # --dem, --population, --minutes-raster
 
 
 def _run(opts: dict[str, Any]) -> None:
@@ -145,6 +153,7 @@ def _run(opts: dict[str, Any]) -> None:
             facilities_crs=opts["facilities_crs"], metric_crs=opts["metric_crs"],
             use_cache=not opts["no_cache"], layers=_layers(opts),
         )
+    apply_terrain(area, opts)  # --dem / --no-steps / --population
     params = ReachParams(speed_m_s=opts["speed"] or profile.walking_speed_m_s.value)
     with _step("walking circles and floor area per household"):
         result = assess(area, profile, params=params, include_planned=opts["include_planned"],
@@ -165,6 +174,7 @@ def _run(opts: dict[str, Any]) -> None:
         _copy_map(files["gap_map.html"], Path(opts["map_path"]))
     write_map_extras(result, opts["out_dir"], opts, base=base, title=title,
                      data_date=file_date(opts["communities"]))
+    write_terrain_extras(result, area, opts)  # --minutes-raster
     _print_summary(result.summary)
 
 

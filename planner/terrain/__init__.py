@@ -40,8 +40,10 @@ from planner.terrain.steps import read_steps_mask, steps_mask
 __all__ = [
     "EdgeElevations",
     "StepsRule",
+    "Terrain",
     "directed_costs",
     "flat_elevations",
+    "load_terrain",
     "read_steps_mask",
     "sample_edges",
     "slope_factor",
@@ -188,3 +190,5 @@ def _keep_edges(net: CompiledNetwork, keep: np.ndarray) -> CompiledNetwork:
         _base_csr=None,
     )
 
+
+from planner.terrain.setting import Terrain, load_terrain  # noqa: E402  (uses terrain_network)
