@@ -37,7 +37,9 @@ planner's mark, see :mod:`planner.io.guard`) and then moved into place with
 :func:`os.replace`, ``summary.json`` last, so an interrupted run never leaves a
 half-written GeoPackage that looks complete. CSV files are safe to open in Excel
 (:func:`planner.io.writers.write_csv`); numbers are rounded to a sensible precision and
-JSON never holds NaN or Infinity.
+JSON never holds NaN or Infinity. Summary, target, street and pair tables are rounded
+(m² 0.1, minutes 0.01, shares 0.0001); the per-community and per-facility tables keep
+full precision so that their columns add up exactly.
 
 This module sits below the pipeline and the maps: it takes the assessment and the
 study area duck-typed (the attributes listed in :func:`write_outputs`) and the map as
@@ -62,7 +64,7 @@ from planner.io.guard import (
     make_partial,
     output_lock,
 )
-from planner.io.writers import round_for_output, to_json, write_csv
+from planner.io.writers import to_json, write_csv
 
 #: Every file a run may write; a rerun removes those it does not write again (if the
 #: planner wrote them).
@@ -88,8 +90,8 @@ def rejects_table(loads: dict[str, Any]) -> pd.DataFrame:
 
 
 def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A copy fit for GeoPackage: WGS84, the id as a column, objects as text, rounded."""
-    out = round_for_output(gdf.to_crs(OUTPUT_CRS).reset_index())
+    """A copy fit for GeoPackage: WGS84, the id as a column, objects as text."""
+    out = gdf.to_crs(OUTPUT_CRS).reset_index()
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
             out[col] = out[col].map(lambda v: None if pd.isna(v) else str(v))
@@ -100,8 +102,8 @@ def _csv_frame(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     wgs = gdf.to_crs(OUTPUT_CRS)
     centre = gdf.geometry.representative_point().to_crs(OUTPUT_CRS)
     frame = pd.DataFrame(wgs.drop(columns=wgs.geometry.name)).reset_index()
-    frame["lon"] = centre.x.to_numpy()
-    frame["lat"] = centre.y.to_numpy()
+    frame["lon"] = centre.x.round(7).to_numpy()
+    frame["lat"] = centre.y.round(7).to_numpy()
     return frame
 
 
@@ -109,7 +111,7 @@ def _write_all(tmp: Path, result: Any, loads: dict[str, Any],
                gap_map: Callable[[Path], object] | None) -> None:
     _for_file(result.communities).to_file(tmp / "communities.gpkg", layer="communities",
                                           engine="pyogrio")
-    write_csv(_csv_frame(result.communities), tmp / "communities.csv")
+    write_csv(_csv_frame(result.communities), tmp / "communities.csv", round_numbers=False)
     _for_file(result.facilities).to_file(tmp / "facilities.gpkg", layer="facilities",
                                          engine="pyogrio")
     if result.isochrones is not None and len(result.isochrones):

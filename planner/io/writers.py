@@ -98,7 +98,8 @@ def round_for_output(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False,
+              round_numbers: bool = True) -> Path:
     """Write ``frame`` as a CSV safe to open in Excel or WPS.
 
     Text cells are escaped (:func:`escape_formulas`), floats rounded
@@ -113,13 +114,17 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> 
         Where to write (the folder must exist).
     index
         Also write the index (as the first column).
+    round_numbers
+        Round floats (:func:`round_for_output`). Per-community and per-facility tables
+        keep full precision, so their columns add up exactly (the accessible m² of all
+        communities equal the floor area of the facilities serving them).
 
     Returns
     -------
     pathlib.Path
     """
     out = frame.reset_index() if index else frame
-    out = escape_formulas(round_for_output(out))
+    out = escape_formulas(round_for_output(out) if round_numbers else out)
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col].dtype):
             out[col] = out[col].where(np.isfinite(out[col]))
