@@ -89,7 +89,7 @@ def _qualifying(fac: pd.DataFrame, target: Target) -> pd.Series:
     mask = pd.Series(False, index=fac.index)
     for kind, level in target.kind_levels():
         sel = fac["kind"] == kind
-        if level is not None:
+        if level is not None and sel.any():  # the level matters only if there are any
             _need(fac, "level")
             sel &= fac["level"] == level
         mask |= sel
