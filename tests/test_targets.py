@@ -13,6 +13,7 @@ import math
 import pandas as pd
 import pytest
 
+from planner._errors import InputError
 from planner.gaps import TARGET_COLUMNS, evaluate_targets
 from planner.standards import load_profile
 
@@ -257,3 +258,59 @@ def test_every_row_has_the_original_columns_first():
                 "threshold", "passed", "source"]
     assert list(table.columns[:10]) == original
     assert list(table.columns) == list(TARGET_COLUMNS)
+
+
+# --------------------------------------------------------------------------- a sixth city
+
+SIXTH = """
+[profile]
+name = "sixth"
+inherits = "national"
+
+[documents.d6]
+title = "第六市养老服务实施方案"
+
+[[targets]]
+id = "village_points"
+measure = "coverage"
+unit = "shequ"
+filter = { area_type = "rural" }
+kinds = ["mutual_aid", "township_centre"]
+reading = "present_in_unit"
+threshold = 0.5
+due = "2030-06"
+label_zh = "村级互助点建有率"
+label_en = "villages with a mutual-aid point"
+source = { doc = "d6", clause = "art. 2", quote = "到2030年6月，50%的村建有互助点" }
+"""
+
+
+def test_a_sixth_city_states_its_targets_without_code(tmp_path):
+    path = tmp_path / "sixth.toml"
+    path.write_text(SIXTH, encoding="utf-8")
+    p = load_profile(path)
+    t = p.targets["village_points"]
+    assert (t.unit, t.filters, t.due_year, t.reading) == (
+        "shequ", {"area_type": "rural"}, 2030, "present_in_unit")
+    comm, fac, costs = village_district()
+    row = evaluate_targets([t], comm, fac, costs, as_of=2031).to_dict("records")[0]
+    # V1 has its point, V2 none: 1 of 2 = 50 % >= 50 %: met (even though past due)
+    assert (row["numerator"], row["denominator"], row["passed"]) == (1, 2, True)
+    assert row["due_status"] == "past due" and row["verdict"].startswith("met")
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ('unit = "province"', "targets[0].unit"),
+    ('filter = { colour = "red" }', "targets[0].filter.colour"),
+    ('due = "next year"', "targets[0].due"),
+    ('kinds = ["nursing_home@province"]', "targets[0].kinds"),
+])
+def test_a_malformed_target_names_the_key(tmp_path, line, key):
+    key_name = line.split(" = ")[0]
+    body = "\n".join(x if not x.startswith(f"{key_name} =") else line
+                     for x in SIXTH.splitlines())
+    path = tmp_path / "bad.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_profile(path)
+    assert key in str(e.value) and str(path) in str(e.value)
