@@ -315,6 +315,8 @@ def _meets_min_size(fac: gpd.GeoDataFrame, profile: Profile) -> pd.Series:
     """True/False against the profile's minimum size for the kind; None without a rule."""
     out = pd.Series(None, index=fac.index, dtype=object)
     for kind, rule in profile.facility_min_m2.items():
+        if not rule.is_minimum:
+            continue  # a subsidy threshold is not a minimum size (planner.judge.facility_sizes)
         sel = fac["kind"] == kind
         out[sel] = fac.loc[sel, "floor_area_m2"] >= rule.min_m2
     return out
