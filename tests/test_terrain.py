@@ -47,6 +47,7 @@ from planner.terrain import (
     steps_mask,
     terrain_network,
 )
+from planner.terrain.compare import compare_circles, compare_communities, summary_lines
 from planner.terrain.dem import read_dem_at
 
 CRS = "EPSG:32649"
@@ -343,3 +344,27 @@ def test_study_graph_on_terrain_both_search_directions(tmp_path):
 
 def pd_index(ids, name):
     return pd.Index(ids, name=name)
+
+
+def test_compare_communities_and_circles():
+    # three communities: 5 -> 6 min (still inside), 10 -> 16 min (falls out of a 15-min
+    # circle: lost), 20 min -> beyond the search limit (NaN: minutes added unknown)
+    idx = pd.Index(["a", "b", "c"], name="community_id")
+    flat = pd.DataFrame({"households": [100, 200, 300], "nearest_minutes": [5.0, 10.0, 20.0],
+                         "service_status": ["meets", "below_standard", "uncovered"]}, index=idx)
+    hill = pd.DataFrame({"households": [100, 200, 300], "nearest_minutes": [6.0, 16.0, np.nan],
+                         "service_status": ["meets", "uncovered", "uncovered"]}, index=idx)
+    out = compare_communities(flat, hill)
+    assert out["minutes_added"].tolist()[:2] == [1.0, 6.0]
+    assert np.isnan(out.loc["c", "minutes_added"])
+    assert out["lost_circle"].tolist() == [False, True, False]
+    # circles: a 100 m square (10,000 m²) shrinks to 80 x 100 (8,000 m²): 20 % lost
+    flat_iso = gpd.GeoDataFrame({"facility_id": ["F1"]}, geometry=[shapely.box(0, 0, 100, 100)],
+                                crs=CRS)
+    hill_iso = gpd.GeoDataFrame({"facility_id": ["F1"]}, geometry=[shapely.box(0, 0, 80, 100)],
+                                crs=CRS)
+    circ = compare_circles(flat_iso, hill_iso)
+    assert circ.loc["F1"].tolist() == pytest.approx([10_000.0, 8_000.0, 0.2])
+    lines = summary_lines(out, circ)
+    assert "1 communities (200 households) fall out" in lines[1]
+    assert "lose 20 %" in lines[2]
