@@ -19,6 +19,7 @@ a pixel centre.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from pathlib import Path
 
@@ -368,3 +369,48 @@ def test_compare_communities_and_circles():
     lines = summary_lines(out, circ)
     assert "1 communities (200 households) fall out" in lines[1]
     assert "lose 20 %" in lines[2]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_hilly_sample_run_with_dem_and_minutes_raster(tmp_path):
+    # planner sample --hilly, then planner run flat and with --dem: every community's
+    # nearest minutes with terrain are at least the flat ones (no edge costs less than
+    # its length), some strictly more, the notes say terrain was used, and the minutes
+    # raster has the overall band and one per kind.
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from planner.cli import main  # noqa: PLC0415
+
+    runner = CliRunner()
+    d = tmp_path / "hilly"
+    res = runner.invoke(main, ["sample", "--hilly", "--size", "0.3", "--out", str(d)],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (d / "dem.tif").exists() and (d / "population.tif").exists()
+    common = ["run", "--network", str(d / "roads.gpkg"), "--communities",
+              str(d / "communities.gpkg"), "--facilities", str(d / "facilities.csv"),
+              "--gates", str(d / "gates.csv"), "--no-map", "--profile", "wanzhou"]
+    res = runner.invoke(main, [*common, "--out", str(tmp_path / "flat")],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, [*common, "--out", str(tmp_path / "hill"), "--dem",
+                               str(d / "dem.tif"), "--minutes-raster",
+                               str(tmp_path / "minutes.tif"), "--cell-size", "100"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    flat = pd.read_csv(tmp_path / "flat" / "communities.csv", index_col="community_id")
+    hill = pd.read_csv(tmp_path / "hill" / "communities.csv", index_col="community_id")
+    both = flat["nearest_minutes"].notna() & hill["nearest_minutes"].notna()
+    assert both.sum() > 10
+    diff = hill.loc[both, "nearest_minutes"] - flat.loc[both, "nearest_minutes"]
+    assert (diff >= -1e-9).all()
+    assert (diff > 0.01).any()
+    notes = json.loads((tmp_path / "hill" / "summary.json").read_text(encoding="utf-8"))["notes"]
+    assert any("terrain: walking time by slope" in n for n in notes)
+    with rasterio.open(tmp_path / "minutes.tif") as src:
+        assert src.descriptions[0] == "minutes_to_nearest_all"
+        assert len(src.descriptions) == 1 + len(
+            set(pd.read_csv(d / "facilities.csv").query("status == 'existing'")["kind"]))
+        assert src.res == (100.0, 100.0)

@@ -18,15 +18,21 @@ from planner.cli._common import _friendly_errors, _step
               help="Number of communities (default: by size).")
 @click.option("--facilities", "n_facilities", type=int, default=None,
               help="Number of facilities (default: by size).")
+@click.option("--hilly", is_flag=True,
+              help="Hilly variant: also dem.tif (known slope field), a few stairs "
+                   "(highway=steps) and population.tif; try `planner run --dem`.")
 @_friendly_errors
 def sample(out_dir: str, seed: int, size: float, n_communities: int | None,
-           n_facilities: int | None) -> None:
+           n_facilities: int | None, hilly: bool) -> None:
     """Write the synthetic sample district (roads, communities, gates, facilities)."""
     from planner.sample import write_sample  # noqa: PLC0415
+    from planner.sample.hilly import write_hilly_sample  # noqa: PLC0415
 
-    with _step(f"writing the synthetic sample (seed {seed}, size {size}) to {out_dir}"):
-        files = write_sample(out_dir, seed=seed, size=size, n_communities=n_communities,
-                             n_facilities=n_facilities)
+    writer = write_hilly_sample if hilly else write_sample
+    kind = "hilly synthetic sample" if hilly else "synthetic sample"
+    with _step(f"writing the {kind} (seed {seed}, size {size}) to {out_dir}"):
+        files = writer(out_dir, seed=seed, size=size, n_communities=n_communities,
+                       n_facilities=n_facilities)
     for name, path in files.items():
         click.echo(f"{name}: {path}")
 

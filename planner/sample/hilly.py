@@ -30,6 +30,7 @@ import shapely
 from affine import Affine
 from exactextract import exact_extract
 
+from planner.notes import SYNTHETIC_MARKER
 from planner.sample.layout import METRIC_CRS
 from planner.sample.writer import write_sample
 
@@ -154,7 +155,8 @@ def write_hilly_sample(
     stairs = stairs_lanes(roads.to_crs(METRIC_CRS), river_y)
     roads.loc[roads.index[stairs], "highway"] = "steps"
     paths["roads"].unlink()
-    roads.to_file(paths["roads"], layer="roads", driver="GPKG", engine="pyogrio")
+    roads.to_file(paths["roads"], layer="roads", driver="GPKG", engine="pyogrio",
+                  layer_metadata=SYNTHETIC_MARKER)  # keeps the "synthetic sample" label
     communities = gpd.read_file(paths["communities"], layer="communities").to_crs(METRIC_CRS)
     paths["population"] = write_population(out / "population.tif", communities, bounds)
     readme = paths["readme"].read_text(encoding="utf-8")
