@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from planner._errors import InputError
@@ -15,7 +16,8 @@ from planner.io import write_csv
 from planner.project.check import check_project
 from planner.project.district import District
 from planner.project.inputs import REJECT_COLUMNS, ProjectRows
-from planner.project.render import ROW_COLUMNS, site_lonlat, to_row
+from planner.project.model import Project
+from planner.project.render import ROW_COLUMNS, to_row
 
 log = logging.getLogger("planner")
 
@@ -38,33 +40,58 @@ class BatchResult:
                 "rejected": int(self.rejects["row"].nunique()) if len(self.rejects) else 0}
 
 
+#: Projects searched together (two searches per chunk; bounds the memory of a batch).
+CHUNK = 250
+
+
 def check_projects(
     district: District, read: ProjectRows,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchResult:
     """Check every project read from a projects file.
 
-    A project that cannot be checked (its id is a community's) joins the rejects with
-    its row; nothing is dropped: ``rows_read = len(rows) + rejected rows``.
+    Projects are searched in chunks of :data:`CHUNK` (two reach-core searches per chunk,
+    see :meth:`~planner.project.district.StudyGraphReach.projects_reach`); each is judged
+    on its own, as if it were the only new project. A project that cannot be checked
+    (its id is a community's) joins the rejects with its row; nothing is dropped:
+    ``rows_read = len(rows) + rejected rows``.
     """
     rows: list[dict[str, Any]] = []
     rejects = [read.rejects] if len(read.rejects) else []
-    crs = district.area.net.pyproj_crs
-    for i, (row, project) in enumerate(read.projects):
+    ok: list[tuple[int, Project]] = []
+    for row, project in read.projects:
         try:
-            check = check_project(district, project)
+            district.check_id(project)
         except InputError as exc:
             rejects.append(pd.DataFrame([{"layer": "projects", "file": "", "row": row,
                                           "column": "project_id",
                                           "value": project.project_id, "reason": str(exc)}]))
             continue
-        rows.append({"row": row, **to_row(check, site_lonlat(check, crs))})
-        if progress is not None:
-            progress(i + 1, len(read.projects))
+        ok.append((row, project))
+    lonlat = _lonlat([p for _, p in ok], district.area.net.pyproj_crs)
+    done = 0
+    for start in range(0, len(ok), CHUNK):
+        chunk = ok[start:start + CHUNK]
+        reach = district.reach.projects_reach([p for _, p in chunk])
+        for i, (row, project) in enumerate(chunk):
+            check = check_project(district, project, reach=reach[project.project_id])
+            rows.append({"row": row, **to_row(check, lonlat[start + i])})
+            done += 1
+            if progress is not None:
+                progress(done, len(ok))
     table = pd.DataFrame(rows, columns=["row", *ROW_COLUMNS])
     rej = (pd.concat(rejects, ignore_index=True) if rejects
            else pd.DataFrame(columns=list(REJECT_COLUMNS)))
     return BatchResult(table, rej, read.rows_read)
+
+
+def _lonlat(projects: list[Project], crs: Any) -> list[tuple[float, float]]:
+    """WGS84 lon/lat of each project's representative point (one transformation)."""
+    if not projects:
+        return []
+    pts = gpd.GeoSeries([p.geometry.representative_point() for p in projects], crs=crs)
+    wgs = pts.to_crs(4326)
+    return list(zip(wgs.x.to_numpy(float), wgs.y.to_numpy(float), strict=True))
 
 
 #: The first cells of a file this module writes (how it recognises its own files).

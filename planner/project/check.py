@@ -23,7 +23,7 @@ from planner.project.clauses import (
     clauses_for,
     pooling_clause,
 )
-from planner.project.district import District
+from planner.project.district import District, ProjectReach
 from planner.project.model import Project
 from planner.project.rules import Finding, fmt
 from planner.schema import FACILITY_KINDS
@@ -98,7 +98,9 @@ class ProjectCheck:
         return next(f for f in self.findings if f.id == fid)
 
 
-def check_project(district: District, project: Project) -> ProjectCheck:
+def check_project(
+    district: District, project: Project, *, reach: ProjectReach | None = None
+) -> ProjectCheck:
     """Check a project against the district.
 
     Parameters
@@ -107,6 +109,9 @@ def check_project(district: District, project: Project) -> ProjectCheck:
         From :func:`planner.project.district.prepare_district`.
     project
         From :func:`planner.project.model.make_project`, geometry in the district's CRS.
+    reach
+        The project's searches when already made (a batch searches for all its projects
+        at once); by default searched now.
 
     Returns
     -------
@@ -118,11 +123,11 @@ def check_project(district: District, project: Project) -> ProjectCheck:
     circle_m = district.circle_m(project.area_type)
     floor = rules.floor_area(project, profile)
     size = rules.facility_size(project, profile)
-    pr = district.reach.project_reach(project)
+    pr = reach if reach is not None else district.reach.project_reach(project)
     own = _own_distance(pr.from_site, project)
-    nearest = _nearest_by_kind(pr.to_facilities, base.facilities)
+    kinds = [k for k in FACILITY_KINDS if k in set(base.fac_kind)]
     reach = effects.reach_summary(base, pr.to_facilities, circle_m=circle_m,
-                                  own_distance_m=own, nearest_by_kind=nearest)
+                                  own_distance_m=own, kinds=kinds)
     shared = effects.shared_facilities(base, pr.to_facilities, households=project.households,
                                        circle_m=circle_m)
     neighbours = effects.neighbours_within(base, pr.from_site, project_id=project.project_id,
@@ -134,14 +139,14 @@ def check_project(district: District, project: Project) -> ProjectCheck:
               and project.facility.kind in profile.area_counted_kinds.kinds)
     changes, served = effects.effect_on_communities(
         base, project_id=project.project_id, households=project.households,
-        to_facilities=pr.to_facilities, circle_m=circle_m,
+        shared=shared, circle_m=circle_m,
         planned=(planned_m2, pr.from_site) if counts else None)
     summary = effects.neighbour_changes(changes)
     pool_finding = _pooling_finding(project, district, floor, pool)
     pooled = pool_finding.outcome == "condition"
     findings = [floor, size, pool_finding,
                 _reach_finding(project, district, reach, circle_m),
-                _effect_finding(summary)]
+                _effect_finding(summary, served)]
     findings += _sync_findings(project, district, pooled=pooled)
     refusal = _refusal(project, district, floor, pooled)
     if refusal is not None:
@@ -167,16 +172,6 @@ def _own_distance(from_site: pd.DataFrame, project: Project) -> float | None:
         return None
     d = from_site.loc[from_site["community_id"] == project.project_id, "distance_m"]
     return float(d.min()) if len(d) else math.nan
-
-
-def _nearest_by_kind(to_facilities: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
-    """Nearest existing facility of each kind present in the district (NaN beyond the search)."""
-    kinds = [k for k in FACILITY_KINDS if (facilities["kind"] == k).any()]
-    rows = to_facilities.assign(kind=to_facilities["facility_id"].map(facilities["kind"]))
-    rows = rows.sort_values(["distance_m", "facility_id"]).drop_duplicates("kind")
-    out = rows.set_index("kind")[["facility_id", "distance_m"]].reindex(kinds)
-    out.index.name = "kind"
-    return out
 
 
 def _pooling_finding(project: Project, district: District, floor: Finding,
@@ -259,7 +254,7 @@ def _reach_finding(project: Project, district: District, reach: dict[str, Any],
                    {k: v for k, v in reach.items()})
 
 
-def _effect_finding(summary: dict[str, Any]) -> Finding:
+def _effect_finding(summary: dict[str, Any], served: float) -> Finding:
     b, p = summary["brought_to_standard"], summary["pushed_below"]
     zh = (f"对周边的影响：使{len(b)}个小区（{summary['brought_households']:,}户）达标"
           + (f"：{'、'.join(b)}" if b else ""))
@@ -270,7 +265,11 @@ def _effect_finding(summary: dict[str, Any]) -> Finding:
         zh += f"；使{len(p)}个小区（{summary['pushed_households']:,}户）降至不达标：{'、'.join(p)}"
         en += (f"; pushes {len(p)} ({summary['pushed_households']:,} households) below it: "
                f"{', '.join(p)}")
-    return Finding("effect", "info", zh + "。", en + ".", figures=summary)
+    zh += f"；项目居民步行可达设施面积每百户{served:.1f}平方米（服务指标，不是配建核查）"
+    en += (f"; its residents reach {served:.1f} m² per 100 households within the circle "
+           "(a service indicator, not the on-site check)")
+    return Finding("effect", "info", zh + "。", en + ".",
+                   figures={**summary, "served_m2_per_100hh": served})
 
 
 def _sync_findings(project: Project, district: District, *, pooled: bool) -> list[Finding]:

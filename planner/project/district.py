@@ -54,10 +54,14 @@ class ProjectReach:
 
 
 class ReachSource(Protocol):
-    """Answers :class:`ProjectReach` for a project."""
+    """Answers :class:`ProjectReach` for a project, or for many at once."""
 
     def project_reach(self, project: Project) -> ProjectReach:
         """Metres from the project to facilities and from its site to communities."""
+        ...
+
+    def projects_reach(self, projects: list[Project]) -> dict[str, ProjectReach]:
+        """The same for many projects, by project id."""
         ...
 
 
@@ -199,7 +203,7 @@ def base_from_assessment(
 
 
 def project_layers(
-    project: Project, crs: Any
+    project: Project, crs: Any, *, site_id: str = SITE_ID
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
     """The project as a one-row community layer, its gates, and its site as a facility."""
     comm = gpd.GeoDataFrame(
@@ -215,7 +219,7 @@ def project_layers(
     site = gpd.GeoDataFrame(
         {"kind": [fac.kind if fac else "station"],
          "floor_area_m2": [fac.floor_area_m2 if fac else 0.0], "status": ["planned"]},
-        geometry=[project.site_point], crs=crs, index=pd.Index([SITE_ID], name="facility_id"))
+        geometry=[project.site_point], crs=crs, index=pd.Index([site_id], name="facility_id"))
     return comm, gates, site
 
 
@@ -230,15 +234,47 @@ class StudyGraphReach:
 
     def __init__(self, sg: StudyGraph) -> None:
         self.sg = sg
+        self.existing_ids = set(sg.communities.index)
 
     def project_reach(self, project: Project) -> ProjectReach:
         """Search from the project's access points and from its site, then undo both."""
-        comm, gates, site = project_layers(project, self.sg.net.pyproj_crs)
+        return self.projects_reach([project])[project.project_id]
+
+    def projects_reach(self, projects: list[Project]) -> dict[str, ProjectReach]:
+        """The same for many projects at once: two searches in all (a batch).
+
+        Each project's site only counts for the existing communities and the project
+        itself; other projects of the batch never see each other.
+        """
+        crs = self.sg.net.pyproj_crs
+        layers = [project_layers(p, crs, site_id=f"{SITE_ID}{i}") for i, p in
+                  enumerate(projects)]
+        comm = pd.concat([c for c, _, _ in layers])
+        gate_parts = [g for _, g, _ in layers if g is not None]
+        gates = pd.concat(gate_parts, ignore_index=True) if gate_parts else None
+        sites = pd.concat([s for _, _, s in layers])
+        ids = [p.project_id for p in projects]
         rows = self.sg.add_communities(comm, gates=gates)
         try:
-            site_rows = self.sg.add_facilities(site)
-            self.sg.remove_facilities([SITE_ID])
+            site_rows = self.sg.add_facilities(sites)
+            self.sg.remove_facilities(list(sites.index))
         finally:
-            self.sg.remove_communities([project.project_id])
-        return ProjectReach(rows[["facility_id", "distance_m"]].reset_index(drop=True),
-                            site_rows[["community_id", "distance_m"]].reset_index(drop=True))
+            self.sg.remove_communities(ids)
+        to_fac = {k: g[["facility_id", "distance_m"]].reset_index(drop=True)
+                  for k, g in rows.groupby("community_id", sort=False)}
+        site_of = dict(zip(sites.index, ids, strict=True))
+        from_site = {site_of[k]: g for k, g in site_rows.groupby("facility_id", sort=False)}
+        empty_f = pd.DataFrame({"facility_id": pd.Series(dtype=object),
+                                "distance_m": pd.Series(dtype=float)})
+        empty_c = pd.DataFrame({"community_id": pd.Series(dtype=object),
+                                "distance_m": pd.Series(dtype=float)})
+        out = {}
+        existing = self.existing_ids
+        for pid in ids:
+            fs = from_site.get(pid, empty_c)
+            c = fs["community_id"].to_numpy(object)
+            keep = np.fromiter((x == pid or x in existing for x in c), bool, len(c))
+            out[pid] = ProjectReach(
+                to_fac.get(pid, empty_f),
+                fs.loc[keep, ["community_id", "distance_m"]].reset_index(drop=True))
+        return out

@@ -46,6 +46,9 @@ class Base:
         within each community's circle of them.
     speed_m_s
         Walking speed, m/s.
+
+    Lookups by id (dicts and numpy arrays) are built once, so a project's check touches
+    only the rows near it.
     """
 
     communities: pd.DataFrame
@@ -53,9 +56,64 @@ class Base:
     pairs: pd.DataFrame
     speed_m_s: float
 
+    def __post_init__(self) -> None:
+        c, f = self.communities, self.facilities
+        self.comm_ids = c.index.to_numpy(dtype=object)
+        self.comm_pos = {k: i for i, k in enumerate(self.comm_ids)}
+        self.fac_pos = {k: i for i, k in enumerate(f.index.to_numpy(dtype=object))}
+        self.fac_counted = f["counted"].to_numpy(dtype=bool)
+        self.fac_kind = f["kind"].to_numpy(dtype=object)
+        self.fac_area = f["floor_area_m2"].to_numpy(dtype=float)
+        self.fac_served = f["households_served"].fillna(0).to_numpy(dtype=float)
+        self.hh = c["households"].to_numpy(dtype=float)
+        self.circle = c["circle_m"].to_numpy(dtype=float)
+        self.a100 = c["accessible_m2_per_100hh"].to_numpy(dtype=float)
+        self.req100 = c["required_m2_per_100hh"].to_numpy(dtype=float)
+        self.within = c["facilities_within"].to_numpy(dtype=np.int64)
+        self.status = c["service_status"].to_numpy(dtype=object)
+        fpos = np.array([self.fac_pos[k] for k in self.pairs["facility_id"].to_numpy(object)],
+                        dtype=np.int64)
+        cpos = np.array([self.comm_pos[k] for k in self.pairs["community_id"].to_numpy(object)],
+                        dtype=np.int64)
+        order = np.argsort(fpos, kind="stable")
+        starts = np.searchsorted(fpos[order], np.arange(len(f) + 1))
+        self.members = [cpos[order[starts[j]:starts[j + 1]]] for j in range(len(f))]
+
     def minutes(self, metres: Any) -> Any:
         """Minutes to walk ``metres`` at the district's speed."""
         return np.asarray(metres, dtype=float) / (60.0 * self.speed_m_s)
+
+    def facility_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of ``frame.facility_id`` among the facilities (-1: unknown) and metres."""
+        pos = np.array([self.fac_pos.get(k, -1) for k in frame["facility_id"].to_numpy(object)],
+                       dtype=np.int64)
+        return pos, frame["distance_m"].to_numpy(dtype=float)
+
+    def community_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of ``frame.community_id`` among the communities (-1: unknown) and metres."""
+        pos = np.array([self.comm_pos.get(k, -1) for k in frame["community_id"].to_numpy(object)],
+                       dtype=np.int64)
+        return pos, frame["distance_m"].to_numpy(dtype=float)
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)
+
+
+def nearest_by_kind(base: Base, to_facilities: pd.DataFrame) -> dict[str, tuple[str, float]]:
+    """Nearest existing facility of each kind within the search: kind → (id, metres)."""
+    pos, dist = base.facility_rows(to_facilities)
+    ids = to_facilities["facility_id"].to_numpy(object)
+    best: dict[str, tuple[str, float]] = {}
+    for i in np.lexsort((ids.astype(str), dist)):
+        if pos[i] < 0:
+            continue
+        kind = str(base.fac_kind[pos[i]])
+        if kind not in best:
+            best[kind] = (str(ids[i]), float(dist[i]))
+    return best
 
 
 def reach_summary(
@@ -64,7 +122,7 @@ def reach_summary(
     *,
     circle_m: float,
     own_distance_m: float | None,
-    nearest_by_kind: pd.DataFrame,
+    kinds: list[str],
 ) -> dict[str, Any]:
     """Minutes from the project to its own facility and the nearest existing of each kind.
 
@@ -78,40 +136,35 @@ def reach_summary(
     own_distance_m
         Metres from the project to its planned facility (``None``: it plans none; NaN:
         not reached).
-    nearest_by_kind
-        Indexed by kind: ``facility_id``, ``distance_m`` (NaN beyond the search limit).
+    kinds
+        Kinds to report (those present in the district).
 
     Returns
     -------
     dict
-        ``own_facility_minutes``, ``nearest`` (kind → facility id, name, minutes),
-        ``inside_existing_circle`` (a counted facility within the project's circle),
-        ``circle_minutes``.
+        ``own_facility_minutes``, ``nearest`` (kind → facility id, name, minutes; None
+        beyond the search), ``inside_existing_circle`` (a counted facility within the
+        project's circle), ``circle_minutes``.
     """
-    fac = base.facilities
-    counted = to_facilities[to_facilities["facility_id"].map(fac["counted"]).fillna(False)
-                            .astype(bool)]
-    inside = bool((counted["distance_m"] <= circle_m).any())
+    pos, dist = base.facility_rows(to_facilities)
+    known = pos >= 0
+    inside = bool((base.fac_counted[pos[known]] & (dist[known] <= circle_m)).any())
+    best = nearest_by_kind(base, to_facilities)
+    names = base.facilities["name"] if "name" in base.facilities else None
     nearest = {}
-    for kind, row in nearest_by_kind.iterrows():
-        fid = row["facility_id"]
-        ok = isinstance(fid, str) and np.isfinite(row["distance_m"])
-        nearest[str(kind)] = {
-            "facility_id": fid if ok else None,
-            "name": _text_or_none(fac.at[fid, "name"]) if ok and "name" in fac else None,
-            "minutes": float(base.minutes(row["distance_m"])) if ok else None,
+    for kind in kinds:
+        fid, metres = best.get(kind, (None, np.nan))
+        nearest[kind] = {
+            "facility_id": fid,
+            "name": _text_or_none(names.iloc[base.fac_pos[fid]]) if fid and names is not None
+            else None,
+            "minutes": float(base.minutes(metres)) if fid else None,
         }
     own = None
     if own_distance_m is not None and np.isfinite(own_distance_m):
         own = float(base.minutes(own_distance_m))
     return {"own_facility_minutes": own, "nearest": nearest, "inside_existing_circle": inside,
             "circle_minutes": float(base.minutes(circle_m))}
-
-
-def _text_or_none(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return str(value)
 
 
 def shared_facilities(
@@ -126,24 +179,27 @@ def shared_facilities(
         ``households_before``, ``households_after``, ``m2_per_100hh_before``,
         ``m2_per_100hh_after`` (nearest first).
     """
-    fac = base.facilities
-    rows = to_facilities[to_facilities["distance_m"] <= circle_m]
-    rows = rows[rows["facility_id"].map(fac["counted"]).fillna(False).astype(bool)]
-    rows = rows.sort_values(["distance_m", "facility_id"]).drop_duplicates("facility_id")
-    f = fac.loc[rows["facility_id"]]
-    out = pd.DataFrame(index=pd.Index(rows["facility_id"].to_numpy(), name="facility_id"))
-    out["name"] = f["name"].to_numpy() if "name" in f else ""
-    out["kind"] = f["kind"].to_numpy()
-    out["floor_area_m2"] = f["floor_area_m2"].to_numpy(dtype=float)
-    out["minutes"] = base.minutes(rows["distance_m"].to_numpy())
-    before = f["households_served"].fillna(0).to_numpy(dtype=float)
-    out["households_before"] = before.astype(int)
-    out["households_after"] = (before + households).astype(int)
+    pos, dist = base.facility_rows(to_facilities)
+    keep = (pos >= 0) & (dist <= circle_m)
+    keep[keep] = base.fac_counted[pos[keep]]
+    pos, dist = pos[keep], dist[keep]
+    order = np.argsort(dist, kind="stable")
+    pos, dist = pos[order], dist[order]
+    _, first = np.unique(pos, return_index=True)
+    pick = np.sort(first)
+    pos, dist = pos[pick], dist[pick]
+    f = base.facilities.iloc[pos]
+    before = base.fac_served[pos]
+    area = base.fac_area[pos]
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["m2_per_100hh_before"] = np.where(before > 0, 100 * out["floor_area_m2"] / before,
-                                              np.nan)
-    out["m2_per_100hh_after"] = 100 * out["floor_area_m2"] / out["households_after"]
-    return out
+        per100_before = np.where(before > 0, 100 * area / before, np.nan)
+    return pd.DataFrame({
+        "name": f["name"].to_numpy(object) if "name" in f else "",
+        "kind": base.fac_kind[pos], "floor_area_m2": area, "minutes": base.minutes(dist),
+        "households_before": before.astype(int), "households_after": (before + households)
+        .astype(int), "m2_per_100hh_before": per100_before,
+        "m2_per_100hh_after": 100 * area / (before + households),
+    }, index=pd.Index(f.index.to_numpy(object), name="facility_id"))
 
 
 def neighbours_within(
@@ -158,14 +214,19 @@ def neighbours_within(
         ``households``, ``status``, ``minutes``, ``required_m2``, ``accessible_m2``,
         ``service_status``.
     """
-    rows = from_site[(from_site["distance_m"] <= circle_m)
-                     & (from_site["community_id"] != project_id)]
-    rows = rows[rows["community_id"].isin(base.communities.index)]
-    rows = rows.sort_values(["distance_m", "community_id"]).drop_duplicates("community_id")
-    c = base.communities.loc[rows["community_id"]]
-    cols = ["name", "households", "status", "required_m2", "accessible_m2", "service_status"]
-    out = c[[k for k in cols if k in c]].copy()
-    out.insert(3, "minutes", base.minutes(rows["distance_m"].to_numpy()))
+    pos, dist = base.community_rows(from_site)
+    keep = (pos >= 0) & (dist <= circle_m)
+    pos, dist = pos[keep], dist[keep]
+    order = np.lexsort((base.comm_ids[pos].astype(str), dist))
+    pos, dist = pos[order], dist[order]
+    c = base.communities.iloc[pos]
+    out = pd.DataFrame({
+        "name": c["name"].to_numpy(object) if "name" in c else "",
+        "households": base.hh[pos].astype(int), "status": c["status"].to_numpy(object),
+        "minutes": base.minutes(dist), "required_m2": c["required_m2"].to_numpy(float),
+        "accessible_m2": c["accessible_m2"].to_numpy(float),
+        "service_status": base.status[pos],
+    }, index=pd.Index(base.comm_ids[pos], name="community_id"))
     return out
 
 
@@ -196,7 +257,7 @@ def effect_on_communities(
     *,
     project_id: str,
     households: int,
-    to_facilities: pd.DataFrame,
+    shared: pd.DataFrame,
     circle_m: float,
     planned: tuple[float, pd.DataFrame] | None,
 ) -> tuple[pd.DataFrame, float]:
@@ -204,8 +265,10 @@ def effect_on_communities(
 
     Parameters
     ----------
-    to_facilities
-        ``facility_id, distance_m`` from the project (its circle is ``circle_m``).
+    shared
+        The existing facilities whose circle holds the project (:func:`shared_facilities`).
+    circle_m
+        The project's circle, metres.
     planned
         ``(floor_area_m2, from_site)`` of the project's planned facility when it counts
         (``from_site``: ``community_id, distance_m``, project included), else ``None``.
@@ -218,53 +281,45 @@ def effect_on_communities(
         ``m2_per_100hh_after``, ``required_m2_per_100hh``; and the project's own m² per
         100 households served (the catchment indicator, not the on-site check).
     """
-    comm = base.communities
-    delta = pd.Series(0.0, index=comm.index)
-    gained_within = pd.Series(0, index=comm.index)
-    shared = shared_facilities(base, to_facilities, households=households, circle_m=circle_m)
+    delta = np.zeros(len(base.comm_ids))
+    gained = np.zeros(len(base.comm_ids), dtype=np.int64)
+    touched = [np.zeros(0, dtype=np.int64)]
     project_a = 0.0
-    if len(shared):
-        r_before = (shared["m2_per_100hh_before"].fillna(0.0) / 100)
-        r_after = shared["m2_per_100hh_after"] / 100
-        change = (r_after - r_before).rename("change")
-        pairs = base.pairs[base.pairs["facility_id"].isin(shared.index)]
-        by_comm = pairs["facility_id"].map(change).groupby(pairs["community_id"]).sum()
-        delta = delta.add(100 * by_comm, fill_value=0.0)
-        project_a += float(100 * r_after.sum())
+    change = (shared["m2_per_100hh_after"] - shared["m2_per_100hh_before"].fillna(0.0))
+    for fid, dv in zip(shared.index, change.to_numpy(float), strict=True):
+        members = base.members[base.fac_pos[fid]]
+        np.add.at(delta, members, dv)
+        touched.append(members)
+    project_a += float(shared["m2_per_100hh_after"].sum())
     if planned is not None:
         area_m2, from_site = planned
-        circle = comm["circle_m"].reindex(from_site["community_id"]).to_numpy()
-        is_project = (from_site["community_id"] == project_id).to_numpy()
-        circle = np.where(is_project, circle_m, circle)
-        within = from_site[from_site["distance_m"].to_numpy() <= circle]
-        members = within["community_id"].drop_duplicates()
-        hh = comm["households"].reindex(members).fillna(0).to_numpy(dtype=float)
-        total = hh.sum() + (households if (members == project_id).any() else 0)
+        pos, dist = base.community_rows(from_site)
+        is_project = (from_site["community_id"].to_numpy(object) == project_id)
+        circle = np.where(pos >= 0, base.circle[np.maximum(pos, 0)], np.inf)
+        inside_p = bool((is_project & (dist <= circle_m)).any())
+        members = np.unique(pos[(pos >= 0) & (dist <= circle)])
+        total = base.hh[members].sum() + (households if inside_p else 0)
         if total > 0:
-            r_p = area_m2 / total
-            others = members[members != project_id]
-            delta = delta.add(pd.Series(100 * r_p, index=others.to_numpy()), fill_value=0.0)
-            gained_within = gained_within.add(pd.Series(1, index=others.to_numpy()),
-                                              fill_value=0).astype(int)
-            if (members == project_id).any():
-                project_a += 100 * r_p
-    changed = delta.index[(delta.abs() > 1e-12) | (gained_within > 0)]
-    c = comm.loc[changed]
-    after = c["accessible_m2_per_100hh"] + delta.loc[changed]
-    within_after = c["facilities_within"] + gained_within.loc[changed]
-    ok = after + TOLERANCE_M2_PER_100HH >= c["required_m2_per_100hh"]
+            per100 = 100 * area_m2 / total
+            delta[members] += per100
+            gained[members] += 1
+            touched.append(members)
+            if inside_p:
+                project_a += per100
+    idx = np.unique(np.concatenate(touched))
+    after = base.a100[idx] + delta[idx]
+    within_after = base.within[idx] + gained[idx]
+    ok = after + TOLERANCE_M2_PER_100HH >= base.req100[idx]
     status_after = np.where(within_after == 0, "uncovered",
-                            np.where(ok, "meets", "below_standard"))
-    status_after = np.where(c["service_status"] == "unreachable", "unreachable", status_after)
+                            np.where(ok, "meets", "below_standard")).astype(object)
+    status_after[base.status[idx] == "unreachable"] = "unreachable"
+    c = base.communities.iloc[idx]
     out = pd.DataFrame({
-        "name": c["name"] if "name" in c else "",
-        "households": c["households"].astype(int),
-        "status_before": c["service_status"],
-        "status_after": status_after,
-        "m2_per_100hh_before": c["accessible_m2_per_100hh"],
-        "m2_per_100hh_after": after,
-        "required_m2_per_100hh": c["required_m2_per_100hh"],
-    }, index=changed)
+        "name": c["name"].to_numpy(object) if "name" in c else "",
+        "households": base.hh[idx].astype(int), "status_before": base.status[idx],
+        "status_after": status_after, "m2_per_100hh_before": base.a100[idx],
+        "m2_per_100hh_after": after, "required_m2_per_100hh": base.req100[idx],
+    }, index=pd.Index(base.comm_ids[idx], name="community_id"))
     return out.sort_index(), project_a
 
 
@@ -277,5 +332,5 @@ def neighbour_changes(changed: pd.DataFrame) -> dict[str, Any]:
         "brought_households": int(brought["households"].sum()),
         "pushed_below": [str(i) for i in pushed.index],
         "pushed_households": int(pushed["households"].sum()),
-        "changed": len(changed),
+        "changed": int((changed["status_before"] != changed["status_after"]).sum()),
     }

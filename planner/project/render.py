@@ -24,6 +24,8 @@ OUTCOME_LABELS: dict[str, str] = {
 #: Exit code of each verdict (``planner check-project``): 0 pass (with or without
 #: conditions), 1 fail. Bad input is 2 and an internal error 3 (planner.cli._common).
 EXIT_CODES = {"pass": 0, "pass_with_conditions": 0, "fail": 1}
+#: Rows of each table shown in the text report (the JSON has all).
+TEXT_ROWS = 10
 
 
 def _clean(x: Any) -> Any:
@@ -147,10 +149,12 @@ def _neighbour_lines(check: ProjectCheck) -> list[str]:
     n = check.neighbours
     if not len(n):
         return ["", "步行圈内相邻小区 / Neighbours within the circle: 无 none"]
-    out = ["", "步行圈内相邻小区 / Neighbours within the circle:"]
-    for cid, r in n.iterrows():
+    out = ["", f"步行圈内相邻小区 / Neighbours within the circle ({len(n)}):"]
+    for cid, r in n.head(TEXT_ROWS).iterrows():
         out.append(f"  {cid} {_name(r.get('name'), '')} {int(r['households']):,} 户 households, "
                    f"{r['minutes']:.1f} min, {r['service_status']}")
+    if len(n) > TEXT_ROWS:
+        out.append(f"  … 另{len(n) - TEXT_ROWS}个 / {len(n) - TEXT_ROWS} more (--json lists all)")
     return out
 
 
@@ -159,11 +163,14 @@ def _change_lines(check: ProjectCheck) -> list[str]:
     changed = c[c["status_before"] != c["status_after"]]
     if not len(changed):
         return []
-    out = ["", "服务状态变化的小区 / Communities whose status changes:"]
-    for cid, r in changed.iterrows():
+    out = ["", f"服务状态变化的小区 / Communities whose status changes ({len(changed)}):"]
+    for cid, r in changed.head(TEXT_ROWS).iterrows():
         out.append(f"  {cid} {int(r['households']):,} 户: {r['status_before']} → "
                    f"{r['status_after']} ({fmt(r['m2_per_100hh_before'])} → "
                    f"{fmt(r['m2_per_100hh_after'])} m² per 100 households)")
+    if len(changed) > TEXT_ROWS:
+        out.append(f"  … 另{len(changed) - TEXT_ROWS}个 / {len(changed) - TEXT_ROWS} more "
+                   "(--json lists all)")
     return out
 
 
