@@ -260,7 +260,8 @@ def export_layers(comm: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
     out_c = comm.join(care.communities[add])
     out_c = suppress_counts(out_c, ("vulnerable_elderly",), threshold=k,
                             withhold=("care_places_per_100_vulnerable",))
-    out_c = suppress_counts(out_c, CARE_COUNT_COLUMNS, threshold=k)
+    out_c = suppress_counts(out_c, [c for c in CARE_COUNT_COLUMNS if c != "vulnerable_elderly"],
+                            threshold=k)
     add_f = [c for c in FACILITY_OUT if c in care.facilities and c not in fac]
     out_f = fac.join(care.facilities[add_f])
     out_f = suppress_counts(out_f, ("vulnerable_in_circle",), threshold=k)

@@ -109,9 +109,8 @@ def capacity_catchment(
         "care_places_per_100_vulnerable": rate,
         "care_places_required": v * min_per_100 / 100,
     }, index=v.index)
-    lacks = pd.Series(None, index=v.index, dtype=object)
-    known = v > 0
-    lacks[known] = rate[known] < min_per_100
-    comm["lacks_care_places"] = lacks
+    comm["lacks_care_places"] = pd.Series(
+        [bool(r < min_per_100) if n > 0 else None for n, r in zip(v, rate, strict=True)],
+        index=v.index, dtype=object)
     fac = pd.DataFrame({"care_places": places, "vulnerable_in_circle": in_circle})
     return comm, fac

@@ -68,8 +68,9 @@ def suppress_counts(frame: pd.DataFrame, columns: Iterable[str], *,
         small = _small(out[col], threshold)
         hidden |= small
         numbers = pd.to_numeric(out[col], errors="coerce")
-        out[col] = [label if s else (None if pd.isna(v) else round(float(v)))
-                    for s, v in zip(small, numbers, strict=True)]
+        out[col] = pd.Series([label if s else (None if pd.isna(v) else round(float(v)))
+                              for s, v in zip(small, numbers, strict=True)],
+                             index=out.index, dtype=object)
     for col in withhold:
         if col in out:
             out[col] = out[col].astype(object).where(~hidden, None)

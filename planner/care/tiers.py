@@ -127,13 +127,12 @@ def colocation(facilities: gpd.GeoDataFrame, *, station_kinds: Sequence[str],
 def centre_beds(facilities: pd.DataFrame, *, kinds: Sequence[str],
                 min_beds: float) -> pd.Series:
     """True/False per centre of ``kinds`` against ``min_beds``; None without beds data."""
-    out = pd.Series(None, index=facilities.index, dtype=object)
     if "beds" not in facilities:
-        return out
+        return pd.Series(None, index=facilities.index, dtype=object)
     beds = pd.to_numeric(facilities["beds"], errors="coerce")
     sel = facilities["kind"].isin(kinds) & beds.notna()
-    out[sel] = (beds[sel] >= min_beds).to_numpy()
-    return out
+    return pd.Series([bool(b >= min_beds) if s else None for s, b in zip(sel, beds, strict=True)],
+                     index=facilities.index, dtype=object)
 
 
 def bed_share(facilities: pd.DataFrame, *, threshold: float) -> dict[str, Any]:
