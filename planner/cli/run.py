@@ -58,6 +58,10 @@ MAX_SPEED_M_S = 3.0
               help="How to read a rule the document writes per household (Yangjiang): "
                    "as a slip for per 100 households (default) or literally.")
 @click.option("--include-planned", is_flag=True, help="Count planned facilities as built.")
+@click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), default=None,
+              help="A table of changes (action, id, kind, floor_area_m2, lon, lat, "
+                   "households, value…): add/move/resize/close facilities, new communities, "
+                   "speed, minutes. Writes what it changes into OUT/scenario/.")
 @click.option("--as-of", "as_of", type=click.IntRange(1949, 2100), default=None,
               help="Year the targets are judged in: due, overdue or not yet due "
                    "(default: the current year).")
@@ -176,6 +180,15 @@ def _run(opts: dict[str, Any]) -> None:
                      data_date=file_date(opts["communities"]))
     write_terrain_extras(result, area, opts)  # --minutes-raster
     _print_summary(result.summary)
+    if opts["scenario_file"]:
+        from planner.scenarios.report import describe, run_scenario  # noqa: PLC0415
+
+        with _step(f"scenario {opts['scenario_file']}"):
+            diff = run_scenario(area, profile, speed_m_s=params.speed_m_s,
+                                include_planned=opts["include_planned"],
+                                changes=opts["scenario_file"],
+                                out_dir=Path(opts["out_dir"]) / "scenario")
+        click.echo("\n".join(describe(diff)))
 
 
 def _copy_map(source: Path, target: Path) -> None:
