@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,10 +20,25 @@ CRS_HELP = ("coordinate system of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent
             "bd09 (Baidu) or EPSG:nnnn")
 
 
+#: A run's temporary output folder inside a path (see planner.io.guard.PARTIAL_PREFIX).
+_PARTIAL = re.compile(r"[/\\]\.partial-planner-[^/\\]+(?=[/\\])")
+
+
+class _NoTemporaryPaths(logging.Filter):
+    """Show files at their final place, never inside a run's temporary folder."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if ".partial-planner-" in text:
+            record.msg, record.args = _PARTIAL.sub("", text), ()
+        return True
+
+
 def _setup_logging(verbose: int, quiet: int) -> None:
     level = max(logging.DEBUG, logging.INFO - 10 * verbose + 10 * quiet)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_NoTemporaryPaths())
     root = logging.getLogger("planner")
     root.handlers[:] = [handler]
     root.setLevel(level)

