@@ -231,3 +231,61 @@ def test_planned_facilities_scenario_equals_pipeline(sample_area):
     theirs = assess(sample_area, "jinzhong", include_planned=True,
                     isochrones=False).communities["service_status"]
     assert (ours == theirs).all()
+
+
+# ------------------------------------------------------------ planner run --scenario
+
+
+def test_run_with_scenario_file(line_district, tmp_path):
+    """The street of tests/conftest.py (national profile, 900 m circles).
+
+    Baseline: F1 (60 m², x = 0) reaches A (300 m) and B (840 m): 60 / 400 hh = 15 per 100:
+    A (old, 15) meets, B (new-build, 20) falls short; C (x = 1200) and D (500 m off the
+    road) are uncovered. The change adds F2 (100 m²) at x = 1300: it reaches C (100 m) and
+    B (460 m), not A (1,000 m) nor D (600 + 500 m): 100 / 300 hh = 33.3 per 100, so B
+    (15 + 33.3) and C (33.3) meet: households meeting 200 -> 500.
+    """
+    from click.testing import CliRunner
+
+    from planner.cli import main
+    from tests.conftest import to_lonlat
+
+    lon, lat = to_lonlat([(1300, 0)])
+    changes = tmp_path / "changes.csv"
+    pd.DataFrame([{"action": "add_facility", "id": "F2", "kind": "station",
+                   "floor_area_m2": 100, "lon": lon[0], "lat": lat[0]}]).to_csv(
+        changes, index=False, float_format="%.10f")
+    d = line_district
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, [
+        "run", "--network", str(d["network"]), "--communities", str(d["communities"]),
+        "--facilities", str(d["facilities"]), "--no-map", "--scenario", str(changes),
+        "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    comm = pd.read_csv(out / "scenario" / "communities.csv", encoding="utf-8-sig")
+    changed = comm[comm["changed"]].set_index("community_id")
+    assert sorted(changed.index) == ["B", "C"]
+    assert changed.loc["B", "service_status[changes]"] == "meets"
+    assert changed.loc["C", "accessible_m2_per_100hh[changes]"] == pytest.approx(100 / 3, abs=0.05)
+    totals = pd.read_csv(out / "scenario" / "totals.csv", encoding="utf-8-sig").set_index(
+        "scenario")
+    assert totals.loc["baseline", "households_meets"] == 200
+    assert totals.loc["changes", "households_meets"] == 500
+    assert "2 communities change status" in res.output
+    assert (out / "scenario" / "before_after_map.html").exists()
+
+
+def test_bad_changes_file(line_district, tmp_path):
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    changes = tmp_path / "changes.csv"
+    changes.write_text("action,id,floor_area_m2\nresize_facility,F1,big\n", encoding="utf-8")
+    d = line_district
+    res = CliRunner().invoke(main, [
+        "run", "--network", str(d["network"]), "--communities", str(d["communities"]),
+        "--facilities", str(d["facilities"]), "--no-map", "--scenario", str(changes),
+        "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "changes.csv: row 2, column floor_area_m2: value 'big' is not a number" in res.output
