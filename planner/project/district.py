@@ -203,24 +203,36 @@ def base_from_assessment(
 
 
 def project_layers(
-    project: Project, crs: Any, *, site_id: str = SITE_ID
+    project: Project, crs: Any
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
     """The project as a one-row community layer, its gates, and its site as a facility."""
+    return projects_layers([project], crs, site_ids=[SITE_ID])
+
+
+def projects_layers(
+    projects: list[Project], crs: Any, *, site_ids: list[str] | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
+    """Projects as a community layer, their gates, and their sites as facilities.
+
+    Sites are named ``site_ids`` (default ``SITE_ID`` + position in ``projects``).
+    """
+    ids = [p.project_id for p in projects]
     comm = gpd.GeoDataFrame(
-        {"households": [project.households], "name": [project.name or project.project_id],
-         "status": [project.status], "area_type": [project.area_type]},
-        geometry=[project.geometry], crs=crs,
-        index=pd.Index([project.project_id], name="community_id"))
+        {"households": [p.households for p in projects],
+         "name": [p.name or p.project_id for p in projects]},
+        geometry=[p.geometry for p in projects], crs=crs,
+        index=pd.Index(ids, name="community_id", dtype=object))
+    gate_owner = [p.project_id for p in projects for _ in p.gates]
     gates = None
-    if project.gates:
-        gates = gpd.GeoDataFrame({"community_id": [project.project_id] * len(project.gates)},
-                                 geometry=list(project.gates), crs=crs)
-    fac = project.facility
-    site = gpd.GeoDataFrame(
-        {"kind": [fac.kind if fac else "station"],
-         "floor_area_m2": [fac.floor_area_m2 if fac else 0.0], "status": ["planned"]},
-        geometry=[project.site_point], crs=crs, index=pd.Index([site_id], name="facility_id"))
-    return comm, gates, site
+    if gate_owner:
+        gates = gpd.GeoDataFrame({"community_id": gate_owner},
+                                 geometry=[g for p in projects for g in p.gates], crs=crs)
+    names = site_ids or [f"{SITE_ID}{i}" for i in range(len(projects))]
+    sites = gpd.GeoDataFrame(
+        {"kind": [p.facility.kind if p.facility else "station" for p in projects]},
+        geometry=[p.site_point for p in projects], crs=crs,
+        index=pd.Index(names, name="facility_id", dtype=object))
+    return comm, gates, sites
 
 
 class StudyGraphReach:
@@ -235,6 +247,7 @@ class StudyGraphReach:
     def __init__(self, sg: StudyGraph) -> None:
         self.sg = sg
         self.existing_ids = set(sg.communities.index)
+        self.crs = sg.net.pyproj_crs
 
     def project_reach(self, project: Project) -> ProjectReach:
         """Search from the project's access points and from its site, then undo both."""
@@ -246,13 +259,7 @@ class StudyGraphReach:
         Each project's site only counts for the existing communities and the project
         itself; other projects of the batch never see each other.
         """
-        crs = self.sg.net.pyproj_crs
-        layers = [project_layers(p, crs, site_id=f"{SITE_ID}{i}") for i, p in
-                  enumerate(projects)]
-        comm = pd.concat([c for c, _, _ in layers])
-        gate_parts = [g for _, g, _ in layers if g is not None]
-        gates = pd.concat(gate_parts, ignore_index=True) if gate_parts else None
-        sites = pd.concat([s for _, _, s in layers])
+        comm, gates, sites = projects_layers(projects, self.crs)
         ids = [p.project_id for p in projects]
         rows = self.sg.add_communities(comm, gates=gates)
         try:

@@ -71,6 +71,14 @@ class Base:
         self.req100 = c["required_m2_per_100hh"].to_numpy(dtype=float)
         self.within = c["facilities_within"].to_numpy(dtype=np.int64)
         self.status = c["service_status"].to_numpy(dtype=object)
+        self.comm_name = (c["name"].to_numpy(dtype=object) if "name" in c
+                          else np.full(len(c), "", dtype=object))
+        self.comm_state = c["status"].to_numpy(dtype=object)
+        self.req_m2 = c["required_m2"].to_numpy(dtype=float)
+        self.acc_m2 = c["accessible_m2"].to_numpy(dtype=float)
+        self.fac_ids = f.index.to_numpy(dtype=object)
+        self.fac_name = (f["name"].to_numpy(dtype=object) if "name" in f
+                         else np.full(len(f), "", dtype=object))
         fpos = np.array([self.fac_pos[k] for k in self.pairs["facility_id"].to_numpy(object)],
                         dtype=np.int64)
         cpos = np.array([self.comm_pos[k] for k in self.pairs["community_id"].to_numpy(object)],
@@ -150,14 +158,12 @@ def reach_summary(
     known = pos >= 0
     inside = bool((base.fac_counted[pos[known]] & (dist[known] <= circle_m)).any())
     best = nearest_by_kind(base, to_facilities)
-    names = base.facilities["name"] if "name" in base.facilities else None
     nearest = {}
     for kind in kinds:
         fid, metres = best.get(kind, (None, np.nan))
         nearest[kind] = {
             "facility_id": fid,
-            "name": _text_or_none(names.iloc[base.fac_pos[fid]]) if fid and names is not None
-            else None,
+            "name": _text_or_none(base.fac_name[base.fac_pos[fid]]) if fid else None,
             "minutes": float(base.minutes(metres)) if fid else None,
         }
     own = None
@@ -188,18 +194,17 @@ def shared_facilities(
     _, first = np.unique(pos, return_index=True)
     pick = np.sort(first)
     pos, dist = pos[pick], dist[pick]
-    f = base.facilities.iloc[pos]
     before = base.fac_served[pos]
     area = base.fac_area[pos]
     with np.errstate(divide="ignore", invalid="ignore"):
         per100_before = np.where(before > 0, 100 * area / before, np.nan)
     return pd.DataFrame({
-        "name": f["name"].to_numpy(object) if "name" in f else "",
+        "name": base.fac_name[pos],
         "kind": base.fac_kind[pos], "floor_area_m2": area, "minutes": base.minutes(dist),
         "households_before": before.astype(int), "households_after": (before + households)
         .astype(int), "m2_per_100hh_before": per100_before,
         "m2_per_100hh_after": 100 * area / (before + households),
-    }, index=pd.Index(f.index.to_numpy(object), name="facility_id"))
+    }, index=pd.Index(base.fac_ids[pos], name="facility_id"))
 
 
 def neighbours_within(
@@ -219,12 +224,11 @@ def neighbours_within(
     pos, dist = pos[keep], dist[keep]
     order = np.lexsort((base.comm_ids[pos].astype(str), dist))
     pos, dist = pos[order], dist[order]
-    c = base.communities.iloc[pos]
     out = pd.DataFrame({
-        "name": c["name"].to_numpy(object) if "name" in c else "",
-        "households": base.hh[pos].astype(int), "status": c["status"].to_numpy(object),
-        "minutes": base.minutes(dist), "required_m2": c["required_m2"].to_numpy(float),
-        "accessible_m2": c["accessible_m2"].to_numpy(float),
+        "name": base.comm_name[pos],
+        "households": base.hh[pos].astype(int), "status": base.comm_state[pos],
+        "minutes": base.minutes(dist), "required_m2": base.req_m2[pos],
+        "accessible_m2": base.acc_m2[pos],
         "service_status": base.status[pos],
     }, index=pd.Index(base.comm_ids[pos], name="community_id"))
     return out
@@ -313,24 +317,27 @@ def effect_on_communities(
     status_after = np.where(within_after == 0, "uncovered",
                             np.where(ok, "meets", "below_standard")).astype(object)
     status_after[base.status[idx] == "unreachable"] = "unreachable"
-    c = base.communities.iloc[idx]
     out = pd.DataFrame({
-        "name": c["name"].to_numpy(object) if "name" in c else "",
+        "name": base.comm_name[idx],
         "households": base.hh[idx].astype(int), "status_before": base.status[idx],
         "status_after": status_after, "m2_per_100hh_before": base.a100[idx],
         "m2_per_100hh_after": after, "required_m2_per_100hh": base.req100[idx],
     }, index=pd.Index(base.comm_ids[idx], name="community_id"))
-    return out.sort_index(), project_a
+    return out, project_a
 
 
 def neighbour_changes(changed: pd.DataFrame) -> dict[str, Any]:
     """Communities brought to standard and those pushed below it, with households."""
-    brought = changed[(changed["status_before"] != "meets") & (changed["status_after"] == "meets")]
-    pushed = changed[(changed["status_before"] == "meets") & (changed["status_after"] != "meets")]
+    before = changed["status_before"].to_numpy(object) == "meets"
+    after = changed["status_after"].to_numpy(object) == "meets"
+    ids = changed.index.to_numpy(object)
+    hh = changed["households"].to_numpy(np.int64)
+    brought, pushed = ~before & after, before & ~after
+    differs = changed["status_before"].to_numpy(object) != changed["status_after"].to_numpy(object)
     return {
-        "brought_to_standard": [str(i) for i in brought.index],
-        "brought_households": int(brought["households"].sum()),
-        "pushed_below": [str(i) for i in pushed.index],
-        "pushed_households": int(pushed["households"].sum()),
-        "changed": int((changed["status_before"] != changed["status_after"]).sum()),
+        "brought_to_standard": [str(i) for i in ids[brought]],
+        "brought_households": int(hh[brought].sum()),
+        "pushed_below": [str(i) for i in ids[pushed]],
+        "pushed_households": int(hh[pushed].sum()),
+        "changed": int(differs.sum()),
     }
