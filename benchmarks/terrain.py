@@ -99,8 +99,8 @@ def main() -> int:
     from planner.rasters import zonal_sums  # noqa: PLC0415
     from planner.terrain import sample_edges, terrain_network  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
         size = size_for_nodes(args.nodes)
         case = sample_case(tmp / "sample", size=size, n_communities=args.communities,
                            n_facilities=args.facilities)
@@ -126,7 +126,7 @@ def main() -> int:
             hilly.adjacency()
             return elev, hilly
 
-        _ = net.edge_geoms
+        _ = net.tree  # the edge index is built at load in planner run
         t_build, (elev, hilly) = timed(build)
         polys = comm.geometry[comm.geom_type.isin(["Polygon", "MultiPolygon"])]
         t_zonal, sums = timed(lambda: zonal_sums(people, polys))

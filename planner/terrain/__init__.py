@@ -166,7 +166,7 @@ def terrain_network(
         raise ValueError(msg)
     costs = directed_costs(elevations, steps=steps, speed_m_s=speed_m_s, rule=rule,
                            assume_steps_rise=not has_dem)
-    out = dataclasses.replace(net, _base_csr=None, _components=None, _tree=None)
+    out = dataclasses.replace(net, _base_csr=None)  # same edges: index and components hold
     if no_steps and steps is not None and steps.any():
         keep = ~steps
         log.info("terrain: %s stair edges removed (--no-steps)", f"{int(steps.sum()):,}")
