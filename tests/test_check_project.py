@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import itertools
 
+import pandas as pd
 import pytest
 import shapely
 
 from planner._errors import InputError
 from planner.pipeline import StudyArea, load_study_area
 from planner.project import check_project, make_project, prepare_district
+from planner.project.batch import check_projects
+from planner.project.inputs import ProjectRows
 from planner.standards import load_profile
 from tests.conftest import ORIGIN, write_points_csv, write_road_lines
 
@@ -185,3 +188,23 @@ def test_checks_leave_the_district_unchanged(street):
     after = district.reach.sg.costs
     assert after.sort_values(["facility_id", "community_id"]).reset_index(drop=True).equals(
         before.sort_values(["facility_id", "community_id"]).reset_index(drop=True))
+
+
+def test_batch_searches_equal_single_checks(street):
+    # two projects on the same spot searched together must not see each other: each
+    # gets the answers of its single check (P1: facility at the site; P2: none, at x = 600)
+    district = street["jinzhong"]
+    p1 = project(project_id="P1", facility_m2=300)
+    p2 = project(project_id="P2", households=500)
+    rows = ProjectRows([(2, p1), (3, p2)], pd.DataFrame(columns=["row"]), 2)
+    batch = check_projects(district, rows).rows.set_index("project_id")
+    for p in (p1, p2):
+        single = check_project(district, p)
+        b = batch.loc[p.project_id]
+        assert b["verdict"] == single.verdict
+        assert b["served_m2_per_100hh"] == pytest.approx(single.served_m2_per_100hh)
+        assert b["neighbours"] == "; ".join(single.neighbours.index)
+        assert b["shared_facilities"] == "; ".join(single.shared.index)
+    # by hand: P2 shares F1 alone (60 m² over 400 + 500 households) and has no facility
+    assert batch.loc["P2", "served_m2_per_100hh"] == pytest.approx(100 * 60 / 900)
+    assert batch.loc["P1", "brought_to_standard"] == "C"
