@@ -322,6 +322,10 @@ def test_no_exported_file_has_a_count_below_five(care_district: dict[str, Path],
             assert all(v >= 5 for v in _numbers_after(text, col)), (name, col)
     care = json.loads((out / "summary.json").read_text(encoding="utf-8"))["care"]
     assert all(is_safe(v) for v in care["vulnerable"]["by_group"].values())
+    page = (out / "gap_map.html").read_text(encoding="utf-8")
+    assert '"care-vulnerable"' in page  # the care layer is on the map, with suppressed counts
+    assert '"living_alone":"\\u0026lt;5"' in page  # "<5", HTML-escaped in the popup text
+    assert '"elderly_80plus":"30"' in page
 
 
 def test_bad_care_count_names_file_row_column(care_district: dict[str, Path],

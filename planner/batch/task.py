@@ -110,6 +110,7 @@ def _outline_wkt(communities: Any) -> str | None:
 
 def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
     """The library calls of ``planner run``: load, assess, draw. Returns (area, result, map)."""
+    from planner.care.layer import add_care_layers  # noqa: PLC0415
     from planner.circles import ReachParams  # noqa: PLC0415
     from planner.maps import gap_map  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415
@@ -135,6 +136,7 @@ def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
         notes = [*result.summary["notes"], *result.summary["choices"]]
         m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
                     notes=notes, targets=result.targets)
+        add_care_layers(m, result)
     return area, result, m
 
 

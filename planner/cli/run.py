@@ -150,6 +150,8 @@ def _run(opts: dict[str, Any]) -> None:
     profile = load_profile(opts["profile"])
     if opts["reading"]:
         profile = profile.with_reading(opts["reading"])
+    from planner.care.layer import add_care_layers  # noqa: PLC0415
+
     with _step("loading network and layers"):
         area = load_study_area(
             opts["network"], opts["communities"], opts["facilities"], gates=opts["gates"],
@@ -172,6 +174,7 @@ def _run(opts: dict[str, Any]) -> None:
                            notes=[*(n for n in result.summary["notes"] if n not in area.notes),
                                   *result.summary["choices"]], targets=result.targets,
                            base=base, tiles=opts["tiles"])
+            add_care_layers(html, result)  # care map (关爱地图), small counts suppressed
     with _step(f"writing outputs to {opts['out_dir']}"):
         files = write_outputs(result, area, opts["out_dir"], gap_map=html)
     if opts["map_path"] and html is not None:

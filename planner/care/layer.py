@@ -1,0 +1,125 @@
+"""The care map layer (关爱地图, Wanzhou 002 item 6): vulnerable elderly beside care places.
+
+Two switchable layers for the gap map page (:class:`planner.maps.layers.Layer`, off when
+the page opens):
+
+- **vulnerable elderly by community** (a dot per community): red where the vulnerable
+  elderly lack care places within the walking circle, green where they have them, grey
+  without data; the popup gives the counts *as exported*, small counts already ``"<5"``;
+- **care places by facility**: each facility with places, sized by its places, popup with
+  places, vulnerable elderly in its circle (suppressed when small), the stations it leads
+  and its load.
+
+Only the exported layers (after :func:`planner.care.export_layers`) are drawn, and every
+count is checked again before it is put in the page: a count under the threshold raises
+instead of reaching the HTML. Add them to a gap map with :func:`add_care_layers`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.care.privacy import is_safe
+
+__all__ = ["add_care_layers", "care_layers"]
+
+_COMMUNITY_POPUP = (("name", "小区 community"), ("vulnerable_elderly", "困难老人 vulnerable"),
+                    ("elderly_80plus", "高龄 80+"), ("living_alone", "独居 alone"),
+                    ("empty_nest", "空巢 empty nest"), ("disabled", "失能 disabled"),
+                    ("care_places_per_100_vulnerable", "每百人床位/名额 places per 100"),
+                    ("lacks", "缺少服务 lacks places"))
+_FACILITY_POPUP = (("name", "设施 facility"), ("kind", "类型 kind"),
+                   ("care_places", "床位/名额 places"),
+                   ("vulnerable_in_circle", "圈内困难老人 vulnerable in circle"),
+                   ("stations_led", "带站数 stations led"),
+                   ("station_load_status", "带站负荷 load"))
+_COUNTS = ("vulnerable_elderly", "elderly_80plus", "living_alone", "empty_nest", "disabled",
+           "vulnerable_in_circle")
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return html.escape(str(value))
+
+
+def _check(frame: pd.DataFrame, threshold: int) -> None:
+    for col in set(_COUNTS) & set(frame.columns):
+        bad = [v for v in frame[col] if not is_safe(v, threshold=threshold)]
+        if bad:
+            msg = (f"care layer: column {col} holds counts under {threshold} ({bad[:3]}); "
+                   "pass the exported layers (planner.care.export_layers), not the raw ones")
+            raise ValueError(msg)
+
+
+def _props(frame: pd.DataFrame, rows: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: [_text(v) for v in frame[c]] if c in frame else "–"
+                         for c, _ in rows}, index=frame.index)
+
+
+def care_layers(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
+                threshold: int = 5) -> list[Any]:
+    """The two care layers (see the module docstring), from the exported layers.
+
+    Raises
+    ------
+    ValueError
+        A count under ``threshold`` in the layers (raw, unsuppressed data).
+    """
+    from planner.maps.geojson import features_json, geometry_json  # noqa: PLC0415
+    from planner.maps.layers import Layer, swatch  # noqa: PLC0415
+
+    _check(communities, threshold)
+    _check(facilities, threshold)
+    comm = communities[communities.get("vulnerable_elderly", pd.Series(
+        None, index=communities.index)).notna()].copy()
+    lacks = comm.get("lacks_care_places", pd.Series(None, index=comm.index))
+    comm["lacks"] = lacks.map({True: "是 yes", False: "否 no"}).fillna("–")
+    props = _props(comm, _COMMUNITY_POPUP)
+    props["_st"] = lacks.map({True: "uncovered", False: "meets"}).fillna("unreachable")
+    props["_op"], props["_sq"] = 0.8, 0
+    points = comm.geometry.representative_point().to_crs("EPSG:4326")
+    layers = [Layer(
+        id="care-vulnerable", group="communities", kind="community",
+        label=(f"{swatch('#d73027')}关爱地图：困难老人 care map: vulnerable elderly "
+               f"({int(lacks.fillna(False).astype(bool).sum())} 缺少服务 lack places)"),
+        data=features_json(comm.index.astype(str), props, geometry_json(points.values)),
+        show=False, popup=_COMMUNITY_POPUP, tooltip="name", count=len(comm),
+        extra={"status": "care"})]
+    places = pd.to_numeric(facilities.get("care_places", pd.Series(0, index=facilities.index)),
+                           errors="coerce").fillna(0)
+    fac = facilities[places > 0]
+    if len(fac):
+        fprops = _props(fac, _FACILITY_POPUP)
+        size = np.sqrt(places[places > 0].to_numpy())
+        fprops["_k"] = fac["kind"].astype(str).to_numpy()
+        fprops["_r"] = 5 + 13 * (size - size.min()) / max(float(np.ptp(size)), 1.0)
+        fprops["_pl"], fprops["_us"] = False, False
+        pts = fac.geometry.representative_point().to_crs("EPSG:4326")
+        layers.append(Layer(
+            id="care-places", group="facilities", kind="facility",
+            label=f"{swatch('#1a9850', 'planner-dot')}床位与服务名额 care places ({len(fac)})",
+            data=features_json(fac.index.astype(str), fprops, geometry_json(pts.values)),
+            show=False, popup=_FACILITY_POPUP, tooltip="name", count=len(fac),
+            extra={"facilityKind": "care"}))
+    return layers
+
+
+def add_care_layers(gap_map: Any, result: Any) -> Any:
+    """Append the care layers to a gap map (:class:`planner.maps.GapMap`), returned.
+
+    Nothing is added when the assessment has no care results.
+    """
+    care = getattr(result, "care", None)
+    if care is None or not hasattr(gap_map, "layers"):
+        return gap_map
+    gap_map.layers += care_layers(result.communities, result.facilities,
+                                  threshold=int(care.rules["suppress_below"]))
+    return gap_map
