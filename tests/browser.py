@@ -151,3 +151,66 @@ def screenshot_stats(driver: webdriver.Chrome, png_path: Path) -> dict[str, floa
         msg = f"the browser could not decode {png_path}"
         raise RuntimeError(msg)
     return stats
+
+
+def set_viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
+    """Make the page's viewport exactly ``width`` × ``height`` CSS pixels (a projector's).
+
+    The window size Chromium is started with includes its (invisible) browser frame, so
+    the viewport is set through the DevTools protocol instead.
+    """
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1,
+                            "mobile": False})
+
+
+def go_offline(driver: webdriver.Chrome) -> None:
+    """Cut the page's network (as on a meeting-room machine): every request fails."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": True, "latency": 0, "downloadThroughput": -1,
+                            "uploadThroughput": -1})
+
+
+_GLYPHS_JS = """
+const [a, b, font] = arguments;
+function draw(text) {
+    const c = document.createElement('canvas');
+    c.width = 200; c.height = 60;
+    const ctx = c.getContext('2d');
+    ctx.font = font; ctx.fillStyle = '#000'; ctx.textBaseline = 'top';
+    ctx.fillText(text, 4, 4);
+    const px = ctx.getImageData(0, 0, c.width, c.height).data;
+    let ink = 0; const alpha = [];
+    for (let i = 3; i < px.length; i += 4) { alpha.push(px[i]); if (px[i] > 0) ink++; }
+    return {ink: ink, alpha: alpha, width: ctx.measureText(text).width};
+}
+const x = draw(a), y = draw(b);
+let differ = 0;
+for (let i = 0; i < x.alpha.length; i++) { if (x.alpha[i] !== y.alpha[i]) differ++; }
+return {inkA: x.ink, inkB: y.ink, differ: differ, widthA: x.width, widthB: y.width};
+"""
+
+
+def glyph_check(driver: webdriver.Chrome, a: str, b: str, font: str) -> dict[str, float]:
+    """Draw two strings of the same length in ``font`` and compare their pixels.
+
+    When the font has no glyphs for them, both render as the same missing-glyph boxes,
+    so ``differ`` (the number of pixels that differ) is 0; real glyphs differ.
+    """
+    return driver.execute_script(_GLYPHS_JS, a, b, font)
+
+
+_INK_JS = """
+const canvas = document.querySelector(arguments[0]);
+if (!canvas) { return -1; }
+const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+let ink = 0;
+for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) ink++; }
+return ink;
+"""
+
+
+def canvas_ink(driver: webdriver.Chrome, selector: str) -> int:
+    """Number of drawn (non-transparent) pixels of a canvas; -1 when there is none."""
+    return int(driver.execute_script(_INK_JS, selector))

@@ -1,4 +1,8 @@
-"""The gap map: offline HTML, its labels and numbers, and the map in a real browser."""
+"""The gap map's page: offline HTML, its layers, labels and numbers, the base map and size.
+
+The last part opens the page in headless Chromium with the network cut, at 1280×720
+and 1920×1080.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,34 @@ import json
 import re
 from pathlib import Path
 
-import folium
-import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from shapely import affinity
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from planner._errors import CRSError, InputError, MissingColumnError
-from planner.maps import _staircase_outline, external_assets, gap_map, save_map
+from planner.crs import wgs84_to_gcj02
+from planner.maps import BaseMap, GapMap, external_assets, gap_map, save_map, street_lines
+from planner.maps.geojson import decoded_geometry
+from planner.maps.style import SHORTFALL_COLOURS, STATUS_COLOURS
+from planner.network import compile_network
 from planner.schema import FACILITY_KINDS, SERVICE_STATUS_LABELS
-from tests.browser import js_errors, open_file, screenshot_stats  # `browser` comes from conftest
+from tests.browser import (  # `browser` comes from conftest
+    canvas_ink,
+    glyph_check,
+    go_offline,
+    js_errors,
+    open_file,
+    screenshot_stats,
+    set_viewport,
+)
+from tests.conftest import write_road_lines
 
 CRS = "EPSG:32649"  # UTM 49N: Yangjiang
 X0, Y0 = 500_000.0, 2_410_000.0
@@ -104,14 +119,26 @@ def targets() -> pd.DataFrame:
 
 
 @pytest.fixture
-def the_map(communities, facilities, isochrones, targets) -> folium.Map:
+def base() -> BaseMap:
+    """Two streets crossing the district, a river band and the district boundary."""
+    streets = gpd.GeoSeries([LineString([(X0 - 100, Y0 + 300), (X0 + 1100, Y0 + 300)]),
+                             LineString([(X0 + 300, Y0 - 100), (X0 + 300, Y0 + 700)])], crs=CRS)
+    water = gpd.GeoSeries([box(X0 - 100, Y0 + 330, X0 + 1100, Y0 + 380)], crs=CRS)
+    boundary = gpd.GeoSeries([box(X0 - 120, Y0 - 120, X0 + 1120, Y0 + 720)], crs=CRS)
+    return BaseMap(streets=streets, water=water, boundary=boundary)
+
+
+@pytest.fixture
+def the_map(communities, facilities, isochrones, targets, base) -> GapMap:
     return gap_map(
         communities,
         facilities,
         isochrones,
         title="城南片区养老设施缺口 Gap map",
-        notes=NOTES,
+        warnings=NOTES[:1],
+        notes=NOTES[1:],
         targets=targets,
+        base=base,
     )
 
 
@@ -120,38 +147,26 @@ def saved(the_map, tmp_path) -> Path:
     return save_map(the_map, tmp_path / "maps" / "gap.html")
 
 
-def _features(html_text: str) -> list[dict]:
-    """The GeoJSON features embedded in the page (the layers' ``_add({...})`` calls).
+def _data(html_text: str) -> dict:
+    """The page's data block (settings and layers)."""
+    blob = re.search(r'<script type="application/json" id="planner-data">(.*?)</script>',
+                     html_text, flags=re.S)
+    assert blob, "no data block"
+    return json.loads(blob.group(1))
 
-    Walking circles carry their rings as encoded polylines; they are decoded here into
-    GeoJSON coordinates, as the page does.
-    """
+
+def _layers(html_text: str) -> dict[str, dict]:
+    return {layer["id"]: layer for layer in _data(html_text)["layers"]}
+
+
+def _features(html_text: str, *, groups=("communities", "facilities", "circles")) -> list[dict]:
+    """The features of the data layers, encoded polylines decoded into coordinates."""
     found = []
-    for blob in re.findall(r"_add\((\{\"features\".*?\})\);\n", html_text):
-        found.extend(json.loads(blob)["features"])
-    for f in found:
-        g = f["geometry"]
-        if "polylines" in g:
-            polygons = g["polylines"] if g["type"] == "MultiPolygon" else [g["polylines"]]
-            coords = [[_decode_ring(r) for r in rings] for rings in polygons]
-            g["coordinates"] = coords if g["type"] == "MultiPolygon" else coords[0]
+    for layer in _data(html_text)["layers"]:
+        if layer["group"] in groups:
+            for f in layer["data"]["features"]:
+                found.append({**f, "geometry": decoded_geometry(f["geometry"])})
     return found
-
-
-def _decode_ring(text: str, decimals: int = 5) -> list[list[float]]:
-    """An encoded polyline (Google's format, lat/lng) as a closed GeoJSON ring."""
-    values, value, shift = [], 0, 0
-    for ch in text:
-        b = ord(ch) - 63
-        value |= (b & 31) << shift
-        shift += 5
-        if b < 32:
-            values.append(~(value >> 1) if value & 1 else value >> 1)
-            value, shift = 0, 0
-    lat = np.cumsum(values[0::2]) / 10**decimals
-    lng = np.cumsum(values[1::2]) / 10**decimals
-    ring = np.column_stack([lng, lat]).tolist()
-    return ring + ring[:1]
 
 
 # --------------------------------------------------------------------------- HTML
@@ -165,7 +180,7 @@ def test_saved_html_is_self_contained(saved):
     assert not re.search(r"src\s*=\s*[\"']https?://", text)
     assert "Leaflet 1.9.4" in text  # the vendored copy, inlined
     assert "url(images/" not in text  # Leaflet's control icons became data: URIs
-    for cdn in ("jquery", "bootstrap", "cdn.jsdelivr", "cdnjs", "fontawesome"):
+    for cdn in ("jquery", "bootstrap", "cdn.jsdelivr", "cdnjs", "fontawesome", "folium"):
         assert cdn not in text.lower()
 
 
@@ -179,13 +194,36 @@ def test_html_has_bilingual_legend_title_notes_and_targets(saved):
         assert zh in text
         assert en in text
     assert FACILITY_KINDS["nursing_home"][0] not in text  # only kinds on the map
-    assert "城南片区养老设施缺口 Gap map" in text
     assert "<title>城南片区养老设施缺口 Gap map</title>" in text
     for note in NOTES:
         assert note in text
+    # the warning comes first, in its coloured list; the reading sits behind the toggle
+    assert text.index('class="planner-warnings"') < text.index(NOTES[0]) < text.index(NOTES[1])
+    assert text.index('class="planner-notes"') < text.index(NOTES[1])
     assert "households within a 15-minute walk" in text
     assert "61.5%" in text and "≥ 90.0%" in text
     assert "✗ 未达标 fail" in text
+
+
+def test_headline_counts_households_and_shortfall(saved):
+    text = saved.read_text(encoding="utf-8")
+    headline = text[text.index('id="planner-headline"'):text.index('id="planner-legend"')]
+    # households: meets 800, below 300, uncovered 1200, unreachable 150 of 2,450
+    # (800 / 2450 = 32.7% → "33%"); one community each
+    assert "<td>1</td><td>800 (33%)</td>" in headline
+    assert "<td>1</td><td>1,200 (49%)</td>" in headline
+    assert "<td>4</td><td>2,450</td>" in headline
+    # total shortfall 0 + 37.5 + 180 + 22.5 = 240 m², of 3 communities (1,650 households)
+    assert "<b>240 m²</b>" in headline
+    assert "1,650 户 households short" in headline
+
+
+def test_targets_not_yet_due_are_not_failed(communities, facilities, targets):
+    due = targets.assign(due_year=[2020, 2099], due_status=["past due", "not yet due"])
+    text = gap_map(communities, facilities, title="t", targets=due).render()
+    assert text.count("✗ 未达标 fail") == 1  # the 2020 target
+    assert "fail, not yet due" in text  # the 2099 one
+    assert "(2099)" in text
 
 
 def test_popups_carry_the_numbers(saved):
@@ -205,35 +243,58 @@ def test_popups_carry_the_numbers(saved):
     assert by_id["C3"]["minutes"] == "—"
     assert by_id["C3"]["shortfall"] == "180"
     assert by_id["C1"]["households"] == "800"
+    assert "allocation" not in c2 and "range" not in c2  # columns absent: rows absent
     f1 = by_id["F1"]
     assert f1["kind"] == "日间照料中心 day-care centre"
     assert f1["floor_area"] == "600"
     assert f1["served"] == "2,100"
     assert f1["per_100hh"] == "28.6"
+    assert f1["size"] == "无要求 no rule"
     assert by_id["F2"]["status"] == "规划 planned"
 
 
-def test_styles_encode_status_shortfall_and_floor_area(the_map):
-    layers = [e for e in _walk(the_map) if isinstance(e, folium.GeoJson)]
-    styles = {}
-    for layer in layers:
-        for feature in layer.data["features"]:
-            styles[feature["id"]] = layer.style_function(feature)
-    assert styles["C1"]["fillColor"] == "#1a9850"  # meets: green
-    assert styles["C2"]["fillColor"] == "#f28e2b"  # below standard: orange
-    assert styles["C3"]["fillColor"] == "#d7301f"  # uncovered: red
-    assert styles["C4"]["fillColor"] == "#8c8c8c"  # unreachable: grey
-    # fill intensity follows the shortfall: 0 < 22.5 < 37.5 < 180 m²
-    opacities = [styles[c]["fillOpacity"] for c in ("C1", "C4", "C2", "C3")]
+def test_popups_show_range_allocation_and_undersize_when_present(communities, facilities):
+    comm = communities.assign(
+        standard_range=["22.0 within 20–30 (wanzhou new-build range)", None, None, None],
+        allocation_status=["compliant", "short", "missing", None])
+    fac = facilities.assign(meets_min_size=[True, False])
+    text = gap_map(comm, fac, title="t").render()
+    by_id = {f["id"]: f["properties"] for f in _features(text)}
+    assert by_id["C1"]["range"] == "22.0 within 20–30 (wanzhou new-build range)"
+    assert by_id["C1"]["allocation"] == "配建达标 own facility area meets households × ratio"
+    assert by_id["C2"]["allocation"].startswith("配建不足")
+    assert by_id["C4"]["allocation"] == "—"
+    assert by_id["F2"]["_us"] is True and by_id["F1"]["_us"] is False
+    assert by_id["F2"]["size"] == "✗ 低于最小面积 below the minimum"
+    labels = {layer["id"]: layer["label"] for layer in _data(text)["layers"]}
+    assert "1 偏小 undersize" in labels["kind-station"]
+    assert "undersize" not in labels["kind-day_care"]
+
+
+def test_styles_encode_status_shortfall_and_floor_area(saved):
+    text = saved.read_text(encoding="utf-8")
+    data = _data(text)
+    props = {f["id"]: f["properties"] for f in _features(text)}
+    assert data["colours"]["status"] == STATUS_COLOURS
+    assert data["colours"]["shortfall"] == list(SHORTFALL_COLOURS)
+    assert [props[c]["_st"] for c in ("C1", "C2", "C3", "C4")] == [
+        "meets", "below_standard", "uncovered", "unreachable"]
+    # fill opacity follows the shortfall: 0 < 22.5 < 37.5 < 180 m², 0.3 to 0.85
+    opacities = [props[c]["_op"] for c in ("C1", "C4", "C2", "C3")]
     assert opacities == sorted(opacities)
-    assert opacities[0] < opacities[-1]
-    # radius by sqrt(floor area): 600 m² is the largest; 150 m² is half the way by sqrt
-    assert styles["F1"]["radius"] > styles["F2"]["radius"]
-    assert styles["F2"]["fillColor"] == "#ffffff"  # planned: hollow
-    assert styles["F2"]["dashArray"]
+    assert opacities[0] == 0.3 and opacities[-1] == 0.85
+    # 37.5 / 180 of the way: 0.3 + 0.55 * 0.2083 = 0.4146 → 0.41
+    assert props["C2"]["_op"] == 0.41
+    # shortfall classes: 0 → 0, 22.5 → (20, 50] = 2, 37.5 → 2, 180 → (100, 200] = 4
+    assert [props[c]["_sq"] for c in ("C1", "C4", "C2", "C3")] == [0, 2, 2, 4]
+    # radius by sqrt(floor area): 600 m² is the largest (18 px); 150 m² is half by sqrt:
+    # 5 + 13 * 0.5 = 11.5 px
+    assert props["F1"]["_r"] == 18.0
+    assert props["F2"]["_r"] == 11.5
+    assert props["F2"]["_pl"] is True and props["F1"]["_pl"] is False
 
 
-def test_coordinates_are_wgs84_rounded_to_six_decimals(saved):
+def test_coordinates_are_wgs84_rounded(saved):
     coords = []
     for f in _features(saved.read_text(encoding="utf-8")):
         coords.extend(np.asarray(_flatten(f["geometry"]["coordinates"])).reshape(-1, 2).tolist())
@@ -251,20 +312,23 @@ def test_points_and_geographic_input_work(communities, facilities, tmp_path):
     features = _features(text)
     assert {f["geometry"]["type"] for f in features} == {"Point"}
     assert len(features) == 6
-    assert "OpenStreetMap" not in text
+    assert "openstreetmap" not in text.lower()
+    assert _data(text)["tiles"] == []
     assert external_assets(text) == []
 
 
-def test_layers_one_group_per_status_and_kind_circles_off(the_map):
-    groups = [e for e in the_map._children.values() if isinstance(e, folium.FeatureGroup)]
-    names = [g.layer_name for g in groups]
-    assert sum("达标" in n and "meets" in n for n in names) == 1
-    assert sum(FACILITY_KINDS["station"][0] in n for n in names) == 1
-    circles = [g for g in groups if "步行圈" in g.layer_name]
-    assert len(circles) == 1
-    assert circles[0].show is False
-    assert all(g.show for g in groups if g is not circles[0])
-    assert len(groups) == 4 + 2 + 1
+def test_layers_one_per_status_kind_and_circle_kind_circles_off(saved):
+    layers = _layers(saved.read_text(encoding="utf-8"))
+    assert {k for k, v in layers.items() if v["group"] == "communities"} == {
+        "status-meets", "status-below_standard", "status-uncovered", "status-unreachable"}
+    assert {k for k, v in layers.items() if v["group"] == "facilities"} == {
+        "kind-day_care", "kind-station"}
+    assert {k for k, v in layers.items() if v["group"] == "circles"} == {"circles-day_care"}
+    assert layers["circles-day_care"]["show"] is False
+    assert all(v["show"] for k, v in layers.items() if v["group"] != "circles")
+    assert "步行圈" in layers["circles-day_care"]["label"]
+    assert {k for k, v in layers.items() if v["group"] == "base"} == {
+        "base-streets", "base-water", "base-boundary"}
 
 
 def test_bad_inputs_fail_with_named_errors(communities, facilities):
@@ -275,21 +339,74 @@ def test_bad_inputs_fail_with_named_errors(communities, facilities):
     odd = communities.assign(service_status=["meets", "meets", "ok?", "meets"])
     with pytest.raises(InputError, match="ok\\?"):
         gap_map(odd, facilities, title="t")
+    with pytest.raises(InputError, match="tianditu:YOUR_KEY"):
+        gap_map(communities, facilities, title="t", tiles="tianditu")
+    with pytest.raises(InputError, match="unknown tiles 'google'"):
+        gap_map(communities, facilities, title="t", tiles="google")
 
 
-def test_save_map_inlines_plain_maps_and_refuses_cdn_plugins(tmp_path):
-    plain = folium.Map(location=[21.8, 111.9], tiles=None)
-    text = save_map(plain, tmp_path / "plain.html").read_text(encoding="utf-8")
-    assert external_assets(text) == []
-    assert "Leaflet 1.9.4" in text
-    with_plugin = folium.Map(location=[21.8, 111.9], tiles=None)
-    folium.plugins.Fullscreen().add_to(with_plugin)
-    with pytest.raises(InputError, match="offline"):
-        save_map(with_plugin, tmp_path / "plugin.html")
-    with_popup = folium.Map(location=[21.8, 111.9], tiles=None)
-    folium.CircleMarker([21.8, 111.9], popup="needs jQuery").add_to(with_popup)
-    with pytest.raises(InputError, match="jQuery"):
-        save_map(with_popup, tmp_path / "popup.html")
+def test_save_map_never_overwrites_a_users_file(the_map, tmp_path):
+    theirs = tmp_path / "notes.html"
+    theirs.write_text("<html>my notes</html>", encoding="utf-8")
+    with pytest.raises(InputError, match="not written by planner"):
+        save_map(the_map, theirs)
+    assert theirs.read_text(encoding="utf-8") == "<html>my notes</html>"
+    ours = save_map(the_map, tmp_path / "ours.html")
+    assert save_map(the_map, ours) == ours  # a map of ours is replaced
+
+
+def test_online_tiles_are_offered_never_shown(communities, facilities):
+    osm = _data(gap_map(communities, facilities, title="t").render())["tiles"]
+    assert [t["urls"] for t in osm] == [["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]]
+    tdt = _data(gap_map(communities, facilities, title="t", tiles="tianditu:abc123").render())
+    urls = tdt["tiles"][0]["urls"]
+    assert len(urls) == 2 and all("tianditu.gov.cn" in u and "tk=abc123" in u for u in urls)
+
+
+def test_amap_tiles_shift_the_data_to_gcj02_and_say_so(communities, facilities):
+    plain = gap_map(communities, facilities, title="t", tiles="osm").render()
+    amap = gap_map(communities, facilities, title="t", tiles="amap").render()
+    assert "GCJ-02" in amap and "data shifted to GCJ-02" not in plain
+    p = {f["id"]: f["geometry"]["coordinates"] for f in _features(plain)}
+    a = {f["id"]: f["geometry"]["coordinates"] for f in _features(amap)}
+    lon, lat = p["F1"]
+    expected = wgs84_to_gcj02(lon, lat)
+    assert a["F1"] == pytest.approx([float(expected[0]), float(expected[1])], abs=2e-6)
+    # the shift in Yangjiang is a few hundred metres (GCJ-02's offset)
+    shift_m = np.hypot((a["F1"][0] - lon) * 103_000, (a["F1"][1] - lat) * 111_000)
+    assert 100 < shift_m < 1000
+
+
+def test_base_map_draws_streets_water_and_boundary(saved, base):
+    layers = _layers(saved.read_text(encoding="utf-8"))
+    streets = [decoded_geometry(f["geometry"]) for f in layers["base-streets"]["data"]["features"]]
+    assert [g["type"] for g in streets] == ["LineString", "LineString"]
+    drawn = gpd.GeoSeries([shapely.geometry.shape(g) for g in streets], crs=4326).to_crs(CRS)
+    # encoded at 1e-5 degree (about 1 m): each street within 1.5 m of its input
+    for shown, given in zip(drawn, base.streets, strict=True):
+        assert shown.hausdorff_distance(given) < 1.5
+    water = decoded_geometry(layers["base-water"]["data"]["features"][0]["geometry"])
+    area = gpd.GeoSeries([shapely.geometry.shape(water)], crs=4326).to_crs(CRS).area.iloc[0]
+    assert area == pytest.approx(1200 * 50, rel=0.01)  # the 1,200 m × 50 m river band
+    assert layers["base-boundary"]["kind"] == "boundary"
+
+
+def test_street_lines_merge_edges_of_the_network(tmp_path):
+    # a T: a 200 m street split at x=100 (two edges meeting end to end, merged into one
+    # line) and a 100 m street from that point northwards; at the T three streets meet,
+    # so the result is 2 lines, not 3
+    roads = write_road_lines(tmp_path / "roads.geojson",
+                             [[(0, 0), (100, 0)], [(100, 0), (200, 0)], [(100, 0), (100, 100)]])
+    net = compile_network(roads, use_cache=False)
+    lines = street_lines(net)
+    assert net.n_edges == 3
+    assert len(lines) == 3  # T junction: three degree-1 ends, one degree-3 node → 3 lines
+    assert sorted(np.round(lines.length.to_numpy())) == [100, 100, 100]
+    straight = write_road_lines(tmp_path / "straight.geojson",
+                                [[(0, 0), (100, 0)], [(100, 0), (200, 0)]])
+    merged = street_lines(compile_network(straight, use_cache=False))
+    assert len(merged) == 1 and round(merged.length.iloc[0]) == 200
+    assert shapely.get_num_coordinates(merged.iloc[0]) == 2  # collinear: simplified
 
 
 def test_html_stays_small(tmp_path):
@@ -330,65 +447,44 @@ def test_html_stays_small(tmp_path):
     assert path.stat().st_size < 2_000_000
 
 
-def _raster_disc(radius: float, *, cell: float = 5.0, holes: bool = False):
-    """A disc drawn as the union of ``cell``-metre raster cells (a staircase outline)."""
-    n = int(radius // cell) + 2
-    centres = (np.arange(-n, n) + 0.5) * cell
-    cx, cy = np.meshgrid(centres, centres)
-    inside = np.hypot(cx, cy) <= radius
-    if holes:  # blocks inside the circle nobody reaches, as walking circles have
-        inside &= ~((np.abs(cx % 100 - 50) < 20) & (np.abs(cy % 100 - 50) < 20))
-    cells = shapely.box(cx[inside] - cell / 2, cy[inside] - cell / 2,
-                        cx[inside] + cell / 2, cy[inside] + cell / 2)
-    return affinity.translate(shapely.union_all(cells), X0, Y0)
-
-
-@pytest.mark.parametrize("holes", [False, True])
-def test_circle_display_outline_cuts_the_raster_steps(holes):
-    disc = _raster_disc(450.0, holes=holes)
-    before = disc.wkb
-    (outline,) = _staircase_outline([disc])
-    assert disc.wkb == before  # the analysis polygon is untouched
-    assert outline.is_valid
-    assert shapely.get_num_coordinates(outline) <= 0.5 * shapely.get_num_coordinates(disc)
-    assert outline.area == pytest.approx(disc.area, rel=0.01)
-    assert shapely.get_num_interior_rings(outline) == shapely.get_num_interior_rings(disc)
-    # the outline stays within a cell of the staircase: no step is lost or invented
-    assert outline.hausdorff_distance(disc) <= 5.0
-
-
-def test_walking_circles_decode_to_their_polygons(tmp_path):
-    disc = _raster_disc(300.0, holes=True)
+def test_walking_circles_drawn_as_given(tmp_path):
+    # a circle with a hole, as the isochrones helper hands it over (already simplified)
+    ring = Point(X0, Y0).buffer(300, quad_segs=16)
+    circle = ring.difference(box(X0 - 40, Y0 - 40, X0 + 40, Y0 + 40))
     fac = gpd.GeoDataFrame(
         {"name": ["站"], "kind": ["station"], "floor_area_m2": [200.0]},
         geometry=[Point(X0, Y0)], index=pd.Index(["F1"], name="facility_id"), crs=CRS,
     )
     iso = gpd.GeoDataFrame({"facility_id": ["F1"], "kind": ["station"], "minutes": [15.0]},
-                           geometry=[disc], crs=CRS)
+                           geometry=[circle], crs=CRS)
     comm = gpd.GeoDataFrame(
-        {"name": ["{{ 1 + 1 }} {% raw %}"], "households": [100], "service_status": ["meets"],
-         "nearest_facility_id": ["F1"], "nearest_minutes": [3.0], "facilities_within": [1],
-         "accessible_m2_per_100hh": [30.0], "required_m2_per_100hh": [20.0],
-         "shortfall_m2": [0.0]},
-        geometry=[box(X0 + 10, Y0 + 10, X0 + 60, Y0 + 60)],
+        {"name": ["{{ 1 + 1 }} {% raw %} </script>"], "households": [100],
+         "service_status": ["meets"], "nearest_facility_id": ["F1"], "nearest_minutes": [3.0],
+         "facilities_within": [1], "accessible_m2_per_100hh": [30.0],
+         "required_m2_per_100hh": [20.0], "shortfall_m2": [0.0]},
+        geometry=[box(X0 + 100, Y0 + 100, X0 + 150, Y0 + 150)],
         index=pd.Index(["C1"], name="community_id"), crs=CRS,
     )
     path = save_map(gap_map(comm, fac, iso, title="t", basemap=False), tmp_path / "c.html")
-    by_id = {f["id"]: f for f in _features(path.read_text(encoding="utf-8"))}
-    # template-like text in the data is written as is, never run as a template
-    assert by_id["C1"]["properties"]["name"] == "{{ 1 + 1 }} {% raw %}"
+    text = path.read_text(encoding="utf-8")
+    by_id = {f["id"]: f for f in _features(text)}
+    # template-like text in the data is written as is, escaped, never run as a template
+    assert by_id["C1"]["properties"]["name"] == "{{ 1 + 1 }} {% raw %} &lt;/script&gt;"
+    assert "</script> " not in text
     shown = gpd.GeoSeries([shapely.geometry.shape(by_id["0"]["geometry"])], crs=4326).to_crs(CRS)
     assert shown.is_valid.all()
-    assert shown.area.iloc[0] == pytest.approx(disc.area, rel=0.01)
-    assert shown.iloc[0].hausdorff_distance(disc) <= 5.0
+    # same vertices (65 on the shell, 5 on the hole), each within about a metre
+    assert shapely.get_num_coordinates(shown.iloc[0]) == shapely.get_num_coordinates(circle)
+    assert shown.iloc[0].hausdorff_distance(circle) < 1.5
+    # rounding to 1e-5 degree moves each vertex up to ~0.5 m: at most 0.5 m × the 2,100 m
+    # of outline = 1,050 m², 0.4 % of the 275,900 m² area
+    assert shown.area.iloc[0] == pytest.approx(circle.area, rel=4e-3)
 
 
 # --------------------------------------------------------------------------- browser
 
-_READY = (
-    "return typeof L !== 'undefined' && "
-    "document.querySelectorAll('path.planner-community').length > 0"
-)
+_READY = "return window.plannerReady === true"
+SCREENS = [(1280, 720), (1920, 1080)]  # projector and full-HD
 
 
 def _popup_text(driver, expected: tuple[str, ...]) -> str:
@@ -416,35 +512,90 @@ def _count(driver, selector: str) -> int:
     return driver.execute_script(f"return document.querySelectorAll({selector!r}).length")
 
 
-def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):
-    open_file(browser, saved, ready_js=_READY)
-    assert browser.execute_script("return typeof L") != "undefined"
+def _open(browser, path: Path, size: tuple[int, int]) -> None:
+    go_offline(browser)
+    set_viewport(browser, *size)
+    open_file(browser, path, ready_js=_READY)
+    assert browser.execute_script("return [window.innerWidth, window.innerHeight]") == list(size)
+
+
+def _overlay_toggle(browser, text: str):
+    labels = browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
+    return next(lb for lb in labels if text in lb.get_attribute("textContent")).find_element(
+        By.TAG_NAME, "input")
+
+
+def _expand_layers(browser) -> None:
+    """Open the layer list (folded on small screens) as a user would, by hovering it.
+
+    Leaflet ignores clicks in the list in the same moment the pointer enters it (so a tap
+    that unfolds it does not also tick a box): wait a moment before clicking.
+    """
+    control = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers")
+    ActionChains(browser).move_to_element(control).pause(0.3).perform()
+    WebDriverWait(browser, 5).until(
+        lambda d: _count(d, ".leaflet-control-layers-expanded") == 1)
+
+
+@pytest.mark.parametrize("size", SCREENS, ids=["1280x720", "1920x1080"])
+def test_map_works_offline_at_projector_sizes(browser, saved, tmp_path, size):
+    _open(browser, saved, size)
     assert browser.execute_script("return L.version") == "1.9.4"
     assert browser.execute_script("return typeof jQuery") == "undefined"  # not needed
+    small = size[0] < 1500
 
     # every community and facility drawn as an interactive SVG path
-    assert _count(browser, "path.planner-community") == 4
     assert _count(browser, "path.planner-community.leaflet-interactive") == 4
     assert _count(browser, ".leaflet-overlay-pane path.planner-status-below_standard") == 1
-    assert _count(browser, ".leaflet-planner_facilities-pane path.planner-facility") == 2
+    assert _count(browser, ".leaflet-plannerFacilities-pane path.planner-facility") == 2
+    # the base streets, river and boundary are drawn on the base canvas
+    assert canvas_ink(browser, ".leaflet-plannerBase-pane canvas") > 500
 
-    # the panels sit in map corners, readable text in both languages
-    legend = browser.find_element(
-        By.CSS_SELECTOR, ".leaflet-bottom.leaflet-left .planner-legend"
-    ).text
-    assert "面积不足" in legend
-    assert "within a circle, floor area below standard" in legend
-    title = browser.find_element(By.CSS_SELECTOR, ".leaflet-top.leaflet-left .planner-title").text
-    assert NOTES[1] in title
-    assert "61.5%" in browser.find_element(By.CSS_SELECTOR, ".planner-targets").text
+    # headline top left, open; legend bottom left, folded on the small screen only
+    headline = browser.find_element(By.CSS_SELECTOR, ".leaflet-top.leaflet-left .planner-title")
+    assert "800 (33%)" in headline.text and "240 m²" in headline.text
+    assert NOTES[0] in headline.text  # the warning shows
+    assert NOTES[1] not in headline.text  # the reading is behind the toggle
+    legend_open = browser.execute_script(
+        "return document.querySelector('#planner-legend > details').open")
+    assert legend_open is (not small)
+    layers_folded = _count(browser, ".leaflet-control-layers-expanded") == 0
+    assert layers_folded is small
+    # the panels leave most of the map free: together under a third of the screen
+    covered = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control')).reduce("
+        "(a, el) => a + el.offsetWidth * el.offsetHeight, 0)")
+    assert covered < size[0] * size[1] / 3
 
-    # walking circles: off by default, on after ticking their box in the layer control
+    # the notes toggle opens the readings
+    browser.find_element(By.CSS_SELECTOR, ".planner-notes summary").click()
+    WebDriverWait(browser, 5).until(lambda d: NOTES[1] in headline.text)
+
+    # layers switch off and on from the layer control
+    _expand_layers(browser)
+    meets = _overlay_toggle(browser, "达标 meets")
+    meets.click()
+    WebDriverWait(browser, 5).until(lambda d: _count(d, "path.planner-status-meets") == 0)
+    meets.click()
+    WebDriverWait(browser, 5).until(lambda d: _count(d, "path.planner-status-meets") == 1)
+    # walking circles: off by default, on after ticking their box
     assert _count(browser, "path.planner-circle") == 0
-    labels = browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
-    circle_box = next(lb for lb in labels if "步行圈" in lb.text).find_element(By.TAG_NAME, "input")
-    assert not circle_box.is_selected()
-    circle_box.click()
+    _overlay_toggle(browser, "步行圈").click()
     WebDriverWait(browser, 5).until(lambda d: _count(d, "path.planner-circle") == 1)
+
+    # the pointer leaves the layer list: on the small screen it folds again
+    ActionChains(browser).move_to_element(headline).pause(0.2).perform()
+    WebDriverWait(browser, 5).until(
+        lambda d: (_count(d, ".leaflet-control-layers-expanded") == 0) is small)
+
+    # colour by shortfall: the fill follows the shortfall class, the legend follows
+    fill_js = ("return document.querySelector('path.planner-status-uncovered')"
+               ".getAttribute('fill')")
+    assert browser.execute_script(fill_js) == STATUS_COLOURS["uncovered"]
+    browser.find_element(By.CSS_SELECTOR, "input[name=planner-mode][value=shortfall]").click()
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script(fill_js) == SHORTFALL_COLOURS[4])
+    assert browser.find_element(By.CSS_SELECTOR, ".planner-legend-shortfall").is_displayed() \
+        is legend_open
 
     # clicking a community opens its popup with its numbers
     browser.find_element(By.CSS_SELECTOR, "path.planner-status-below_standard").click()
@@ -454,31 +605,82 @@ def test_map_works_offline_in_headless_chromium(browser, saved, tmp_path):
     for expected in ("7.5", "20", "幸福里养老服务站 (F2)", "11"):
         assert expected in text
 
-    stats = screenshot_stats(browser, tmp_path / "gap_map.png")
-    assert stats["width"] >= 1000
+    stats = screenshot_stats(browser, tmp_path / f"gap_map_{size[0]}.png")
+    assert (stats["width"], stats["height"]) == size
     assert stats["variance"] > 100, stats  # not a blank page
     assert stats["colours"] > 50, stats
-    assert js_errors(browser, ignore=(TILE_HOST,)) == []
+    assert js_errors(browser) == []
+
+
+_POPUP_UNDER_HEADLINE_JS = """
+const map = window.plannerMap, layer = window.plannerLayers['status-uncovered'];
+const box = document.getElementById('planner-headline').getBoundingClientRect();
+const mapBox = map.getContainer().getBoundingClientRect();
+// a point in the middle of the headline panel: the popup's tip opens there
+const point = L.point(box.left + box.width / 2 - mapBox.left,
+                      box.bottom - 15 - mapBox.top);
+layer.getPopup().options.autoPan = false;  // open exactly there, not panned clear
+layer.openPopup(map.containerPointToLatLng(point));
+return [box.left, box.top, box.width, box.height];
+"""
+
+_TOP_ELEMENT_JS = """
+const content = document.querySelector('.leaflet-popup-content');
+const r = content.getBoundingClientRect();
+const x = r.left + r.width / 2, y = r.top + r.height / 2;
+const top = document.elementFromPoint(x, y);
+const panel = document.getElementById('planner-headline').getBoundingClientRect();
+const overPanel = x > panel.left && x < panel.right && y > panel.top && y < panel.bottom;
+return [Boolean(top && top.closest('.leaflet-popup')), overPanel];
+"""
+
+
+@pytest.mark.parametrize("size", SCREENS, ids=["1280x720", "1920x1080"])
+def test_popups_open_above_the_panels(browser, saved, size):
+    _open(browser, saved, size)
+    browser.execute_script(_POPUP_UNDER_HEADLINE_JS)
+    text = browser.execute_script(
+        "return document.querySelector('.leaflet-popup-content').textContent")
+    assert "小区 community老街社区" in text and "面积缺口 shortfall m²180" in text
+    on_top, over_panel = browser.execute_script(_TOP_ELEMENT_JS)
+    assert over_panel, "the popup was meant to open over the headline panel"
+    assert on_top, "the headline panel covers the popup"
+    # panning keeps the popup on its community (its pane follows the map pane)
+    before = browser.execute_script(
+        "return document.querySelector('.leaflet-popup').getBoundingClientRect().left")
+    browser.execute_script("window.plannerMap.panBy([-120, 0], {animate: false})")
+    after = browser.execute_script(
+        "return document.querySelector('.leaflet-popup').getBoundingClientRect().left")
+    assert after - before == pytest.approx(120, abs=1)
+    assert js_errors(browser) == []
+
+
+def test_chinese_glyphs_render(browser, saved):
+    """Two different Chinese strings must draw different pixels in the page's font.
+
+    With no CJK font both would render as the same missing-glyph boxes (no pixel differs);
+    the control pair ("abcd"/"abce") shows the check can see a one-letter difference.
+    """
+    _open(browser, saved, SCREENS[0])
+    font = browser.execute_script(
+        "const s = getComputedStyle(document.querySelector('.planner-title'));"
+        "return s.fontSize + ' ' + s.fontFamily")
+    cjk = glyph_check(browser, "养老服务", "缺口覆盖", font)
+    boxes = glyph_check(browser, "\U000e0100\U000e0101", "\U000e0102\U000e0103", font)
+    assert cjk["inkA"] > 100 and cjk["inkB"] > 100, cjk
+    assert cjk["differ"] > 100, cjk  # real glyphs, not identical boxes
+    assert boxes["differ"] < cjk["differ"], (boxes, cjk)
 
 
 def test_point_communities_render_and_open_popups(browser, communities, facilities, tmp_path):
     points = communities.copy()
     points.geometry = communities.geometry.centroid
     path = save_map(gap_map(points, facilities, title="points", basemap=False), tmp_path / "p.html")
-    open_file(browser, path, ready_js=_READY)
+    _open(browser, path, SCREENS[1])
     assert _count(browser, "path.planner-community") == 4
     browser.find_element(By.CSS_SELECTOR, "path.planner-status-uncovered").click()
     _popup_text(browser, ("小区 community 老街社区", "面积缺口 shortfall m² 180"))
     assert js_errors(browser) == []
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _walk(element):
-    yield element
-    for child in element._children.values():
-        yield from _walk(child)
 
 
 def _flatten(coords):
