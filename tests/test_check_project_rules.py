@@ -177,3 +177,11 @@ def test_bad_dates():
     with pytest.raises(InputError, match="YYYY-MM-DD"):
         project(dates={"handover": "next spring"})
     assert project(dates={"handover": "2025年7月31日"}).dates.handover.isoformat() == "2025-07-31"
+
+
+def test_a_nursing_home_does_not_count_towards_floor_area():
+    # profile area_counted_kinds: every kind but nursing_home (national, an assumption)
+    f = floor_area(project(facility_m2=5000, facility_kind="nursing_home"),
+                   load_profile("jinzhong"))
+    assert (f.outcome, f.figures["planned_m2"]) == ("fail", 0.0)
+    assert "does not count" in f.en

@@ -126,13 +126,13 @@ def check_project(
     pr = reach if reach is not None else district.reach.project_reach(project)
     own = _own_distance(pr.from_site, project)
     kinds = [k for k in FACILITY_KINDS if k in set(base.fac_kind)]
-    reach = effects.reach_summary(base, pr.to_facilities, circle_m=circle_m,
-                                  own_distance_m=own, kinds=kinds)
+    reached = effects.reach_summary(base, pr.to_facilities, circle_m=circle_m,
+                                    own_distance_m=own, kinds=kinds)
     shared = effects.shared_facilities(base, pr.to_facilities, households=project.households,
                                        circle_m=circle_m)
     neighbours = effects.neighbours_within(base, pr.from_site, project_id=project.project_id,
                                            circle_m=circle_m)
-    planned_m2 = project.facility.floor_area_m2 if project.facility else 0.0
+    planned_m2 = floor.figures["planned_m2"]
     pool = effects.pooling(neighbours, households=project.households,
                            required_m2=floor.figures["required_m2"], planned_m2=planned_m2)
     counts = (project.facility is not None
@@ -145,7 +145,7 @@ def check_project(
     pool_finding = _pooling_finding(project, district, floor, pool)
     pooled = pool_finding.outcome == "condition"
     findings = [floor, size, pool_finding,
-                _reach_finding(project, district, reach, circle_m),
+                _reach_finding(project, district, reached, circle_m),
                 _effect_finding(summary, served)]
     findings += _sync_findings(project, district, pooled=pooled)
     refusal = _refusal(project, district, floor, pooled)
@@ -162,7 +162,7 @@ def check_project(
         *profile.choices(),
         f"同步验收：设施与住宅验收相隔{ACCEPTANCE_WINDOW_DAYS}天内视为同步（假设） / acceptance "
         f"within {ACCEPTANCE_WINDOW_DAYS} days of the housing counts as together (assumption)"]
-    return ProjectCheck(project, profile.name, profile.name_zh, verdict, findings, reach,
+    return ProjectCheck(project, profile.name, profile.name_zh, verdict, findings, reached,
                         shared, neighbours, pool, changes, summary, served, choices,
                         list(district.notes))
 
@@ -217,7 +217,7 @@ def _pooling_finding(project: Project, district: District, floor: Finding,
 
 def _reach_finding(project: Project, district: District, reach: dict[str, Any],
                    circle_m: float) -> Finding:
-    minutes = district.params.minutes(circle_m)
+    minutes = float(district.params.minutes(circle_m))
     src = district.profile.circle_minutes[project.area_type].source.text()
     own = reach["own_facility_minutes"]
     inside = reach["inside_existing_circle"]
@@ -239,7 +239,7 @@ def _reach_finding(project: Project, district: District, reach: dict[str, Any],
     for kind, near in reach["nearest"].items():
         zh_kind, en_kind = FACILITY_KINDS[kind]
         if near["minutes"] is None:
-            far = fmt(district.params.minutes(district.search_m))
+            far = fmt(float(district.params.minutes(district.search_m)))
             parts_zh.append(f"最近现有{zh_kind}超过{far}分钟")
             parts_en.append(f"nearest existing {en_kind} more than {far} min")
         else:

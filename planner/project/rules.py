@@ -93,7 +93,9 @@ def floor_area(project: Project, profile: Profile) -> Finding:
     hh = project.households
     per100 = rule.min_m2
     required = hh * per100 / 100
-    planned = project.facility.floor_area_m2 if project.facility else 0.0
+    fac = project.facility
+    counted = fac is not None and fac.kind in profile.area_counted_kinds.kinds
+    planned = fac.floor_area_m2 if fac is not None and counted else 0.0
     planned_per100 = 100 * planned / hh
     ok = planned_per100 + TOLERANCE_M2_PER_100HH >= per100
     shortfall = max(0.0, required - planned)
@@ -141,6 +143,10 @@ def floor_area(project: Project, profile: Profile) -> Finding:
         range_en = (f"; the standard is a range of {fmt(rule.min_m2)}–{fmt(rule.max_m2)} m² "
                     f"per 100 households ({fmt(required)}–{fmt(hh * rule.max_m2 / 100)} m²): "
                     f"the project plans {planned_per100:.1f}, {where_en}")
+    if fac is not None and not counted:
+        kind_zh, kind_en = FACILITY_KINDS[fac.kind]
+        reading_zh += f"（{kind_zh}不计入养老服务设施配建面积）"
+        reading_en += f" (a {kind_en} does not count towards the floor area)"
     status_zh, status_en = _STATUS_WORDS[project.status]
     verdict_zh = "达标" if ok else f"不达标，缺{fmt(shortfall)}平方米"
     verdict_en = "meets it" if ok else f"short by {fmt(shortfall)} m²"
