@@ -23,6 +23,7 @@ The machine has two cores; other work running at the same time lowers the speed-
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -66,6 +67,13 @@ def batch(specs: list[DistrictSpec], out: Path, client: object) -> float:
     return time.perf_counter() - start
 
 
+def _warm_imports() -> None:
+    import planner.batch.task  # noqa: F401, PLC0415
+    import planner.maps  # noqa: F401, PLC0415
+    import planner.outputs  # noqa: F401, PLC0415
+    import planner.pipeline  # noqa: F401, PLC0415
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--districts", type=int, default=20)
@@ -84,14 +92,17 @@ def main() -> None:
         client = Client(cluster)
         t_start = time.perf_counter() - start
         try:
-            batch(specs[:2], root / "warm-workers", client)  # imports on the workers
+            client.run(_warm_imports)  # every worker imports the pipeline once
+            batch(specs[: args.workers], root / "warm-workers", client)
             t_batch = batch(specs, root / "batch", client)
             growth = [(n, batch(specs[:n], root / f"grow{n}", client))
                       for n in range(5, args.districts + 1, 5)]
         finally:
             client.close()
             cluster.close()
-    print(f"{args.districts} districts (sizes {args.sizes}), {args.workers} workers")
+    load = os.getloadavg()[0]
+    print(f"{args.districts} districts (sizes {args.sizes}), {args.workers} workers, "
+          f"{os.cpu_count()} cores, load average {load:.1f} at the end")
     print(f"{'run':<28}{'s':>8}{'speed-up':>10}")
     print(f"{'sequential (one process)':<28}{t_seq:8.1f}{1.0:10.2f}")
     print(f"{'batch, cluster running':<28}{t_batch:8.1f}{t_seq / t_batch:10.2f}")
