@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 from _common import force_single_thread
 
 force_single_thread()
@@ -68,9 +67,9 @@ def batch(specs: list[DistrictSpec], out: Path, client: object) -> float:
 
 
 def _warm_imports() -> None:
-    import planner.batch.task  # noqa: F401, PLC0415
-    import planner.maps  # noqa: F401, PLC0415
-    import planner.outputs  # noqa: F401, PLC0415
+    import planner.batch.task  # noqa: PLC0415
+    import planner.maps  # noqa: PLC0415
+    import planner.outputs  # noqa: PLC0415
     import planner.pipeline  # noqa: F401, PLC0415
 
 
