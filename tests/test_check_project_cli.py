@@ -167,3 +167,32 @@ def test_batch_rows_rejects_and_escaping(street, tmp_path):  # noqa: F811
     r = run(street, "--projects", src, "--out", foreign)
     assert r.exit_code == 2 and "never overwrites" in r.stderr
     assert foreign.read_text(encoding="utf-8") == "my,own\n1,2\n"
+
+
+def test_gate_decides_where_the_walk_starts(street, tmp_path):  # noqa: F811
+    # the same triangle, entered only through a gate on the street at x = 700: F1 is 700 m
+    # (11.67 min) away instead of 620 m through the boundary
+    tri = shapely.Polygon([(ORIGIN[0] + 600, ORIGIN[1] + 20), (ORIGIN[0] + 650, ORIGIN[1] + 120),
+                           (ORIGIN[0] + 550, ORIGIN[1] + 120)])
+    path = tmp_path / "site.geojson"
+    gpd.GeoDataFrame(geometry=[tri], crs=METRIC).to_crs(4326).to_file(path, driver="GeoJSON")
+    lon, lat = to_lonlat([(700, 0)])
+    r = run(street, "--households", 1000, "--boundary", path, "--gate",
+            f"{lon[0]:.10f},{lat[0]:.10f}", "--json")
+    out = json.loads(r.stdout)
+    assert out["reach"]["nearest"]["station"]["minutes"] == pytest.approx(700 / 60, abs=0.01)
+
+
+def test_old_district_renovation_and_rural_circle(street):  # noqa: F811
+    # an old-district renovation needs 15 m² per 100 households (inherited) and is not
+    # checked for the synchronisations; Wanzhou's rural circle is 25 minutes; its station
+    # must have 300 m² (002 item 13)
+    r = run(street, "--households", 1000, *site(600), "--status", "old", "--facility-m2", 300,
+            "--area-type", "rural", "--json", profile="wanzhou")
+    out = json.loads(r.stdout)
+    assert out["floor_area"]["required_m2"] == pytest.approx(150.0)
+    assert out["verdict"] == "pass" and r.exit_code == 0
+    assert [f["id"] for f in out["findings"]][-1] == "sync"
+    assert out["reach"]["circle_minutes"] == pytest.approx(25.0)
+    # within 25 minutes (1,500 m) of the site: A, B, C and D (1,900 m) is not
+    assert [n["community_id"] for n in out["neighbours"]] == ["B", "A", "C"]
