@@ -254,17 +254,26 @@ def _reach_finding(project: Project, district: District, reach: dict[str, Any],
                    {k: v for k, v in reach.items()})
 
 
+#: Community ids named in a sentence; the JSON and the tables list all.
+SENTENCE_IDS = 10
+
+
+def _ids(ids: list[str], sep: str) -> str:
+    more = f"{sep}… (+{len(ids) - SENTENCE_IDS})" if len(ids) > SENTENCE_IDS else ""
+    return sep.join(ids[:SENTENCE_IDS]) + more
+
+
 def _effect_finding(summary: dict[str, Any], served: float) -> Finding:
     b, p = summary["brought_to_standard"], summary["pushed_below"]
     zh = (f"对周边的影响：使{len(b)}个小区（{summary['brought_households']:,}户）达标"
-          + (f"：{'、'.join(b)}" if b else ""))
+          + (f"：{_ids(b, '、')}" if b else ""))
     en = (f"Effect on neighbours: brings {len(b)} communities "
           f"({summary['brought_households']:,} households) to standard"
-          + (f": {', '.join(b)}" if b else ""))
+          + (f": {_ids(b, ', ')}" if b else ""))
     if p:
-        zh += f"；使{len(p)}个小区（{summary['pushed_households']:,}户）降至不达标：{'、'.join(p)}"
+        zh += f"；使{len(p)}个小区（{summary['pushed_households']:,}户）降至不达标：{_ids(p, '、')}"
         en += (f"; pushes {len(p)} ({summary['pushed_households']:,} households) below it: "
-               f"{', '.join(p)}")
+               f"{_ids(p, ', ')}")
     zh += f"；项目居民步行可达设施面积每百户{served:.1f}平方米（服务指标，不是配建核查）"
     en += (f"; its residents reach {served:.1f} m² per 100 households within the circle "
            "(a service indicator, not the on-site check)")

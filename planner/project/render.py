@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from planner.project.check import VERDICTS, ProjectCheck
 from planner.project.rules import fmt
@@ -228,11 +227,3 @@ def to_row(check: ProjectCheck, lonlat: tuple[float, float] | None = None) -> di
     }
     return _clean(row)
 
-
-def site_lonlat(check: ProjectCheck, crs: Any) -> tuple[float, float]:
-    """WGS84 lon/lat of the project's representative point."""
-    import geopandas as gpd  # noqa: PLC0415
-
-    pt = gpd.GeoSeries([check.project.geometry.representative_point()], crs=crs).to_crs(4326)
-    x, y = shapely.get_coordinates(pt.to_numpy())[0]
-    return float(x), float(y)
