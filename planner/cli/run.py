@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from planner._errors import InputError
+from planner._errors import InputError, PlannerError
 from planner.cli._common import CRS_HELP, _friendly_errors, _step
 from planner.cli.map import (
     base_map,
@@ -23,6 +25,7 @@ from planner.cli.map import (
 from planner.cli.terrain_options import (
     apply_terrain,
     check_terrain_options,
+    prefill_population,
     terrain_options,
     write_terrain_extras,
 )
@@ -107,6 +110,18 @@ def run(**opts: Any) -> None:
         _run(opts)
 
 
+@contextmanager
+def _cli_names() -> Iterator[None]:
+    """Name settings as CLI options in messages (``metric_crs`` → ``--metric-crs``)."""
+    try:
+        yield
+    except PlannerError as exc:
+        text = str(exc)
+        if text.startswith("metric_crs "):
+            raise type(exc)("--metric-crs " + text.removeprefix("metric_crs ")) from exc
+        raise
+
+
 def _layers(opts: dict[str, Any]) -> dict[str, str | None]:
     """Layer or sheet per input role, from --*-layer (and --sheet for Excel files)."""
     out: dict[str, str | None] = {}
@@ -152,9 +167,10 @@ def _run(opts: dict[str, Any]) -> None:
         profile = profile.with_reading(opts["reading"])
     from planner.care.layer import add_care_layers  # noqa: PLC0415
 
-    with _step("loading network and layers"):
+    with _step("loading network and layers"), _cli_names():
         area = load_study_area(
-            opts["network"], opts["communities"], opts["facilities"], gates=opts["gates"],
+            opts["network"], prefill_population(opts),  # --population: missing households
+            opts["facilities"], gates=opts["gates"],
             network_crs=opts["network_crs"], communities_crs=opts["communities_crs"],
             facilities_crs=opts["facilities_crs"], metric_crs=opts["metric_crs"],
             use_cache=not opts["no_cache"], layers=_layers(opts),
@@ -226,6 +242,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for name, counts in summary["inputs"].items():
         click.echo(f"  {name}: read {counts['read']:,} = written {counts['written']:,}"
                    f" + rejected {counts['rejected']:,}")
+    from planner.care.text import care_lines  # noqa: PLC0415
+
+    for line in care_lines(summary.get("care")):
+        click.echo(line)
 
 
 command = run

@@ -105,7 +105,10 @@ def _repair(geoms: gpd.GeoSeries, rows: pd.Series, path: Path) -> tuple[gpd.GeoS
         why = shapely.is_valid_reason(geoms[idx])
         warnings.append(f"{path} row {rows[idx]}: invalid polygon ({why}) repaired with make_valid")
     if bad.any():
-        fixed = shapely.make_valid(geoms[bad].to_numpy(), method="structure", keep_collapsed=False)
+        original = geoms[bad].to_numpy()
+        fixed = shapely.make_valid(original, method="structure", keep_collapsed=False)
+        collapsed = shapely.is_empty(fixed)  # no area left: kept as is, rejected by area
+        fixed[collapsed] = original[collapsed]
         geoms = geoms.copy()
         geoms[bad] = fixed
     return geoms, warnings
@@ -147,10 +150,26 @@ def reject_geometry_types(geoms: gpd.GeoSeries, table: pd.DataFrame, rejects: _R
                 f"{what} must be a {' or '.join(t.lower() for t in allowed)}; this row "
                 "has another geometry type")
     polygonal = ok & types.isin(["Polygon", "MultiPolygon"])
-    flat = polygonal & (shapely.area(np.asarray(geoms.to_numpy(), dtype=object)) <= 0)
+    flat = polygonal & (_area_m2(geoms) < MIN_POLYGON_AREA_M2)
     rejects.add(table["_row"][flat], "geometry", types[flat],
                 f"{what} polygon has zero area (all its corners on one line or point): "
                 "fix its outline or give a point")
+
+
+#: A community polygon smaller than this has no area: its corners lie on a line (m²).
+MIN_POLYGON_AREA_M2 = 1.0
+#: Metres per degree of latitude (and of longitude at the equator).
+_M_PER_DEGREE = 111_320.0
+
+
+def _area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
+    """Approximate area of WGS84 geometries in m² (enough to tell zero from a building)."""
+    arr = np.asarray(geoms.to_numpy(), dtype=object)
+    area = np.nan_to_num(shapely.area(arr))
+    if geoms.crs is not None and geoms.crs.is_projected:
+        return area
+    lat = np.nan_to_num(shapely.get_y(shapely.centroid(arr)))
+    return area * _M_PER_DEGREE**2 * np.cos(np.radians(lat))
 
 
 def facility_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:

@@ -76,6 +76,9 @@ class LoadResult:
         Excel row number of each row of ``data``, in order.
     declared_crs
         The coordinate system the file was declared in (``wgs84``, ``gcj02`` …).
+    layer
+        The GeoPackage layer or Excel sheet read (``None``: the file's only table).
+        Read the same file again with ``read_table(path, layer=layer, sheet=layer)``.
     """
 
     data: gpd.GeoDataFrame
@@ -86,6 +89,7 @@ class LoadResult:
     notes: list[str] = field(default_factory=list)
     kept_rows: list[int] = field(default_factory=list)
     declared_crs: str = "wgs84"
+    layer: str | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -107,6 +111,7 @@ def _prepare(path: str | Path, aliases: dict[str, str], layer: str | None,
         sheet = choice.name
     if choice.note:
         notes.append(choice.note)
+    chosen = choice.name
     table = read_table(path, layer=layer, sheet=sheet)
     if "planner_note" in table.attrs:
         notes.append(str(table.attrs["planner_note"]))
@@ -114,6 +119,7 @@ def _prepare(path: str | Path, aliases: dict[str, str], layer: str | None,
     rows = table.index.to_numpy(dtype="int64") + _FIRST_DATA_ROW  # blank rows keep numbers
     table = table.reset_index(drop=True)
     table["_row"] = rows
+    table.attrs["planner_layer"] = chosen
     return table, path, _Rejects(path), notes
 
 
@@ -133,7 +139,8 @@ def _finish(table: pd.DataFrame, *, columns: dict[str, pd.Series], geoms: gpd.Ge
         data.index = pd.RangeIndex(len(data), name=index_name)
     result = LoadResult(data=data, rejects=rejects.frame(), path=path, rows_read=len(table),
                         warnings=warnings, notes=notes, declared_crs=declared,
-                        kept_rows=[int(r) for r in table["_row"][keep]])
+                        kept_rows=[int(r) for r in table["_row"][keep]],
+                        layer=table.attrs.get("planner_layer"))
     if bad_rows:
         logger.warning("%s: loaded %d %s, rejected %d of %d rows (see rejects)", path.name,
                        len(data), what, len(bad_rows), len(table))

@@ -200,7 +200,8 @@ _CJK = re.compile("[\u4e00-\u9fff]")
 
 def _looks_like_mojibake(table: pd.DataFrame) -> bool:
     """True when text cells hold Latin-1 letters that decode as Chinese in GB18030."""
-    texts = [v for col in table.columns if table[col].dtype == object
+    geometry = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+    texts = [v for col in table.columns if col != geometry
              for v in table[col].head(200) if isinstance(v, str)]
     suspicious = [t for t in texts if _LATIN1_HIGH.search(t) and not _CJK.search(t)]
     if not suspicious:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -135,7 +136,9 @@ def read_road_lines(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame
     if choice.note:
         log.warning("note: %s", choice.note)
     try:
-        lines = gpd.read_file(path, layer=choice.name, engine="pyogrio")
+        with warnings.catch_warnings():  # NaN vertices warn here; they are dropped below
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            lines = gpd.read_file(path, layer=choice.name, engine="pyogrio")
     except MemoryError:
         raise
     except Exception as exc:  # pyogrio DataSourceError / DataLayerError and others
