@@ -13,6 +13,8 @@ v[row, col] = 1 + 4 row + col, row 0 the northern strip (y 30-40)::
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -30,6 +32,7 @@ from planner.rasters import (
     write_minutes_raster,
     zonal_sums,
 )
+from planner.rasters.prefill import prefill_households
 from planner.reach import compile_arrays
 
 CRS = "EPSG:32649"
@@ -150,3 +153,58 @@ def test_minutes_raster_never_overwrites_a_foreign_file(tmp_path):
         write_minutes_raster(theirs, np.zeros((1, 1, 1), "float32"), ["all"],
                              Affine(1, 0, 0, 0, -1, 1), CRS)
     assert theirs.read_text() == "not a raster"
+
+
+def test_prefill_households_in_a_copy(people, tmp_path):
+    # a GeoPackage with Chinese headers; A has no 户数: 46 residents / 2.5 = 18.4 -> 18
+    src = tmp_path / "comm.gpkg"
+    gpd.GeoDataFrame({"小区编号": ["A", "B"], "户数": [None, 30.0]},
+                     geometry=[shapely.box(0, 0, 20, 20), shapely.box(20, 20, 40, 40)],
+                     crs=CRS).to_file(src, layer="communities")
+    out = prefill_households(src, people, tmp_path, household_size=2.5)
+    assert out.estimated_ids == frozenset({"A"})
+    assert out.path != src
+    copy = gpd.read_file(out.path)
+    assert copy["户数"].tolist() == [18.0, 30.0]
+    assert gpd.read_file(src)["户数"].isna().tolist() == [True, False]  # user's file as was
+    # nothing missing: the original file is read as is
+    full = tmp_path / "full.gpkg"
+    gpd.read_file(src).fillna({"户数": 5}).to_file(full)
+    assert prefill_households(full, people, tmp_path).path == full
+
+
+def test_cli_population_estimates_missing_households(tmp_path):
+    # hilly sample at size 0.3; a third of the communities lose their households and
+    # residents; planner run --population keeps them, estimated and marked, within 20 %
+    # of the true households (the raster spreads each community's residents evenly).
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from planner.cli import main  # noqa: PLC0415
+    from planner.sample.hilly import write_hilly_sample  # noqa: PLC0415
+
+    d = tmp_path / "hilly"
+    paths = write_hilly_sample(d, size=0.3)
+    comm = gpd.read_file(paths["communities"])
+    truth = comm.set_index("community_id")["households"]
+    blank = comm.copy()
+    blank.loc[::3, ["households", "residents", "elderly"]] = np.nan
+    blanked = tmp_path / "communities_blank.gpkg"
+    blank.to_file(blanked, layer="communities")
+    size = comm["residents"].sum() / comm["households"].sum()
+    args = ["run", "--network", str(paths["roads"]), "--communities", str(blanked),
+            "--facilities", str(paths["facilities"]), "--gates", str(paths["gates"]),
+            "--no-map", "--population", str(paths["population"]), "--household-size",
+            f"{size:.4f}", "--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    out = pd.read_csv(tmp_path / "out" / "communities.csv", index_col="community_id")
+    assert len(out) == len(comm)  # no row rejected
+    est = out["households_estimated"].astype(bool)
+    assert set(out.index[est]) == set(comm["community_id"][::3])
+    ratio = out.loc[est, "households"] / truth[out.index[est]]
+    assert ratio.between(0.8, 1.2).all()
+    assert (out.loc[~est, "households"] == truth[out.index[~est]]).all()
+    assert out.loc[est, "residents_estimated"].astype(bool).all()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert any("households of" in n and "estimated" in n for n in summary["notes"])
+    assert summary["inputs"]["communities"]["file"] == str(blanked)

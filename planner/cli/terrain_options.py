@@ -8,6 +8,8 @@ minutes to the nearest facility as a GeoTIFF (:mod:`planner.rasters.surface`).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,8 +64,46 @@ def check_terrain_options(opts: dict[str, Any]) -> None:
         raise InputError(msg)
 
 
+def prefill_population(opts: dict[str, Any]) -> str:
+    """The communities file to read (with ``--population``, a copy with households filled).
+
+    Rows without households get them from the raster in a temporary copy; the user's
+    file is not changed.
+    """
+    if not opts.get("population"):
+        return str(opts["communities"])
+    from planner.rasters import DEFAULT_HOUSEHOLD_SIZE  # noqa: PLC0415
+    from planner.rasters.prefill import prefill_households  # noqa: PLC0415
+
+    folder = Path(tempfile.mkdtemp(prefix="planner-population-"))
+    filled = prefill_households(
+        opts["communities"], opts["population"], folder,
+        crs=opts.get("communities_crs", "wgs84"), layer=opts.get("communities_layer"),
+        household_size=opts.get("household_size") or DEFAULT_HOUSEHOLD_SIZE)
+    opts["_prefilled"] = (filled, folder)
+    return str(filled.path)
+
+
+def _mark_prefilled(area: Any, opts: dict[str, Any]) -> None:
+    """Flag the estimated households, name the user's file again, drop the copy."""
+    filled, folder = opts.pop("_prefilled")
+    comm = area.communities
+    comm["households_estimated"] = comm.index.astype(str).isin(filled.estimated_ids)
+    load = area.loads.get("communities")
+    if load is not None and filled.estimated_ids:
+        load.path = Path(opts["communities"])
+        load.rejects["file"] = str(opts["communities"])
+    n = int(comm["households_estimated"].sum())
+    if n:
+        area.notes.append(f"{n} 个小区的户数由人口栅格估算 / households of {n} communities "
+                          "estimated from the population raster (marked households_estimated)")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def apply_terrain(area: Any, opts: dict[str, Any]) -> None:
     """Attach heights and stairs, and population estimates, to a loaded study area."""
+    if "_prefilled" in opts:
+        _mark_prefilled(area, opts)
     if opts.get("dem") or opts.get("no_steps"):
         from planner.terrain import load_terrain  # noqa: PLC0415
 

@@ -127,38 +127,47 @@ def estimate_households(
     out = communities.copy()
     hh = pd.to_numeric(out["households"], errors="coerce") if "households" in out else (
         pd.Series(np.nan, index=out.index))
-    todo = hh.isna().to_numpy()
     for col in ("residents", "elderly"):
         if col not in out:
             out[col] = np.nan
-    out["households_estimated"] = todo
-    out["residents_estimated"] = todo & out["residents"].isna().to_numpy()
-    out["elderly_estimated"] = todo & out["elderly"].isna().to_numpy()
-    if not todo.any():
-        out["households"] = hh
-        return out
-    polys = out.geometry[todo]
-    points = ~polys.geom_type.isin(["Polygon", "MultiPolygon"])
+    todo = hh.isna().to_numpy()  # households to estimate now
+    earlier = (out["households_estimated"].fillna(False).astype(bool).to_numpy()
+               if "households_estimated" in out else np.zeros(len(out), dtype=bool))
+    estimated = todo | earlier  # households estimated (now, or before the table was read)
+    need_res = estimated & out["residents"].isna().to_numpy()
+    need_old = estimated & out["elderly"].isna().to_numpy()
+    out["households_estimated"] = estimated
+    out["residents_estimated"] = need_res
+    out["elderly_estimated"] = need_old
+    summed = todo | need_res
+    if summed.any():
+        _check_polygons(out.geometry[summed])
+        residents = np.full(len(out), np.nan)
+        residents[summed] = zonal_sums(population, out.geometry[summed])
+        given = out["residents"].to_numpy(dtype=float)
+        base = np.where(np.isnan(given), residents, given)
+        hh = hh.astype(float)
+        hh[todo] = np.where(base[todo] > 0, np.maximum(1, np.round(base[todo] / household_size)),
+                            0)
+        out.loc[need_res, "residents"] = residents[need_res]
+    out["households"] = hh
+    if need_old.any():
+        if elderly is not None:
+            _check_polygons(out.geometry[need_old])
+            old = zonal_sums(elderly, out.geometry[need_old])
+        else:
+            old = out.loc[need_old, "residents"].to_numpy(dtype=float) * elderly_share
+        out.loc[need_old, "elderly"] = old
+    log.info("population raster: households estimated for %s communities", f"{int(todo.sum()):,}")
+    return out
+
+
+def _check_polygons(geoms: gpd.GeoSeries) -> None:
+    """Raise InputError naming the communities that are points (no area to sum over)."""
+    points = ~geoms.geom_type.isin(["Polygon", "MultiPolygon"])
     if points.any():
-        ids = ", ".join(map(str, polys.index[points][:5]))
+        ids = ", ".join(map(str, geoms.index[points][:5]))
         msg = (f"communities {ids}: no households and no polygon; a population raster can "
                "only estimate households over a community's area. Give households or a "
                "polygon.")
         raise InputError(msg)
-    residents = zonal_sums(population, polys)
-    hh = hh.astype(float)
-    given_res = out.loc[todo, "residents"].to_numpy(dtype=float)
-    base = np.where(np.isnan(given_res), residents, given_res)
-    hh[todo] = np.where(base > 0, np.maximum(1, np.round(base / household_size)), 0)
-    out["households"] = hh
-    out.loc[out["residents_estimated"], "residents"] = residents[
-        out["residents_estimated"].to_numpy()[todo]]
-    if out["elderly_estimated"].any():
-        sel = out["elderly_estimated"].to_numpy()
-        if elderly is not None:
-            old = zonal_sums(elderly, out.geometry[sel])
-        else:
-            old = out.loc[sel, "residents"].to_numpy(dtype=float) * elderly_share
-        out.loc[sel, "elderly"] = old
-    log.info("population raster: households estimated for %s communities", f"{int(todo.sum()):,}")
-    return out
