@@ -247,6 +247,8 @@ def _run(district: dict[str, Path], out: Path) -> dict:
         str(district["communities"]), "--facilities", str(district["facilities"]),
         "--profile", "wanzhou", "--out", str(out)])
     assert r.exit_code == 0, r.output
+    assert "care: vulnerable elderly 55" in r.output  # the CLI prints the care summary
+    assert "stations no centre reaches within 3,000 m: S2" in r.output
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
