@@ -1,85 +1,200 @@
-"""How long each stage of `planner run` takes on the synthetic sample at several sizes.
+"""`planner run` cold and warm, stage by stage, beside plain scipy, with peak memory.
 
 Usage::
 
-    python benchmarks/stages.py [--sizes 1 10] [--profile jinzhong]
+    python benchmarks/stages.py                       # the ~131k-node case (size 22)
+    python benchmarks/stages.py --size 172 --communities 50000 --facilities 5000   # ~1M
+    python benchmarks/stages.py --data /tmp/s22       # reuse a sample written before
 
-Each size is generated, written to a temporary folder and run through the same calls as
-`planner run` (load, reach + floor area, map, write), timing every stage. Figures vary
-with the machine's load; run it twice when comparing.
+The sample (``planner sample --size S --communities C --facilities F``) is written once to a
+temporary folder (or read from ``--data``). Then, each in a fresh process:
+
+* **cold** — ``planner run`` with a compiled-network cache that does not exist yet (the
+  network is compiled from the roads file), map included;
+* **warm** — ``planner run`` again, the compiled network now cached;
+* **stages** — the calls ``planner run`` makes, timed one by one on the warm cache, and
+  plain ``scipy.sparse.csgraph.dijkstra`` on the same network: every facility's 15-minute
+  reach (limit 900 m, batched like the planner) and one ``min_only`` nearest search.
+
+Wall clock includes Python start-up and imports, as a user sees it; ``peak MB`` is the
+process's peak resident memory (``ru_maxrss``). Targets (issue 8, ~131k nodes): warm run
+with map ≤ 5 s, cold ≤ 12 s, peak ≤ 1.2 GB; the million-node city ≤ 30 s and ≤ 3 GB.
+The machine is shared: run twice and compare figures from the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+TARGETS = {"131k": {"warm_s": 5.0, "cold_s": 12.0, "peak_mb": 1200.0},
+           "1M": {"warm_s": 30.0, "cold_s": 30.0, "peak_mb": 3000.0}}
+
+# ---------------------------------------------------------------- child programs
+
+_RUN = r"""
+import json, resource, sys, time
+from planner.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+    code = 0
+except SystemExit as e:
+    code = e.code or 0
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "code": code}))
+"""
+
+_STAGES = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+from planner import settings
+from planner.cli.map import map_title
+from planner.isochrones import facility_circles
 from planner.maps import gap_map
 from planner.outputs import write_outputs
 from planner.pipeline import assess, load_study_area
-from planner.sample import write_sample
+from planner.reach import BATCH_BYTES, ReachParams, compute_reach
 from planner.standards import load_profile
+data, out, cache = sys.argv[1], sys.argv[2], sys.argv[3]
+settings.cache_folder = __import__("pathlib").Path(cache)
+row = {"imports": time.perf_counter() - t0}
+
+def timed(name, fn):
+    t = time.perf_counter()
+    res = fn()
+    row[name] = time.perf_counter() - t
+    return res
+
+area = timed("load (cached network)", lambda: load_study_area(
+    f"{data}/roads.gpkg", f"{data}/communities.gpkg", f"{data}/facilities.csv",
+    gates=f"{data}/gates.csv"))
+profile = load_profile("jinzhong")
+params = ReachParams(speed_m_s=profile.walking_speed_m_s.value)
+comm = area.communities
+fac = area.facilities[area.facilities["status"].fillna("existing").eq("existing")]
+minutes = np.full(len(comm), profile.circle_minutes["urban"].value)
+reach = timed("reach core (snap, costs, nearest)", lambda: compute_reach(
+    area.net, comm, fac, circle_minutes=minutes, params=params, gates=area.gates))
+result = timed("assess without circles", lambda: assess(area, profile, params=params,
+                                                         isochrones=False))
+row["floor area, targets, judge"] = row["assess without circles"] - row[
+    "reach core (snap, costs, nearest)"]
+iso = timed("circle polygons", lambda: facility_circles(
+    reach.study, fac, minutes=profile.circle_minutes["urban"].value,
+    speed_m_s=params.speed_m_s))
+result.isochrones = iso
+m = timed("gap map", lambda: gap_map(result.communities, result.facilities, iso,
+                                     title=map_title(result.summary), targets=result.targets))
+timed("write outputs", lambda: write_outputs(result, area, __import__("pathlib").Path(out),
+                                             gap_map=m))
+# plain scipy on the same network: facilities at their nearest node
+net = area.net
+csr = net.adjacency()
+xy = np.c_[net.node_x, net.node_y]
+fxy = np.c_[fac.geometry.x, fac.geometry.y]
+import scipy.spatial
+src = scipy.spatial.cKDTree(xy).query(fxy)[1]
+limit = params.metres(profile.circle_minutes["urban"].value)
+def plain():
+    size = max(1, BATCH_BYTES // (8 * net.n_nodes))
+    pairs = 0
+    for i in range(0, len(src), size):
+        d = dijkstra(csr, indices=src[i:i + size], limit=limit)
+        pairs += int(np.isfinite(d).sum())
+    dijkstra(csr, indices=src, limit=limit, min_only=True)
+    return pairs
+timed("plain scipy (reach + nearest)", plain)
+row["nodes"] = net.n_nodes
+row["communities"] = len(comm)
+row["facilities"] = len(fac)
+row["pairs"] = len(reach.study.costs)
+row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(row))
+"""
 
 
-@contextmanager
-def timed(row: dict[str, float], name: str):
+def _child(code: str, args: list[str], env: dict[str, str]) -> tuple[float, dict]:
     start = time.perf_counter()
-    yield
-    row[name] = time.perf_counter() - start
+    proc = subprocess.run([PY, "-c", code, *args], capture_output=True, text=True, env=env,
+                          check=False)
+    wall = time.perf_counter() - start
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        msg = f"benchmark child failed (exit {proc.returncode})"
+        raise SystemExit(msg)
+    return wall, json.loads(lines[-1])
 
 
-def run_size(size: float, profile_name: str, tmp: Path) -> dict[str, float]:
-    row: dict[str, float] = {}
-    folder = tmp / f"size{size:g}"
-    with timed(row, "generate+write sample"):
-        files = write_sample(folder, seed=42, size=size)
-    with timed(row, "compile network (no cache)"):
-        area = load_study_area(files["roads"], files["communities"], files["facilities"],
-                               gates=files["gates"], use_cache=False)
-    with timed(row, "load (cached network)"):
-        area = load_study_area(files["roads"], files["communities"], files["facilities"],
-                               gates=files["gates"], use_cache=True)
-    profile = load_profile(profile_name)
-    with timed(row, "reach + floor area + targets"):
-        result = assess(area, profile, isochrones=False)
-    with timed(row, "reach incl. circle polygons"):
-        result = assess(area, profile, isochrones=True)
-    with timed(row, "gap map"):
-        m = gap_map(result.communities, result.facilities, result.isochrones, title="bench",
-                    targets=result.targets)
-    with timed(row, "write outputs"):
-        write_outputs(result, area, folder / "out", gap_map=m)
-    row["nodes"] = area.net.n_nodes
-    row["communities"] = len(area.communities)
-    row["facilities"] = len(area.facilities)
-    return row
+def _run_args(data: Path, out: Path) -> list[str]:
+    return ["run", "--network", str(data / "roads.gpkg"),
+            "--communities", str(data / "communities.gpkg"),
+            "--facilities", str(data / "facilities.csv"), "--gates", str(data / "gates.csv"),
+            "--profile", "jinzhong", "--out", str(out)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=float, nargs="+", default=[1.0, 10.0])
-    parser.add_argument("--profile", default="jinzhong")
+    parser.add_argument("--size", type=float, default=22.0)
+    parser.add_argument("--communities", type=int, default=10_000)
+    parser.add_argument("--facilities", type=int, default=1_000)
+    parser.add_argument("--data", type=Path, default=None, help="a sample written before")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = {s: run_size(s, args.profile, Path(tmp)) for s in args.sizes}
-    counts = ("nodes", "communities", "facilities")
-    stages = [k for k in next(iter(rows.values())) if k not in counts]
-    print(f"{'':32s}" + "".join(f"{'size ' + format(s, 'g'):>14s}" for s in rows))
-    for k in counts:
-        print(f"{k:32s}" + "".join(f"{int(r[k]):>14,d}" for r in rows.values()))
-    for k in stages:
-        print(f"{k + ' (s)':32s}" + "".join(f"{r[k]:>14.2f}" for r in rows.values()))
-    total = {s: sum(r[k] for k in stages if k not in ("compile network (no cache)",
-                                                       "reach + floor area + targets"))
-             for s, r in rows.items()}
-    print(f"{'planner run, cached network (s)':32s}" +
-          "".join(f"{total[s] - rows[s]['generate+write sample']:>14.2f}" for s in rows))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of this process: {peak_mb:,.0f} MB")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        data = args.data
+        if data is None:
+            data = tmp / "sample"
+            planner_cli = str(Path(PY).parent / "planner")
+            subprocess.run([planner_cli, "sample", "--out", str(data), "--size",
+                            f"{args.size:g}", "--communities", str(args.communities),
+                            "--facilities", str(args.facilities)], check=True,
+                           capture_output=True)
+        cache = tmp / "cache"
+        cache.mkdir()
+        env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+        cold_s, cold = _child(_RUN, _run_args(data, tmp / "cold"), env)
+        warm_s, warm = _child(_RUN, _run_args(data, tmp / "warm"), env)
+        _, stages = _child(_STAGES, [str(data), str(tmp / "stages"), str(cache / "planner")],
+                           env)
+    _print(args, cold_s, cold, warm_s, warm, stages)
+
+
+def _print(args: argparse.Namespace, cold_s: float, cold: dict, warm_s: float, warm: dict,
+           stages: dict) -> None:
+    print(f"sample size {args.size:g}: {stages['nodes']:,} nodes, "
+          f"{stages['communities']:,} communities, {stages['facilities']:,} facilities "
+          f"assessed, {stages['pairs']:,} pairs within 15 min")
+    print(f"{'planner run (wall clock, map included)':44s}{'s':>8s}{'peak MB':>10s}")
+    print(f"{'  cold (network compiled)':44s}{cold_s:8.2f}{cold['peak_mb']:10,.0f}")
+    print(f"{'  warm (network cached)':44s}{warm_s:8.2f}{warm['peak_mb']:10,.0f}")
+    print("stages of a warm run (s)")
+    skip = {"nodes", "communities", "facilities", "pairs", "peak_mb", "assess without circles"}
+    for k, v in stages.items():
+        if k not in skip:
+            print(f"  {k:42s}{v:8.2f}")
+    ratio = stages["reach core (snap, costs, nearest)"] / stages["plain scipy (reach + nearest)"]
+    print(f"reach core / plain scipy: {ratio:.2f}x (scipy on nodes only: no snapping, "
+          "no off-road walks, no gates or boundary access points)")
+    key = "1M" if stages["nodes"] > 500_000 else "131k"
+    t = TARGETS[key]
+    for name, value, limit in (("warm run", warm_s, t["warm_s"]),
+                               ("cold run", cold_s, t["cold_s"]),
+                               ("peak memory", max(cold["peak_mb"], warm["peak_mb"]),
+                                t["peak_mb"])):
+        unit = "MB" if name == "peak memory" else "s"
+        verdict = "PASS" if value <= limit else "FAIL"
+        print(f"target {key} {name}: {value:,.1f} {unit} <= {limit:,.0f} {unit}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,167 @@
+"""Walking circles of a study graph's facilities: on demand, on two cores, simplified once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner.isochrones.runs import StreetRuns, sample_edges
+from planner.isochrones.sizes import PARALLEL_MIN_FACILITIES, PROGRESS_MIN_FACILITIES, SIMPLIFY_M
+from planner.isochrones.trace import circle_polygons
+from planner.reach import StudyGraph
+from planner.units import metres_for_minutes
+
+
+def facility_circles(
+    study: StudyGraph,
+    facilities: pd.DataFrame,
+    *,
+    minutes: float,
+    speed_m_s: float,
+    progress: bool = False,
+    workers: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Walking-circle polygons of facilities, for display (maps, the isochrones layer).
+
+    Parameters
+    ----------
+    study
+        The study graph the facilities were added to.
+    facilities
+        Indexed by ``facility_id`` with ``kind``: the facilities to draw (those that did
+        not join the network get no row).
+    minutes
+        The circle in minutes, walked at ``speed_m_s`` metres per second.
+    progress
+        Show a progress bar from :data:`PROGRESS_MIN_FACILITIES` facilities on.
+    workers
+        Processes drawing circles (default: two, where the machine has two cores and
+        ``fork``, from :data:`PARALLEL_MIN_FACILITIES` facilities on). The facilities
+        are split west / east; the result does not depend on it.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``facility_id, kind, minutes, geometry`` in the network's CRS, in the order of
+        ``facilities``; one Polygon or MultiPolygon each, simplified once to
+        :data:`SIMPLIFY_M` metres (:func:`simplify_outlines`).
+    """
+    net = study.net
+    budget_m = float(metres_for_minutes(minutes, speed_m_s))
+    pos = study.facility_positions()
+    ids = np.array([f for f in facilities.index if f in pos.index], dtype=object)
+    geoms = np.empty(len(ids), dtype=object)
+    if len(ids):
+        samples = sample_edges(net)
+        parts = _split(study, pos, ids, _workers(workers, len(ids)))
+        bar = _bar(progress, len(ids))
+        geoms_by_part = _draw_parts(study, samples, budget_m, parts, bar)
+        if bar is not None:
+            bar.close()
+        where = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
+        for part, got in zip(parts, geoms_by_part, strict=True):
+            geoms[where.loc[part].to_numpy()] = got
+    return gpd.GeoDataFrame(
+        {"facility_id": pd.Series(ids, dtype=object),
+         "kind": facilities.loc[ids, "kind"].to_numpy(dtype=object),
+         "minutes": float(minutes)},
+        geometry=geoms, crs=net.pyproj_crs)
+
+
+def _workers(workers: int | None, n: int) -> int:
+    if workers is not None:
+        return max(1, int(workers))
+    if n < PARALLEL_MIN_FACILITIES or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(2, os.cpu_count() or 1)
+
+
+def _split(study: StudyGraph, pos: pd.DataFrame, ids: np.ndarray, k: int) -> list[np.ndarray]:
+    """``ids`` in ``k`` parts of about equal size, west to east (compact search groups)."""
+    if k == 1:
+        return [ids]
+    x = study.net.node_x[study.net.edge_u[pos.loc[ids, "edge"].to_numpy()]]
+    return [p for p in np.array_split(ids[np.argsort(x, kind="stable")], k) if len(p)]
+
+
+def _bar(progress: bool, n: int) -> object | None:
+    if not progress or n < PROGRESS_MIN_FACILITIES:
+        return None
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(total=n, desc="walking circles", unit="facility", mininterval=1.0)
+
+
+#: What a forked worker needs (set just before forking, read by :func:`_draw_wkb`).
+_FORKED: tuple[StudyGraph, StreetRuns, float] | None = None
+
+
+def _draw_parts(
+    study: StudyGraph, samples: StreetRuns, budget_m: float, parts: list[np.ndarray],
+    bar: object | None,
+) -> list[np.ndarray]:
+    """Polygons of each part; parts after the first are drawn in forked workers."""
+    global _FORKED  # noqa: PLW0603 - handed to forked workers, cleared after
+    if len(parts) == 1:
+        return [_draw(study, samples, budget_m, parts[0], bar)]
+    _FORKED = (study, samples, budget_m)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(parts) - 1) as pool:
+            pending = [pool.apply_async(_draw_wkb, (p,)) for p in parts[1:]]
+            first = _draw(study, samples, budget_m, parts[0], bar)
+            rest = []
+            for p, job in zip(parts[1:], pending, strict=True):
+                rest.append(shapely.from_wkb(job.get()))
+                if bar is not None:
+                    bar.update(len(p))  # type: ignore[attr-defined]
+    finally:
+        _FORKED = None
+    return [first, *rest]
+
+
+def _draw_wkb(ids: np.ndarray) -> np.ndarray:
+    """In a forked worker: the polygons of ``ids`` as WKB."""
+    assert _FORKED is not None
+    study, samples, budget_m = _FORKED
+    return shapely.to_wkb(_draw(study, samples, budget_m, ids, None))
+
+
+def _draw(
+    study: StudyGraph, samples: StreetRuns, budget_m: float, ids: np.ndarray,
+    bar: object | None,
+) -> np.ndarray:
+    """Simplified polygons of ``ids``, in that order."""
+    pos = study.facility_positions()
+    got_ids: list[object] = []
+    polys: list[shapely.Geometry] = []
+    for batch_ids, nodes, dist in study.facility_searches(list(ids), limit_m=budget_m):
+        p = pos.loc[batch_ids]
+        polys.extend(circle_polygons(
+            study.net, samples, dist, budget_m, nodes=nodes, own_edge=p["edge"].to_numpy(),
+            own_along_m=p["along_m"].to_numpy(),
+            own_budget_m=budget_m - p["offroad_m"].to_numpy()))
+        got_ids.extend(batch_ids)
+        if bar is not None:
+            bar.update(len(batch_ids))  # type: ignore[attr-defined]
+    by_id = dict(zip(got_ids, polys, strict=True))
+    return simplify_outlines(np.array([by_id[f] for f in ids], dtype=object))
+
+
+def simplify_outlines(polygons: np.ndarray, tolerance_m: float = SIMPLIFY_M) -> np.ndarray:
+    """Simplify grid outlines once (Douglas-Peucker, ``shapely.simplify``).
+
+    The fast form (``preserve_topology=False``) is tried first: on these staircase
+    outlines it is about ten times faster than the topology-preserving one. Any result
+    that is invalid, or empty where the input was not, is simplified again with
+    ``preserve_topology=True``, so every outline comes out valid.
+    """
+    out = shapely.simplify(polygons, tolerance_m, preserve_topology=False)
+    bad = ~shapely.is_valid(out) | (shapely.is_empty(out) & ~shapely.is_empty(polygons))
+    if bad.any():
+        out[bad] = shapely.simplify(polygons[bad], tolerance_m, preserve_topology=True)
+    return out

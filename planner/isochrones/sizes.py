@@ -1,0 +1,20 @@
+"""Sizes shared by the circle builders (metres and counts)."""
+
+from __future__ import annotations
+
+#: Show a progress bar for the circles from this many facilities on.
+PROGRESS_MIN_FACILITIES = 200
+#: Draw circles on two cores (a forked worker) from this many facilities on.
+PARALLEL_MIN_FACILITIES = 200
+#: Half the width of the band drawn along reached streets (metres).
+STREET_HALF_WIDTH_M = 20.0
+#: Grid cell size of the fast circles (metres).
+CELL_M = 5.0
+#: The grid outline is simplified once, where it is made, to this tolerance (metres):
+#: one cell, so the staircase of cell edges becomes straight runs; the GeoPackage and
+#: the map draw this same outline.
+SIMPLIFY_M = CELL_M
+#: Most grid cells painted at once when building a batch of circles.
+CHUNK_CELLS = 8_000_000
+#: Street segments cut into grid runs at once by :func:`sample_edges` (bounds its memory).
+SEGMENTS_PER_CHUNK = 200_000
