@@ -160,7 +160,8 @@ def terrain_network(
         length. With ``no_steps`` its edges are those of ``net`` without the stairs.
     """
     has_dem = elevations is not None
-    elevations = elevations if has_dem else flat_elevations(net)
+    if elevations is None:
+        elevations = flat_elevations(net)
     if steps is not None and len(steps) != net.n_edges:
         msg = f"steps mask has {len(steps)} values for {net.n_edges} edges"
         raise ValueError(msg)

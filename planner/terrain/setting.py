@@ -51,11 +51,12 @@ class Terrain:
     def notes(self) -> list[str]:
         """Lines every report shows about the terrain."""
         lines = []
+        dem_name = self.dem.name if self.dem is not None else "?"
         if self.elevations is not None:
             lines.append(
                 f"地形：坡度按 Tobler 步行函数（老年人下坡不加速）计入步行时间，"
-                f"DEM {self.dem.name} / "
-                f"terrain: walking time by slope from DEM {self.dem.name} (Tobler's hiking "
+                f"DEM {dem_name} / "
+                f"terrain: walking time by slope from DEM {dem_name} (Tobler's hiking "
                 "function scaled to the profile's speed, no downhill gain); distances are "
                 "flat-equivalent metres (time × walking speed)")
         n_steps = int(self.steps.sum())
