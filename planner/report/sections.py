@@ -145,7 +145,7 @@ def timeline_section(timeline: pd.DataFrame | None, targets: pd.DataFrame) -> st
                 row.append(st.MISSING)
                 continue
             r = by.loc[(year, tid)]
-            mark = "✓" if r["passed"] is True or r["passed"] == 1 else ""
+            mark = "✓" if str(r["passed"]).strip().lower() in ("true", "1", "1.0") else ""
             row.append(f"{st.percent(r['value'])} {mark}")
         opened = by.loc[year]["opened"].iloc[0] if "opened" in by.columns else ""
         row.append(st.esc(opened) if isinstance(opened, str) else st.MISSING)
