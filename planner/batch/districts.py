@@ -141,7 +141,8 @@ def _spec(row: pd.Series, path: Path, excel_row: int) -> DistrictSpec:
     return DistrictSpec(
         district=_folder_name(row["district"], path, excel_row), row=excel_row,
         speed=_speed(row.get("speed"), path, excel_row),
-        **{c: _flag(row.get(c), path, excel_row, c) for c in FLAGS},
+        include_planned=_flag(row.get("include_planned"), path, excel_row, "include_planned"),
+        no_map=_flag(row.get("no_map"), path, excel_row, "no_map"),
         **paths, **texts,  # type: ignore[arg-type]
     )
 

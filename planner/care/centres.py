@@ -74,7 +74,9 @@ def lead_stations(
     if managed_by is None:
         return out
     lookup = d.set_index(["centre_id", "station_id"])["distance_m"]
-    check, dist, lead = [], [], []
+    check: list[str] = []
+    dist: list[float] = []
+    lead: list[str | None] = []
     for sid in stations:
         cid = managed_by.get(sid)
         if cid is None or pd.isna(cid) or str(cid).strip() == "":
