@@ -66,9 +66,28 @@ def clustered_notes(layer_wgs84: pd.DataFrame, *, what: str, path: Path) -> list
     return [note]
 
 
-def result_notes(comm: pd.DataFrame, fac: pd.DataFrame, *, include_planned: bool) -> list[str]:
-    """Notes on results that look wrong: most communities unreachable, all facilities planned."""
+def result_notes(comm: pd.DataFrame, fac: pd.DataFrame, *, include_planned: bool,
+                 snap_max_m: float | None = None,
+                 files: dict[str, Path] | None = None) -> list[str]:
+    """Notes on results that look wrong.
+
+    Most communities unreachable; no assessed facility near any road (naming the
+    snapping distance and the files); every facility planned while planned ones are
+    not counted.
+    """
     notes = []
+    files = files or {}
+    assessed = fac[fac["in_assessment"].astype(bool)] if "in_assessment" in fac else fac
+    if len(assessed) and "network_component" in assessed and \
+            (assessed["network_component"] < 0).all():
+        where = f"{snap_max_m:g} m" if snap_max_m is not None else "the snapping distance"
+        names = " and ".join([*(Path(files[k]).name for k in ("facilities",) if k in files),
+                              Path(files["network"]).name if "network" in files
+                              else "the road network"])
+        notes.append(
+            f"none of the {len(assessed)} assessed facilities lies within {where} of a road, "
+            f"so no community is served: check that {names} cover the same place"
+            " and that their coordinate systems are declared right")
     if len(comm) and "service_status" in comm:
         unreachable = int((comm["service_status"] == "unreachable").sum())
         if unreachable > MOST_SHARE * len(comm):

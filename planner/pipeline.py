@@ -357,7 +357,9 @@ def summarise(
         notes.append(f"{basis['default']} 个小区缺少建成年代和新旧类型，按老旧小区标准评估 / "
                      f"{basis['default']} communities had neither completion year nor status: "
                      "assessed as old (the lower floor)")
-    notes += result_notes(comm, fac, include_planned=include_planned)
+    notes += result_notes(comm, fac, include_planned=include_planned,
+                          snap_max_m=getattr(params, "snap_max_m", None),
+                          files={k: v.path for k, v in area.loads.items()})
     off_main = int(((comm["network_component"] > 0)).sum())
     return {
         "profile": profile.name,

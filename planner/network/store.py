@@ -306,7 +306,7 @@ def load_compiled(path: Path, *, source_key: str = "") -> CompiledNetwork | None
     if not path.exists():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with path.open("rb") as f, np.load(f, allow_pickle=False) as z:
             if int(z["version"]) != CACHE_VERSION or str(z["source_key"]) != source_key:
                 return None
             net = CompiledNetwork(
