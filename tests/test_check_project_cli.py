@@ -196,3 +196,10 @@ def test_old_district_renovation_and_rural_circle(street):  # noqa: F811
     assert out["reach"]["circle_minutes"] == pytest.approx(25.0)
     # within 25 minutes (1,500 m) of the site: A, B, C and D (1,900 m) is not
     assert [n["community_id"] for n in out["neighbours"]] == ["B", "A", "C"]
+
+
+def test_help_documents_the_exit_codes():
+    r = CliRunner().invoke(main, ["check-project", "--help"])
+    assert r.exit_code == 0
+    for line in ("0  pass", "1  fail", "2  bad input", "3  internal error"):
+        assert line in r.output
