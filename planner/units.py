@@ -18,7 +18,20 @@ def metres_for_minutes(minutes: float, speed_m_s: float) -> float: ...
 @overload
 def metres_for_minutes(minutes: np.ndarray, speed_m_s: float) -> np.ndarray: ...
 def metres_for_minutes(minutes: float | np.ndarray, speed_m_s: float) -> float | np.ndarray:
-    """Metres walked in ``minutes`` at ``speed_m_s`` metres per second."""
+    """Metres walked in a number of minutes.
+
+    Parameters
+    ----------
+    minutes
+        Walking time in minutes (scalar or array).
+    speed_m_s
+        Walking speed in metres per second.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``minutes × 60 × speed_m_s`` metres.
+    """
     return minutes * SECONDS_PER_MINUTE * speed_m_s
 
 
@@ -27,5 +40,18 @@ def minutes_for_metres(metres: float, speed_m_s: float) -> float: ...
 @overload
 def minutes_for_metres(metres: np.ndarray, speed_m_s: float) -> np.ndarray: ...
 def minutes_for_metres(metres: float | np.ndarray, speed_m_s: float) -> float | np.ndarray:
-    """Minutes to walk ``metres`` at ``speed_m_s`` metres per second."""
+    """Minutes needed to walk a distance.
+
+    Parameters
+    ----------
+    metres
+        Distance in metres (scalar or array).
+    speed_m_s
+        Walking speed in metres per second.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``metres / (60 × speed_m_s)`` minutes.
+    """
     return metres / (SECONDS_PER_MINUTE * speed_m_s)
