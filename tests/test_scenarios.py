@@ -289,3 +289,30 @@ def test_bad_changes_file(line_district, tmp_path):
         "--out", str(tmp_path / "out")])
     assert res.exit_code == 2
     assert "changes.csv: row 2, column floor_area_m2: value 'big' is not a number" in res.output
+
+
+def test_quick_equals_result(sample_area):
+    base = Scenario.from_area(sample_area, "jinzhong")
+    r = base.result()
+    spot = r.communities[r.communities["service_status"] == "uncovered"].geometry.iloc[0]
+    spot = spot.representative_point()
+    fids = r.facilities.index
+    edits = [
+        base.add_facility("NEW1", x=spot.x, y=spot.y, floor_area_m2=300),
+        base.move_facility(fids[0], x=spot.x + 300, y=spot.y).resize_facility(fids[1], 50),
+        base.close_facilities(fids[:3]).add_facility("NEW2", x=spot.x, y=spot.y,
+                                                     floor_area_m2=600, kind="day_care"),
+        base.with_planned(),
+    ]
+    for s in edits:
+        q, full = s.quick(), s.result()
+        assert (q.communities["service_status"] == full.communities["service_status"]).all()
+        assert (q.communities["facilities_within"] == full.communities["facilities_within"]).all()
+        np.testing.assert_allclose(q.communities["accessible_m2"], full.communities["accessible_m2"],
+                                   rtol=1e-12, atol=1e-9)
+        cols = ["id", "numerator", "denominator", "value", "passed"]
+        pd.testing.assert_frame_equal(q.targets[cols], full.targets[cols])
+    # an edit of communities starts a new lineage (assessed in full once)
+    grown = edits[0].add_community("P9", households=900, x=spot.x, y=spot.y)
+    assert grown.quick().communities.loc["P9", "service_status"] == \
+        grown.result().communities.loc["P9", "service_status"]

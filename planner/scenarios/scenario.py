@@ -39,6 +39,7 @@ from planner.reach.params import ReachParams
 from planner.pipeline import StudyArea
 from planner.reach import CompiledNetwork
 from planner.scenarios.evaluate import ScenarioResult, circle_minutes_of, evaluate
+from planner.scenarios.quick import QuickBase, QuickResult, quick
 from planner.schema import FACILITY_KINDS
 from planner.standards import Profile
 
@@ -83,7 +84,16 @@ class Scenario:
     include_planned: bool = False
     changes: tuple[str, ...] = ()
     recomputed: tuple[str, ...] = ()
-    _cache: dict[str, ScenarioResult] = field(default_factory=dict, compare=False, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: shared by scenarios that differ only in facilities (see :meth:`quick`)
+    _lineage: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: facility edits of the lineage: ("add", new cost rows) or ("drop", ids)
+    _delta: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # the first scenario of a lineage (scenarios differing in facilities only) is its
+        # root: :meth:`quick` reuses the root's assessment and applies the recorded edits
+        self._lineage.setdefault("root", self)
 
     # ------------------------------------------------------------------ building
 
@@ -148,12 +158,16 @@ class Scenario:
         """How far the cost table reaches (metres)."""
         return self.graph.max_distance_m
 
-    def _edit(self, change: str, recomputed: str, name: str | None, **fields: Any) -> Scenario:
+    def _edit(self, change: str, recomputed: str, name: str | None, *,
+              facilities_only: bool = False, delta: tuple[tuple[str, Any], ...] = (),
+              **fields: Any) -> Scenario:
         name = name or f"{self.name} + {change}"
         log.info("scenario %s: %s (%s)", name, change, recomputed)
         return dataclasses.replace(
             self, name=name, changes=(*self.changes, change),
-            recomputed=(*self.recomputed, recomputed), _cache={}, **fields)
+            recomputed=(*self.recomputed, recomputed), _cache={},
+            _lineage=self._lineage if facilities_only else {},
+            _delta=(*self._delta, *delta) if facilities_only else (), **fields)
 
     def named(self, name: str) -> Scenario:
         """The same scenario under another name."""
@@ -189,7 +203,8 @@ class Scenario:
         facilities.index.name = "facility_id"
         return self._edit(f"add {_names(new.index)}",
                           f"searched {len(new)} new circle(s): {len(pairs):,} pairs", name,
-                          facilities=facilities, graph=graph)
+                          facilities=facilities, graph=graph, facilities_only=True,
+                          delta=(("add", pairs),))
 
     def add_facility(self, facility_id: str, *, kind: str = "station", floor_area_m2: float,
                      status: str = "existing", facility_name: str | None = None,
@@ -216,7 +231,8 @@ class Scenario:
         pairs = graph.add_facilities(facilities.loc[[facility_id]])
         return self._edit(f"move {facility_id}",
                           f"searched 1 circle: {len(pairs):,} pairs", name,
-                          facilities=facilities, graph=graph)
+                          facilities=facilities, graph=graph, facilities_only=True,
+                          delta=(("drop", [facility_id]), ("add", pairs)))
 
     def resize_facility(self, facility_id: str, floor_area_m2: float, *,
                         name: str | None = None) -> Scenario:
@@ -226,7 +242,7 @@ class Scenario:
         old = facilities.at[facility_id, "floor_area_m2"]
         facilities.loc[facility_id, "floor_area_m2"] = float(floor_area_m2)
         return self._edit(f"resize {facility_id} {old:,.0f} -> {floor_area_m2:,.0f} m²",
-                          "no search", name, facilities=facilities)
+                          "no search", name, facilities=facilities, facilities_only=True)
 
     def close_facilities(self, ids: Iterable[str], *, name: str | None = None) -> Scenario:
         """Remove facilities and their pairs; no search."""
@@ -236,12 +252,13 @@ class Scenario:
         graph = self.graph.copy()
         graph.remove_facilities(ids)
         return self._edit(f"close {_names(ids)}", "no search", name,
-                          facilities=self.facilities.drop(index=ids), graph=graph)
+                          facilities=self.facilities.drop(index=ids), graph=graph,
+                          facilities_only=True, delta=(("drop", ids),))
 
     def with_planned(self, include: bool = True, *, name: str | None = None) -> Scenario:
         """Count planned facilities as built (or not); no search."""
         return self._edit(f"{'count' if include else 'ignore'} planned facilities",
-                          "no search", name, include_planned=include)
+                          "no search", name, include_planned=include, facilities_only=True)
 
     # --------------------------------------------------------------- communities
 
@@ -350,6 +367,24 @@ class Scenario:
             self._cache["result"] = res
         return self._cache["result"]
 
+    def quick(self) -> QuickResult:
+        """Statuses, floor area and targets only, fast (cached).
+
+        For scenarios that differ from an assessed one in facilities only (add, move,
+        resize, close, planned): everything about the communities is reused from the
+        first full assessment of the lineage (:meth:`result` is run once for it), and
+        only the 2SFCA and the targets are recomputed. Statuses and targets equal those
+        of :meth:`result`; ``allocation_status`` (配建, the facilities each estate owns)
+        is taken as assessed. After an edit of communities, speed, minutes or profile the
+        next call assesses in full once again.
+        """
+        if "quick" not in self._cache:
+            if "base" not in self._lineage:
+                root = self._lineage["root"]
+                self._lineage["base"] = QuickBase(root, len(root._delta))
+            self._cache["quick"] = quick(self, self._lineage["base"])
+        return self._cache["quick"]
+
     # ------------------------------------------------------------------- helpers
 
     def _ensure_reach(self, check: bool) -> Scenario:
@@ -365,7 +400,8 @@ class Scenario:
                 f"searched the district again ({len(graph.costs):,} pairs)")
         log.info("scenario %s: %s", self.name, note)
         return dataclasses.replace(self, graph=graph,
-                                   recomputed=(*self.recomputed[:-1], note), _cache={})
+                                   recomputed=(*self.recomputed[:-1], note), _cache={},
+                                   _lineage={}, _delta=())
 
     def _as_layer(self, layer: gpd.GeoDataFrame, index: str) -> gpd.GeoDataFrame:
         if index in layer.columns:
