@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.crs import wgs84_to_gcj02
-from planner.io import read_communities, read_facilities, read_table
+from planner.io import read_communities, read_facilities, read_table, read_text
 from planner.notes import SYNTHETIC_MARKER
 from tests.conftest import METRIC, ORIGIN, to_lonlat, write_points_csv, write_road_lines
 
@@ -135,6 +135,27 @@ def test_every_facility_planned_says_include_planned(line_district, tmp_path):
     c = pd.read_csv(out / "communities.csv")
     assert set(c["service_status"]) == {"uncovered", "unreachable"}
     assert "--include-planned" in notes_text(out) and "--include-planned" in result.output
+
+
+def test_no_facility_near_any_road_names_the_distance_and_files(line_district, tmp_path):
+    d = line_district
+    far = write_points_csv(tmp_path / "far_facilities.csv",
+                           [{"facility_id": "F1", "kind": "station", "floor_area_m2": 60}],
+                           [(300, 600)])  # 600 m north of the street: beyond 150 m
+    out = tmp_path / "o"
+    result = run(d, out, facilities=far)
+    assert result.exit_code == 0, result.output
+    text = notes_text(out)
+    assert "none of the 1 assessed facilities lies within 150 m of a road" in text
+    assert "far_facilities.csv" in text
+
+
+def test_read_text_reads_what_windows_saves(tmp_path):
+    text = "[profile]\nname = \"测试市\"\n"
+    for encoding in ("utf-8", "utf-8-sig", "utf-16", "gb18030"):
+        path = tmp_path / f"p-{encoding}.toml"
+        path.write_bytes(text.encode(encoding))
+        assert read_text(path) == text, encoding
 
 
 # ---------------------------------------------------------------------------

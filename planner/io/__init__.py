@@ -50,6 +50,7 @@ from planner.io.tables import (
     EXCEL_SUFFIXES,
     SPATIAL_SUFFIXES,
     read_table,
+    read_text,
 )
 from planner.io.values import MAX_FLOOR_AREA_M2, MAX_HOUSEHOLDS, REJECT_COLUMNS, YEAR_RANGE
 from planner.io.writers import escape_formula, escape_formulas, round_for_output, to_json, write_csv
@@ -81,6 +82,7 @@ __all__ = [
     "read_facilities",
     "read_gates",
     "read_table",
+    "read_text",
     "round_for_output",
     "to_json",
     "write_csv",

@@ -117,6 +117,20 @@ def _blank(value: object) -> bool:
         return False
 
 
+def read_text(path: str | Path) -> str:
+    """A text file (a profile, a CSV) as a string, whatever Windows saved it as.
+
+    UTF-8 with or without BOM, UTF-16 with BOM ("Unicode" in Notepad) and GB18030/GBK
+    ("ANSI" on a Chinese Windows) are recognised.
+
+    Raises
+    ------
+    InputError
+        None of these encodings reads the file.
+    """
+    return _decode(Path(path))
+
+
 def _decode(path: Path) -> str:
     """Decode a text file as UTF-8 (with or without BOM), UTF-16 (with BOM) or GB18030/GBK."""
     raw = path.read_bytes()
