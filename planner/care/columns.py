@@ -67,26 +67,26 @@ def _counts(values: pd.Series, path: Path, column: str) -> pd.Series:
     return numbers.astype(float)
 
 
-def _headers(path: Path) -> list[str] | None:
+def _headers(path: Path, table_name: str | None = None) -> list[str] | None:
     """Column names of a spatial file without reading its rows (None: read the table)."""
     if path.suffix.lower() not in SPATIAL_SUFFIXES:
         return None
     import pyogrio  # noqa: PLC0415
 
     try:
-        return [str(f) for f in pyogrio.read_info(path)["fields"]]
+        return [str(f) for f in pyogrio.read_info(path, layer=table_name)["fields"]]
     except Exception:  # fall back to reading the table
         return None
 
 
 def _read(path: Path, index_name: str, aliases: dict[str, str],
-          wanted: tuple[str, ...]) -> pd.DataFrame:
-    headers = _headers(path)
+          wanted: tuple[str, ...], table_name: str | None = None) -> pd.DataFrame:
+    headers = _headers(path, table_name)
     known = {**aliases, **CARE_ALIASES}
     if headers is not None and not any(known.get(normalise_header(h), normalise_header(h))
                                        in wanted for h in headers):
         return pd.DataFrame(index=pd.Index([], name=index_name))
-    table = read_table(path)
+    table = read_table(path, layer=table_name, sheet=table_name)  # the one the reader read
     names = {c: normalise_header(c) for c in table.columns}
     names = {c: {**aliases, **CARE_ALIASES}.get(n, n) for c, n in names.items()}
     table = pd.DataFrame(table).rename(columns=names)
@@ -100,11 +100,11 @@ def _read(path: Path, index_name: str, aliases: dict[str, str],
 
 
 def _attach(layer: pd.DataFrame, path: Path | None, index_name: str, aliases: dict[str, str],
-            wanted: tuple[str, ...]) -> pd.DataFrame:
+            wanted: tuple[str, ...], table_name: str | None = None) -> pd.DataFrame:
     missing = tuple(c for c in wanted if c not in layer)
     if path is None or not missing or not Path(path).is_file():
         return layer
-    extra = _read(Path(path), index_name, aliases, missing)
+    extra = _read(Path(path), index_name, aliases, missing, table_name)
     if extra.empty and not len(extra.columns):
         return layer
     return layer.join(extra.reindex(layer.index.astype(str)).set_axis(layer.index))
@@ -134,7 +134,8 @@ def attach_care_columns(area: object, communities: pd.DataFrame,
         (facilities, "facilities", "facility_id", FACILITY_ALIASES, FACILITY_CARE_COLUMNS),
     ):
         path = getattr(loads.get(role), "path", None)
-        out.append(_attach(layer, path, index_name, aliases, wanted))
+        table_name = getattr(loads.get(role), "layer", None)  # layer or sheet the reader chose
+        out.append(_attach(layer, path, index_name, aliases, wanted, table_name))
     return out[0], out[1]
 
 
