@@ -47,8 +47,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/stages.py
 
 lint: $(VENV)/.installed-test
-	$(BIN)/pip install --quiet ruff
 	$(BIN)/ruff check planner tests benchmarks
+	$(BIN)/mypy  # planner/, configured in pyproject.toml [tool.mypy]
 
 clean:
 	rm -rf $(OUT) $(SAMPLE) data/cache maps/*.html maps/*.png

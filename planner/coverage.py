@@ -24,7 +24,7 @@ anyone, so nothing is counted twice.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 #: A per-community value: the name of a column of ``communities``, a Series indexed by
 #: ``community_id``, or (older callers) an array in the communities' order.
-PerCommunity = str | pd.Series | np.ndarray
+PerCommunity: TypeAlias = str | pd.Series | np.ndarray
 
 #: Ratios this close to the requirement count as meeting it (m² per 100 households),
 #: so a value printed as 20.0 never fails a 20 m² rule by rounding.

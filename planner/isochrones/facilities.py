@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -89,7 +90,7 @@ def _split(study: StudyGraph, pos: pd.DataFrame, ids: np.ndarray, k: int) -> lis
     return [p for p in np.array_split(ids[np.argsort(x, kind="stable")], k) if len(p)]
 
 
-def _bar(progress: bool, n: int) -> object | None:
+def _bar(progress: bool, n: int) -> Any:
     if not progress or n < PROGRESS_MIN_FACILITIES:
         return None
     from tqdm import tqdm  # noqa: PLC0415
@@ -103,7 +104,7 @@ _FORKED: tuple[StudyGraph, StreetRuns, float] | None = None
 
 def _draw_parts(
     study: StudyGraph, samples: StreetRuns, budget_m: float, parts: list[np.ndarray],
-    bar: object | None,
+    bar: Any,
 ) -> list[np.ndarray]:
     """Polygons of each part; parts after the first are drawn in forked workers."""
     global _FORKED  # noqa: PLW0603 - handed to forked workers, cleared after
@@ -118,7 +119,7 @@ def _draw_parts(
             for p, job in zip(parts[1:], pending, strict=True):
                 rest.append(shapely.from_wkb(job.get()))
                 if bar is not None:
-                    bar.update(len(p))  # type: ignore[attr-defined]
+                    bar.update(len(p))
     finally:
         _FORKED = None
     return [first, *rest]
@@ -133,7 +134,7 @@ def _draw_wkb(ids: np.ndarray) -> np.ndarray:
 
 def _draw(
     study: StudyGraph, samples: StreetRuns, budget_m: float, ids: np.ndarray,
-    bar: object | None,
+    bar: Any,
 ) -> np.ndarray:
     """Simplified polygons of ``ids``, in that order."""
     pos = study.facility_positions()
@@ -147,7 +148,7 @@ def _draw(
             own_budget_m=budget_m - p["offroad_m"].to_numpy()))
         got_ids.extend(batch_ids)
         if bar is not None:
-            bar.update(len(batch_ids))  # type: ignore[attr-defined]
+            bar.update(len(batch_ids))
     by_id = dict(zip(got_ids, polys, strict=True))
     return simplify_outlines(np.array([by_id[f] for f in ids], dtype=object))
 

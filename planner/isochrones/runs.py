@@ -201,7 +201,8 @@ def _batch_pieces(
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     kind = np.repeat([True, False], [whole.sum(), len(cols[0]) - whole.sum()])
     order = np.lexsort((~kind, cols[0]))
-    return (*(c[order] for c in cols), kind[order])
+    fac_o, edge_o, start_o, end_o = (c[order] for c in cols)
+    return fac_o, edge_o, start_o, end_o, kind[order]
 
 
 def _dist_at(
