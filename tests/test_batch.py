@@ -147,6 +147,8 @@ def test_batch_output_equals_planner_run(first_batch: tuple, province: Path) -> 
         "--gates", str(province / "榆次/gates.csv"), "--profile", "jinzhong",
         "--out", str(run_dir)])
     assert r.exit_code == 0, r.output
+    names = {p.name for p in run_dir.iterdir() if not p.name.startswith(".")}
+    assert {p.name for p in (out / "榆次").iterdir() if not p.name.startswith(".")} == names
     for name in ("communities.csv", "targets.csv", "streets.csv", "circle_pairs.csv"):
         pd.testing.assert_frame_equal(
             pd.read_csv(out / "榆次" / name, encoding="utf-8-sig"),

@@ -109,10 +109,14 @@ def _outline_wkt(communities: Any) -> str | None:
 
 
 def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
-    """The library calls of ``planner run``: load, assess, draw. Returns (area, result, map)."""
+    """Load, assess and draw as ``planner run`` does with its default map options.
+
+    The map has the offline base of the district's streets and offers OSM tiles.
+    Returns ``(area, result, map)``.
+    """
     from planner.care.layer import add_care_layers  # noqa: PLC0415
     from planner.circles import ReachParams  # noqa: PLC0415
-    from planner.maps import gap_map  # noqa: PLC0415
+    from planner.maps import BaseMap, gap_map, osm_outlines, street_lines  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415
     from planner.standards import load_profile  # noqa: PLC0415
 
@@ -131,11 +135,15 @@ def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
                                  "no_map": spec.no_map}
     m = None
     if not spec.no_map:
-        title = (f"{profile.name_zh} 15分钟养老服务圈缺口图 / "
-                 f"elderly-care gap map ({profile.name})")
-        notes = [*result.summary["notes"], *result.summary["choices"]]
+        s = result.summary
+        title = (f"{s.get('profile_name_zh', '')} 15分钟养老服务圈缺口图 / "
+                 f"elderly-care gap map ({s.get('profile', '')})")
+        osm = osm_outlines(spec.network)
+        base = BaseMap(streets=street_lines(area.net), water=osm.water, boundary=osm.boundary)
         m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
-                    notes=notes, targets=result.targets)
+                    warnings=area.notes,
+                    notes=[*(n for n in s["notes"] if n not in area.notes), *s["choices"]],
+                    targets=result.targets, base=base, tiles="osm")
         add_care_layers(m, result)
     return area, result, m
 
