@@ -365,3 +365,21 @@ def test_sample_district_with_care_values(tmp_path: Path) -> None:
                 "vulnerable_elderly"):
         assert all(is_safe(v) for v in result.communities[col])
     assert result.summary["care"]["tiers"]["required"] == ["county", "township", "community"]
+
+
+def test_care_without_centres_stations_or_health(care_district: dict[str, Path]) -> None:
+    """Only nursing homes with beds: the checks run and report empty lists, not errors."""
+    path = care_district["facilities"]
+    frame = pd.read_csv(path)
+    frame = frame[frame["facility_id"] == "F0"].assign(kind="nursing_home", nursing_beds=20,
+                                                       beds=30)
+    frame.to_csv(path, index=False)
+    area = load_study_area(care_district["network"], care_district["communities"], path)
+    result = assess(area, "yangjiang", isochrones=False)
+    care = result.summary["care"]
+    assert care["centres"]["count"] == 0 and care["stations"]["count"] == 0
+    assert care["health_circle"] is None
+    assert care["beds"]["nursing_share"]["share"] == pytest.approx(20 / 30)
+    assert care["beds"]["nursing_share"]["passed"] is True  # Yangjiang: ≥ 50 %
+    # the nursing home's 30 beds + 10 day-care + 20 home-visit places serve A (300 m away)
+    assert result.care.communities.loc["A", "care_places_accessible"] == pytest.approx(60)
