@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import planner.project
 from planner.cli import main
+from tests.browser import js_errors, open_file
 from tests.conftest import METRIC, ORIGIN, to_lonlat
 from tests.test_check_project import street  # noqa: F401  (the shared fixture)
 
@@ -203,3 +204,17 @@ def test_help_documents_the_exit_codes():
     assert r.exit_code == 0
     for line in ("0  pass", "1  fail", "2  bad input", "3  internal error"):
         assert line in r.output
+
+
+def test_map_draws_in_a_browser(street, tmp_path, browser):  # noqa: F811
+    path = tmp_path / "p.html"
+    r = run(street, "--households", 1000, *site(600), "--facility-m2", 300, "--map", path)
+    assert r.exit_code == 0
+    open_file(browser, path, ready_js="return document.querySelectorAll("
+              "'.leaflet-overlay-pane path').length > 0")
+    paths = browser.execute_script(
+        "return document.querySelectorAll('.leaflet-overlay-pane path').length")
+    # project marker 1 + neighbours A, B, C + facilities F1 (shared, nearest station) and
+    # F3 (nearest nursing home; F2 is beyond the search) + the walking-circle streets 1
+    assert paths == 7
+    assert js_errors(browser, ignore=("tile.openstreetmap.org",)) == []

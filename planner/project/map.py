@@ -66,9 +66,10 @@ def project_map(district: District, check: ProjectCheck) -> folium.Map:
                                                  "opacity": 0.6}).add_to(m)
     label = html.escape(f"{p.project_id} {p.name}: {VERDICTS[check.verdict][0]} / "
                         f"{VERDICTS[check.verdict][1]}")
-    folium.GeoJson(site.__geo_interface__, name="项目 project", tooltip=label,
-                   style_function=lambda _: {"color": verdict_colour, "weight": 3,
-                                             "fillOpacity": 0.3}).add_to(m)
+    if p.geometry.geom_type in ("Polygon", "MultiPolygon"):  # a point is the marker below
+        folium.GeoJson(site.__geo_interface__, name="项目 project", tooltip=label,
+                       style_function=lambda _: {"color": verdict_colour, "weight": 3,
+                                                 "fillOpacity": 0.3}).add_to(m)
     folium.CircleMarker([centre.y, centre.x], radius=9, color=verdict_colour, fill=True,
                         fill_opacity=0.9, tooltip=label).add_to(m)
     _communities(m, district, check, crs)
