@@ -352,3 +352,35 @@ def test_out_of_memory_is_bad_input_not_internal(line_district, tmp_path, monkey
     result = run(line_district, tmp_path / "o")
     assert result.exit_code == 2, result.output
     assert "ran out of memory" in result.output and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------------
+# planner sample never replaces a user's files
+
+
+def test_sample_refuses_a_folder_with_the_users_files(tmp_path):
+    folder = tmp_path / "my-data"
+    folder.mkdir()
+    (folder / "communities.gpkg").write_bytes(b"the bureau's real layer")
+    before = checksums(folder)
+    result = CliRunner().invoke(main, ["sample", "--out", str(folder), "--size", "0.2"])
+    assert result.exit_code == 2, result.output
+    assert "communities.gpkg" in result.output and "did" in result.output
+    assert checksums(folder) == before
+
+
+def test_sample_reruns_into_its_own_folder(tmp_path):
+    folder = tmp_path / "sample"
+    args = ["sample", "--out", str(folder), "--size", "0.2"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    first = {k: v for k, v in checksums(folder).items() if k.endswith(".csv")}
+    result = CliRunner().invoke(main, args)  # same seed: the same tables, replaced
+    assert result.exit_code == 0, result.output
+    assert {k: v for k, v in checksums(folder).items() if k.endswith(".csv")} == first
+    assert len(first) == 2  # gates.csv and facilities.csv (GeoPackages carry timestamps)
+    assert not (folder / LOCK_NAME).exists()
+
+
+def test_map_and_no_map_contradict(line_district, tmp_path):
+    result = run(line_district, tmp_path / "o", "--no-map", "--map", str(tmp_path / "m.html"))
+    assert_refused(result, "--map and --no-map")

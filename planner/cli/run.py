@@ -145,6 +145,9 @@ def _check_options(opts: dict[str, Any]) -> None:
                f"and at most {MAX_SPEED_M_S:g} (older pedestrians walk about 1.0 m/s; "
                "4.5 km/h = 1.25 m/s), or leave it out to use the profile's.")
         raise InputError(msg)
+    if opts["map_path"] is not None and opts["no_map"]:
+        msg = "--map and --no-map contradict each other: give one of them."
+        raise InputError(msg)
     if opts["metric_crs"] is not None:
         check_metric_crs(opts["metric_crs"], option="--metric-crs")
     inputs = [opts["network"], opts["communities"], opts["facilities"], opts["gates"]]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from planner._errors import InputError
 from planner.cli._common import _friendly_errors, _step
+
+#: Files of the sample that a user's folder may already hold under the same name.
+SAMPLE_FILES = ("roads.gpkg", "communities.gpkg", "gates.csv", "facilities.csv",
+                "boundary.geojson", "river.geojson", "README.md", "dem.tif", "population.tif")
 
 
 @click.command(name="sample")
@@ -25,14 +32,26 @@ from planner.cli._common import _friendly_errors, _step
 def sample(out_dir: str, seed: int, size: float, n_communities: int | None,
            n_facilities: int | None, hilly: bool) -> None:
     """Write the synthetic sample district (roads, communities, gates, facilities)."""
+    from planner.io.guard import Manifest, check_output_paths, output_lock  # noqa: PLC0415
     from planner.sample import write_sample  # noqa: PLC0415
     from planner.sample.hilly import write_hilly_sample  # noqa: PLC0415
 
+    out = check_output_paths(out_dir)
+    manifest = Manifest.read(out)
+    foreign = manifest.foreign(SAMPLE_FILES)
+    if foreign:
+        msg = (f"--out {out_dir} already holds {', '.join(foreign)}, which planner sample did "
+               "not write: it will not replace them. Give an empty or new folder.")
+        raise InputError(msg)
     writer = write_hilly_sample if hilly else write_sample
     kind = "hilly synthetic sample" if hilly else "synthetic sample"
-    with _step(f"writing the {kind} (seed {seed}, size {size}) to {out_dir}"):
+    with output_lock(out), _step(f"writing the {kind} (seed {seed}, size {size}) to {out_dir}"):
         files = writer(out_dir, seed=seed, size=size, n_communities=n_communities,
                        n_facilities=n_facilities)
+        written = {Path(p).name: [Path(p).stat().st_size] for p in files.values()
+                   if Path(p).is_file() and Path(p).resolve().parent == out}
+        manifest.write({**{k: v for k, v in manifest.files.items() if (out / k).exists()},
+                        **written})
     for name, path in files.items():
         click.echo(f"{name}: {path}")
 
