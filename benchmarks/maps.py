@@ -1,4 +1,5 @@
-"""Time the gap map: ``gap_map`` and ``save_map``, and the size of the HTML written.
+"""Time the gap map: ``gap_map`` and ``save_map`` (with the offline base: the network's
+streets, the river and the boundary), the size of the HTML written, and the printed PNG.
 
     .venv/bin/python benchmarks/maps.py                 # sample at size 1, and the city
     .venv/bin/python benchmarks/maps.py --sizes 1 --repeat 5
@@ -12,7 +13,8 @@ instead (EPSG:4326, as a user reopening the outputs would). Best of ``--repeat``
 ``--keep`` copies the last HTML of each case there (to open it in a browser).
 
 Targets at the city size (the whole ``planner run`` must stay under 20 s): gap_map +
-save_map well under 3 s, HTML under 12 MB.
+save_map well under 3 s, HTML under 15 MB with the base streets drawn. ``--print`` also
+times an A4 PNG print (``planner.maps.printing``).
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner.maps import gap_map, save_map
+from planner.maps import BaseMap, gap_map, read_outline, save_map, street_lines
+from planner.maps.printing import print_map
 
 #: (size, communities, facilities); None keeps the sample's own counts.
 CASES = {1.0: (None, None), 22.0: (10_000, 1_000)}
 TARGET_S = 3.0
-TARGET_MB = 12.0
+TARGET_MB = 15.0
 
 
 def assessed(size: float, folder: Path) -> tuple:
@@ -45,7 +48,13 @@ def assessed(size: float, folder: Path) -> tuple:
     area = load_study_area(files["roads"], files["communities"], files["facilities"],
                            gates=files["gates"])
     result = assess(area, "jinzhong")
-    return result.communities, result.facilities, result.isochrones, result.targets
+    t0 = time.perf_counter()
+    base = BaseMap(streets=street_lines(area.net),
+                   water=read_outline(files["river"], what="water"),
+                   boundary=read_outline(files["boundary"], what="boundary"))
+    print(f"size {size:g}: {area.net.n_edges:,} edges → {len(base.streets):,} street lines in "
+          f"{time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return result.communities, result.facilities, result.isochrones, result.targets, base
 
 
 def from_out(out: Path) -> tuple:
@@ -53,21 +62,28 @@ def from_out(out: Path) -> tuple:
     comm = gpd.read_file(out / "communities.gpkg").set_index("community_id")
     fac = gpd.read_file(out / "facilities.gpkg", layer="facilities").set_index("facility_id")
     iso = gpd.read_file(out / "facilities.gpkg", layer="isochrones")
-    return comm, fac, iso, pd.read_csv(out / "targets.csv")
+    return comm, fac, iso, pd.read_csv(out / "targets.csv"), None
 
 
-def measure(label: str, layers: tuple, folder: Path, repeat: int, keep: Path | None) -> dict:
-    comm, fac, iso, targets = layers
+def measure(label: str, layers: tuple, folder: Path, repeat: int, keep: Path | None,
+            *, printed: bool = False) -> dict:
+    comm, fac, iso, targets, base = layers
     best_map = best_save = float("inf")
     path = folder / f"{label}.html"
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
-        m = gap_map(comm, fac, iso, title=f"benchmark {label}", notes=["synthetic sample"],
-                    targets=targets)
+        m = gap_map(comm, fac, iso, title=f"benchmark {label}", warnings=["synthetic sample"],
+                    targets=targets, base=base)
         t1 = time.perf_counter()
         save_map(m, path)
         t2 = time.perf_counter()
         best_map, best_save = min(best_map, t1 - t0), min(best_save, t2 - t1)
+    streets_mb = sum(len(x.data) for x in m.layers if x.id == "base-streets") / 1e6
+    print_s = float("nan")
+    if printed:
+        t0 = time.perf_counter()
+        print_map(comm, fac, folder / f"{label}.png", title=label, base=base)
+        print_s = time.perf_counter() - t0
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, keep / path.name)
@@ -76,7 +92,8 @@ def measure(label: str, layers: tuple, folder: Path, repeat: int, keep: Path | N
     return {"case": label, "communities": len(comm), "facilities": len(fac),
             "circles": n_iso, "circle vertices": vertices, "gap_map s": best_map,
             "save_map s": best_save, "total s": best_map + best_save,
-            "HTML MB": path.stat().st_size / 1e6}
+            "HTML MB": path.stat().st_size / 1e6, "streets MB": streets_mb,
+            "A4 PNG s": print_s}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a planner run output folder to time as well")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="copy the HTML files here")
+    parser.add_argument("--print", action="store_true", help="also time an A4 PNG print")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="planner-maps-") as tmp:
@@ -95,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             layers = assessed(size, tmp_dir / f"size{size:g}")
             print(f"size {size:g}: sample written and assessed in "
                   f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
-            rows.append(measure(f"size{size:g}", layers, tmp_dir, args.repeat, args.keep))
+            rows.append(measure(f"size{size:g}", layers, tmp_dir, args.repeat, args.keep,
+                                printed=args.print))
         for out in args.from_out:
             rows.append(measure(f"out-{out.name}", from_out(out), tmp_dir, args.repeat,
                                 args.keep))

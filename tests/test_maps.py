@@ -379,9 +379,12 @@ def test_amap_tiles_shift_the_data_to_gcj02_and_say_so(communities, facilities):
 
 def test_base_map_draws_streets_water_and_boundary(saved, base):
     layers = _layers(saved.read_text(encoding="utf-8"))
-    streets = [decoded_geometry(f["geometry"]) for f in layers["base-streets"]["data"]["features"]]
-    assert [g["type"] for g in streets] == ["LineString", "LineString"]
-    drawn = gpd.GeoSeries([shapely.geometry.shape(g) for g in streets], crs=4326).to_crs(CRS)
+    (feature,) = layers["base-streets"]["data"]["features"]  # all streets in one feature
+    streets = decoded_geometry(feature["geometry"])
+    assert streets["type"] == "MultiLineString" and len(streets["coordinates"]) == 2
+    assert layers["base-streets"]["count"] == 2
+    drawn = gpd.GeoSeries([LineString(c) for c in streets["coordinates"]],
+                          crs=4326).to_crs(CRS)
     # encoded at 1e-5 degree (about 1 m): each street within 1.5 m of its input
     for shown, given in zip(drawn, base.streets, strict=True):
         assert shown.hausdorff_distance(given) < 1.5
@@ -391,22 +394,18 @@ def test_base_map_draws_streets_water_and_boundary(saved, base):
     assert layers["base-boundary"]["kind"] == "boundary"
 
 
-def test_street_lines_merge_edges_of_the_network(tmp_path):
-    # a T: a 200 m street split at x=100 (two edges meeting end to end, merged into one
-    # line) and a 100 m street from that point northwards; at the T three streets meet,
-    # so the result is 2 lines, not 3
-    roads = write_road_lines(tmp_path / "roads.geojson",
-                             [[(0, 0), (100, 0)], [(100, 0), (200, 0)], [(100, 0), (100, 100)]])
+def test_street_lines_are_the_network_edges_simplified(tmp_path):
+    # a T of three 100 m edges, one of them with a vertex 0.5 m off its chord (dropped by
+    # the 4 m display simplification) and one bent 20 m (kept)
+    roads = write_road_lines(tmp_path / "roads.geojson", [
+        [(0, 0), (50, 0.5), (100, 0)], [(100, 0), (200, 0)], [(100, 0), (120, 50), (100, 100)]])
     net = compile_network(roads, use_cache=False)
     lines = street_lines(net)
-    assert net.n_edges == 3
-    assert len(lines) == 3  # T junction: three degree-1 ends, one degree-3 node → 3 lines
-    assert sorted(np.round(lines.length.to_numpy())) == [100, 100, 100]
-    straight = write_road_lines(tmp_path / "straight.geojson",
-                                [[(0, 0), (100, 0)], [(100, 0), (200, 0)]])
-    merged = street_lines(compile_network(straight, use_cache=False))
-    assert len(merged) == 1 and round(merged.length.iloc[0]) == 200
-    assert shapely.get_num_coordinates(merged.iloc[0]) == 2  # collinear: simplified
+    assert net.n_edges == 3 and len(lines) == 3
+    vertices = sorted(shapely.get_num_coordinates(lines.values).tolist())
+    assert vertices == [2, 2, 3]
+    # lengths: 100 m, 100 m and the bent one 2 × √(20² + 50²) = 107.7 m
+    assert sorted(np.round(lines.length.to_numpy(), 1)) == [100.0, 100.0, 107.7]
 
 
 def test_html_stays_small(tmp_path):

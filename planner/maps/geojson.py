@@ -6,7 +6,8 @@ instead of ~20, decoded in the page by ``plannerDecode`` (``planner/static/gap_m
 
 - a Polygon is ``{"type":"Polygon","polylines":[ring,...]}`` (shell first, the closing
   vertex implied) and a MultiPolygon ``{"type":"MultiPolygon","polylines":[[ring,...],...]}``;
-- a LineString is ``{"type":"LineString","polyline":line}``.
+- a LineString is ``{"type":"LineString","polyline":line}`` and many lines one
+  ``{"type":"MultiLineString","polylines":[line,...]}``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ def features_json(ids: Sequence[str], props: pd.DataFrame, geometries: Sequence[
 def geometry_json(geoms: Any) -> list[str]:
     """GeoJSON text of each geometry, written by GEOS (coordinates already rounded)."""
     return list(shapely.to_geojson(np.asarray(geoms, dtype=object)))
+
+
+def compact_geometry_json(geoms: Any) -> list[str]:
+    """Polygons as encoded polylines (:func:`encoded_polygons_json`), other shapes as GeoJSON."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.asarray(geometry_json(geoms) if len(geoms) else [], dtype=object)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    if polygonal.any():
+        out[polygonal] = encoded_polygons_json(geoms[polygonal])
+    return out.tolist()
 
 
 def encode_paths(xy: np.ndarray, path: np.ndarray, n_paths: int, *,
@@ -146,6 +157,8 @@ def decoded_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
     g = dict(geometry)
     if "polyline" in g:
         g["coordinates"] = decode_polyline(g.pop("polyline"))
+    elif "polylines" in g and g["type"] == "MultiLineString":
+        g["coordinates"] = [decode_polyline(t) for t in g.pop("polylines")]
     elif "polylines" in g:
         def ring(text: str) -> list[list[float]]:
             r = decode_polyline(text)

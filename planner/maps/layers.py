@@ -29,6 +29,7 @@ import pandas as pd
 
 from planner.maps import style as st
 from planner.maps.geojson import (
+    compact_geometry_json,
     encoded_polygons_json,
     features_json,
     geometry_json,
@@ -193,7 +194,7 @@ def community_layers(comm: gpd.GeoDataFrame, facility_names: dict[str, str]) -> 
     props = community_props(comm, facility_names)
     popup = COMMUNITY_POPUP + tuple((key, lab) for col, key, lab in COMMUNITY_OPTIONAL
                                     if col in comm.columns)
-    geoms = np.asarray(geometry_json(comm.geometry.values), dtype=object)
+    geoms = np.asarray(compact_geometry_json(comm.geometry.values), dtype=object)
     ids = comm.index.astype(str)
     layers = []
     for status in SERVICE_STATUSES:

@@ -57,6 +57,9 @@
             if (g.polyline !== undefined) {
                 g.coordinates = decodeLine(g.polyline, false);
                 delete g.polyline;
+            } else if (g.polylines !== undefined && g.type === "MultiLineString") {
+                g.coordinates = g.polylines.map(function (t) { return decodeLine(t, false); });
+                delete g.polylines;
             } else if (g.polylines !== undefined) {
                 var polygon = function (rings) {
                     return rings.map(function (r) { return decodeLine(r, true); });
@@ -100,7 +103,7 @@
         },
         street: function () { return {color: C.street, weight: 1, opacity: 0.75}; },
         water: function (f) {
-            var line = f.geometry && f.geometry.type === "LineString";
+            var line = f.geometry && /LineString$/.test(f.geometry.type);
             return {color: C.water, weight: line ? 3 : 0.5, opacity: 1, fill: !line,
                     fillColor: C.water, fillOpacity: 0.85};
         },
