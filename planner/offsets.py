@@ -112,8 +112,9 @@ def _network_offsets(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame) -> dic
     lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     to_metric = pyproj.Transformer.from_crs(4326, net.pyproj_crs, always_xy=True)
     out = {}
-    for kind in ("gcj02", "bd09"):
-        x, y = _FROM_WGS84[kind](lon, lat)
+    forward = {"gcj02": _crs.wgs84_to_gcj02, "bd09": _crs.wgs84_to_bd09}
+    for kind, convert in forward.items():
+        x, y = convert(lon, lat)
         out[f"network_{kind}"] = median_road_distance(net, _metric(np.asarray(x), np.asarray(y),
                                                                    to_metric))
     return out
