@@ -19,11 +19,19 @@ from planner.rasters import estimate_households, zonal_sums
 from planner.sample import ROAD_CLASSES, SampleDistrict, generate_sample, write_sample
 from planner.sample.hilly import (
     N_STAIRS,
+    SCARP_FROM_M,
+    SCARP_WIDTH_M,
     STEEP_BAND_M,
     river_line_y,
     write_hilly_sample,
 )
-from planner.terrain import read_steps_mask, sample_edges, terrain_network
+from planner.terrain import (
+    StepsRule,
+    read_steps_mask,
+    sample_edges,
+    slope_factor,
+    terrain_network,
+)
 
 METRIC = "EPSG:32649"
 KINDS = {"station", "day_care", "street_centre", "township_centre", "nursing_home", "mutual_aid"}
@@ -364,30 +372,51 @@ def hilly(tmp_path_factory) -> dict:
 def test_hilly_dem_has_the_known_slope_field(hilly) -> None:
     river_y = river_line_y(gpd.read_file(hilly["river"]))
     x = gpd.read_file(hilly["boundary"]).to_crs(METRIC).centroid.x.iloc[0]
-    # heights at distances d from the river line: 175 + 0.12 min(d, 500) + 0.04 (d - 500)+
-    #   d = 100 -> 187; d = 400 -> 223; d = 800 -> 175 + 60 + 12 = 247; same on both banks
+    # heights at distances d from the river line:
+    #   175 + 0.12 min(d, 500) + 0.04 (d - 500)+ + 0.48 clip(d - 160, 0, 25)  (the scarp)
+    #   d = 100 -> 187; d = 400 -> 175 + 48 + 12 = 235; d = 800 -> 175 + 60 + 12 + 12 = 259,
+    #   the same on both banks
     pts = [(x, river_y + 100), (x, river_y - 400), (x, river_y + 800), (x, river_y - 800)]
     with rasterio.open(hilly["dem"]) as src:
         assert src.crs.to_epsg() == 32649
         z = np.array([v[0] for v in src.sample(pts)])
+        # across the scarp (d 160 -> 185) the ground rises 0.6 x 25 = 15 m: DEM cell
+        # centres 10 m below its foot (d = 150) and 15 m above its top (d = 200) differ by
+        # 0.12 x 10 + 15 + 0.12 x 15 = 18 m
+        foot, top = (v[0] for v in src.sample([(x, river_y - 150), (x, river_y - 200)]))
     # the DEM holds cell-centre heights: within 0.12 x 5 m of the exact value
-    assert z == pytest.approx([187.0, 223.0, 247.0, 247.0], abs=0.6)
+    assert z == pytest.approx([187.0, 235.0, 259.0, 259.0], abs=0.6)
+    assert top - foot == pytest.approx(18.0, abs=1.2)
 
 
-def test_hilly_stairs_climb_the_steep_bank(hilly) -> None:
+def test_hilly_stairs_climb_the_scarp(hilly) -> None:
     roads = gpd.read_file(hilly["roads"], layer="roads")
     steps = roads[roads["highway"] == "steps"].to_crs(METRIC)
     assert 1 <= len(steps) <= N_STAIRS
     assert set(roads["highway"]) == {"footway", "residential", "primary", "service", "steps"}
+    assert roads["road_id"].is_unique
     river_y = river_line_y(gpd.read_file(hilly["river"]))
-    ys = shapely.get_coordinates(steps.geometry.to_numpy())[:, 1]
-    assert ((river_y - ys > 0) & (river_y - ys < STEEP_BAND_M)).all()  # south bank, steep
+    # each flight runs exactly from the scarp's foot (160 m from the river line) to its
+    # top (185 m), on either bank
+    d = np.abs(shapely.get_coordinates(steps.geometry.to_numpy())[:, 1] - river_y).reshape(-1, 2)
+    assert np.sort(d, axis=1) == pytest.approx(
+        np.tile([SCARP_FROM_M, SCARP_FROM_M + SCARP_WIDTH_M], (len(steps), 1)), abs=1e-3)
     net = compile_network(hilly["roads"], use_cache=False)
     assert read_steps_mask(net, hilly["roads"]).sum() == len(steps)
+    assert net.components.max() == 0  # cutting the streets kept the network in one piece
+    # stairs beat the street on the scarp, both ways: 25 m with 15 m of rise costs
+    #   up   25 + 15 x 7.8  = 142 flat-equivalent m, a 60 % street 25 exp(3.5 x 0.6) = 204
+    #   down 25 + 15 x 6.25 = 118.75,              a 60 % street 25 exp(3.5 x 0.5) = 144
+    rule = StepsRule()
+    up = 25 + 15 * rule.up_s_per_m
+    assert (up, 25 + 15 * rule.down_s_per_m) == pytest.approx((142.0, 118.75))
+    assert 25 * slope_factor(0.6) == pytest.approx(204.2, abs=0.1)
+    assert 25 * slope_factor(-0.6) == pytest.approx(143.9, abs=0.1)
 
 
 def test_hilly_terrain_costs_on_a_steep_street(hilly) -> None:
-    # A north-south edge wholly inside the steep band climbs 12 % one way: cost factor
+    # A north-south edge wholly inside the steep band (above the scarp) climbs 12 % one
+    # way: cost factor
     # exp(3.5 (0.17 - 0.05)) = exp(0.42) = 1.5220 uphill, and descends 12 % the other:
     # exp(3.5 (|-0.12 + 0.05| - 0.05)) = exp(0.07) = 1.0725 (steep descents are slow too).
     net = compile_network(hilly["roads"], use_cache=False)
@@ -396,7 +425,8 @@ def test_hilly_terrain_costs_on_a_steep_street(hilly) -> None:
     du = river_y - net.node_y[net.edge_u]
     dv = river_y - net.node_y[net.edge_v]
     dx = np.abs(net.node_x[net.edge_u] - net.node_x[net.edge_v])
-    steep = ((np.minimum(du, dv) > 20) & (np.maximum(du, dv) < STEEP_BAND_M - 20)
+    top = SCARP_FROM_M + SCARP_WIDTH_M
+    steep = ((np.minimum(du, dv) > top + 10) & (np.maximum(du, dv) < STEEP_BAND_M - 20)
              & (dx < 1e-6) & (np.abs(du - dv) > 30))
     assert steep.sum() > 10
     # on the south bank height grows with d = river_y - y (the distance from the river
