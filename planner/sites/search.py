@@ -241,8 +241,9 @@ def _curve(problem: SiteProblem, k: int | None, best: Solution, heuristic: Solut
 
 
 def _curve_row(k: int, s: Solution, g: Solution) -> dict[str, Any]:
-    return {"k": k, "households_optimal": s.objective, "bound": s.bound, "gap": s.gap,
-            "status": s.status, "households_greedy": g.objective,
+    return {"k": int(k), "households_optimal": int(s.objective),
+            "bound": float(np.floor(s.bound + 1e-6)) if np.isfinite(s.bound) else s.bound,
+            "gap": round(s.gap, 6), "status": s.status, "households_greedy": int(g.objective),
             "seconds": round(s.seconds, 3)}
 
 
