@@ -384,3 +384,16 @@ def test_sample_reruns_into_its_own_folder(tmp_path):
 def test_map_and_no_map_contradict(line_district, tmp_path):
     result = run(line_district, tmp_path / "o", "--no-map", "--map", str(tmp_path / "m.html"))
     assert_refused(result, "--map and --no-map")
+
+
+def test_python_api_refuses_the_folder_of_an_input(line_district):
+    from planner.outputs import write_outputs  # noqa: PLC0415
+    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
+
+    d = line_district
+    area = load_study_area(d["network"], d["communities"], d["facilities"])
+    result = assess(area, "changji", isochrones=False)
+    before = checksums(d["dir"])
+    with pytest.raises(ValueError, match="folder holding the input file"):
+        write_outputs(result, area, d["dir"])
+    assert checksums(d["dir"]) == before

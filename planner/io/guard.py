@@ -81,7 +81,7 @@ def _check_writable_folder(folder: Path, what: str) -> None:
 
 
 def check_output_paths(out_dir: str | Path, map_path: str | Path | None = None, *,
-                       inputs: Iterable[str | Path | None] = ()) -> Path:
+                       inputs: Iterable[str | Path | None] = (), option: str = "--out") -> Path:
     """Refuse outputs that would replace the user's files or cannot be written.
 
     Parameters
@@ -92,6 +92,8 @@ def check_output_paths(out_dir: str | Path, map_path: str | Path | None = None, 
         The extra copy of the map (``--map``), or ``None``.
     inputs
         The input files of the run (network, communities, facilities, gates, profile).
+    option
+        How messages name the output folder (``--out`` from the CLI, ``out_dir`` in Python).
 
     Returns
     -------
@@ -104,24 +106,24 @@ def check_output_paths(out_dir: str | Path, map_path: str | Path | None = None, 
         Naming the option, the path and what to do.
     """
     if str(out_dir).strip() == "":
-        msg = "--out is empty. Give an output folder, e.g. --out out/district (it is created)."
+        msg = f"{option} is empty. Give an output folder, e.g. out/district (it is created)."
         raise InputError(msg)
     out = _resolve(out_dir)
     files = _input_files(inputs)
     for path in files:
         if path == out:
-            msg = (f"--out {out_dir} is the input file {path}: outputs would replace it. "
+            msg = (f"{option} {out_dir} is the input file {path}: outputs would replace it. "
                    "Give a new folder, e.g. --out out/district.")
             raise InputError(msg)
         if path.parent == out and path.exists():
-            msg = (f"--out {out_dir} is the folder holding the input file {path.name}: outputs "
+            msg = (f"{option} {out_dir} is the folder holding the input file {path.name}: outputs "
                    "such as communities.csv could replace your files. Give a separate folder, "
-                   f"e.g. --out {Path(out_dir) / 'planner-out'}.")
+                   f"e.g. {Path(out_dir) / 'planner-out'}.")
             raise InputError(msg)
     if out.exists() and not out.is_dir():
-        msg = f"--out {out_dir} is a file, not a folder. Give a folder name."
+        msg = f"{option} {out_dir} is a file, not a folder. Give a folder name."
         raise InputError(msg)
-    _check_writable_folder(out, "--out")
+    _check_writable_folder(out, option)
     if map_path is not None:
         _check_map_path(map_path, out, files)
     return out

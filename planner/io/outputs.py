@@ -160,16 +160,19 @@ def write_outputs(
     Raises
     ------
     InputError
-        ``out_dir`` is empty or cannot be written, another run is writing into it, or
-        it holds a file with an output's name that the planner did not write.
+        ``out_dir`` is empty, cannot be written or holds an input file, another run is
+        writing into it, or it holds a file with an output's name that the planner did
+        not write.
     """
-    out = check_output_paths(out_dir)
+    loads = getattr(area, "loads", {})
+    out = check_output_paths(out_dir, inputs=[getattr(v, "path", None) for v in loads.values()],
+                             option="out_dir")
     with output_lock(out):
         clear_partial(out)
         manifest = Manifest.read(out)
         tmp = make_partial(out)
         try:
-            _write_all(tmp, result, getattr(area, "loads", {}), gap_map)
+            _write_all(tmp, result, loads, gap_map)
             return _move_into_place(tmp, out, manifest)
         finally:
             if tmp.exists():
