@@ -23,7 +23,15 @@ from shapely.geometry import LineString, Point, box
 
 from planner._errors import CRSError, InputError, MissingColumnError
 from planner.crs import wgs84_to_gcj02
-from planner.maps import BaseMap, GapMap, external_assets, gap_map, save_map, street_lines
+from planner.maps import (
+    BaseMap,
+    GapMap,
+    external_assets,
+    gap_map,
+    osm_outlines,
+    save_map,
+    street_lines,
+)
 from planner.maps.geojson import decoded_geometry
 from planner.maps.style import SHORTFALL_COLOURS, STATUS_COLOURS
 from planner.network import compile_network
@@ -406,6 +414,32 @@ def test_street_lines_are_the_network_edges_simplified(tmp_path):
     assert vertices == [2, 2, 3]
     # lengths: 100 m, 100 m and the bent one 2 × √(20² + 50²) = 107.7 m
     assert sorted(np.round(lines.length.to_numpy(), 1)) == [100.0, 100.0, 107.7]
+
+
+_TINY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="37.690" lon="112.740"/><node id="2" lat="37.690" lon="112.760"/>
+  <node id="3" lat="37.700" lon="112.740"/><node id="4" lat="37.700" lon="112.745"/>
+  <node id="5" lat="37.705" lon="112.745"/><node id="6" lat="37.705" lon="112.740"/>
+  <node id="7" lat="37.680" lon="112.740"/><node id="8" lat="37.680" lon="112.750"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="waterway" v="river"/></way>
+  <way id="11"><nd ref="3"/><nd ref="4"/><nd ref="5"/><nd ref="6"/><nd ref="3"/>
+    <tag k="natural" v="water"/></way>
+  <way id="12"><nd ref="7"/><nd ref="8"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
+def test_water_read_from_an_osm_source(tmp_path):
+    path = tmp_path / "tiny.osm"
+    path.write_text(_TINY_OSM, encoding="utf-8")
+    base = osm_outlines(path)
+    # the river way and the lake (a closed way tagged natural=water); not the footway
+    assert sorted(base.water.geom_type) == ["LineString", "MultiPolygon"]
+    lake = base.water[base.water.geom_type == "MultiPolygon"].iloc[0]
+    assert lake.bounds == pytest.approx((112.740, 37.700, 112.745, 37.705))
+    assert base.boundary is None
+    assert osm_outlines(tmp_path / "roads.gpkg").water is None  # not an OSM file
 
 
 def test_html_stays_small(tmp_path):
