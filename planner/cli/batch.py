@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -46,9 +47,18 @@ def batch(**opts: Any) -> None:
             bar.label = f"districts ({len(failed)} failed)"
             bar.update(1)
 
-        result = run_batch(specs, opts["out_dir"], workers=opts["workers"],
-                           scheduler=opts["scheduler"], memory_limit=opts["memory_limit"],
-                           on_result=tick)
+        try:
+            result = run_batch(specs, opts["out_dir"], workers=opts["workers"],
+                               scheduler=opts["scheduler"], memory_limit=opts["memory_limit"],
+                               on_result=tick)
+        except KeyboardInterrupt:
+            done = sum((Path(opts["out_dir"]) / s.district / "summary.json").exists()
+                       for s in specs)
+            click.echo(f"\ninterrupted: {done} of {len(specs)} district folders are complete "
+                       f"(complete folders are kept in {opts['out_dir']}; a district being "
+                       "written is either complete or absent, never half-written). Run the "
+                       "same command again: complete districts are skipped.", err=True)
+            sys.exit(130)
     _print(result)
     if result.failed:
         sys.exit(1)
