@@ -14,7 +14,7 @@ never shown a coverage figure that silently lost part of the district:
 - :func:`check_within_network` — points outside the network's area (its bounding box
   grown by :data:`OUTSIDE_MARGIN_M`) are reported; if most of a layer is outside, the
   run stops: the files do not describe the same place.
-- :func:`~planner.offsets.check_offsets` — GCJ-02 (Amap, Tencent) or BD-09 (Baidu)
+- :func:`~planner.diagnostics.offsets.check_offsets` — GCJ-02 (Amap, Tencent) or BD-09 (Baidu)
   coordinates declared as WGS84 sit a few hundred metres off the roads, consistently.
   The median distance of a layer's points to the nearest edge is compared with the
   same after the other possible conversions; a conversion that brings the points
@@ -41,7 +41,7 @@ import shapely
 
 from planner import crs as _crs
 from planner._errors import CRSError, InputError
-from planner.offsets import (  # noqa: F401 - re-exported: diagnostics is their public home
+from planner.diagnostics.offsets import (  # noqa: F401 - re-exported: diagnostics is their public home
     CRS_OPTIONS,
     OFFSET_CLEAR_GAIN_M,
     OFFSET_MIN_GAIN_M,
