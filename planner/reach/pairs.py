@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from planner.network.store import CompiledNetwork, _csr, _stack_rows
@@ -67,8 +66,9 @@ class Positions:
         edge's quantized length).
     offroad
         Straight walk from the owner to the position (metres, quantized).
-    x, y
-        Road position (metres), used to bound searches.
+    x, y, half_w, half_h
+        Centre and half extents of the bounding box of the position's edge (metres): the
+        position lies in it, which is all that bounding a search needs.
     from_u, back_u
         Walking cost from ``u`` to the position and from the position back to ``u``
         (quantized; both ``to_u`` on a flat network, flat-equivalent metres on a terrain
@@ -82,6 +82,8 @@ class Positions:
     offroad: np.ndarray
     x: np.ndarray
     y: np.ndarray
+    half_w: np.ndarray
+    half_h: np.ndarray
     from_u: np.ndarray
     back_u: np.ndarray
 
@@ -101,10 +103,18 @@ class Positions:
     def empty(cls) -> Positions:
         """No position."""
         i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
-        return cls(i, i, f, f, f, f, f, f, f)
+        return cls(i, i, f, f, f, f, f, f, f, f, f)
+
+    def box(self, pad_m: float) -> tuple[float, float, float, float]:
+        """``(x0, y0, x1, y1)`` holding every position, widened by ``pad_m`` metres."""
+        return (float((self.x - self.half_w).min()) - pad_m,
+                float((self.y - self.half_h).min()) - pad_m,
+                float((self.x + self.half_w).max()) + pad_m,
+                float((self.y + self.half_h).max()) + pad_m)
 
 
-_FIELDS = ("owner", "edge", "to_u", "to_v", "offroad", "x", "y", "from_u", "back_u")
+_FIELDS = ("owner", "edge", "to_u", "to_v", "offroad", "x", "y", "half_w", "half_h",
+           "from_u", "back_u")
 
 
 @dataclass
@@ -126,6 +136,23 @@ class SearchBase:
     grid: _NodeGrid
     _lookup: np.ndarray = field(repr=False)
     csr_walk: sp.csr_matrix | None = None
+    _edge_box: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def edge_box(self) -> np.ndarray:
+        """Per edge: centre x, centre y, half width, half height of its bounding box (m)."""
+        if self._edge_box is None:
+            net = self.net
+            owner = np.repeat(np.arange(net.n_edges), np.diff(net.edge_offsets))
+            lo_x, lo_y = np.full(net.n_edges, np.inf), np.full(net.n_edges, np.inf)
+            hi_x, hi_y = np.full(net.n_edges, -np.inf), np.full(net.n_edges, -np.inf)
+            np.minimum.at(lo_x, owner, net.edge_coords[:, 0])
+            np.minimum.at(lo_y, owner, net.edge_coords[:, 1])
+            np.maximum.at(hi_x, owner, net.edge_coords[:, 0])
+            np.maximum.at(hi_y, owner, net.edge_coords[:, 1])
+            self._edge_box = np.c_[(lo_x + hi_x) / 2, (lo_y + hi_y) / 2,
+                                   (hi_x - lo_x) / 2, (hi_y - lo_y) / 2]
+        return self._edge_box
 
     @classmethod
     def of(cls, net: CompiledNetwork, *, cell_m: float = GROUP_CELL_M) -> SearchBase:
@@ -149,16 +176,15 @@ class SearchBase:
         ok = access.edge >= 0
         e = access.edge[ok].astype(np.int64)
         t = np.minimum(quantize(np.clip(access.along_m[ok], 0.0, None)), self.length[e])
-        xy = shapely.get_coordinates(
-            shapely.line_interpolate_point(self.net.edge_geoms[e], access.along_m[ok]))
+        box = self.edge_box[e]
         own = (access.owner if owner is None else owner)[ok].astype(np.int64)
         from_u = back_u = t
         if self.net.directed is not None:
             fw, bw = _walk_totals(self.net)
-            f, b = self.net.directed.between(e, np.zeros(len(e)), access.along_m[ok])
-            from_u, back_u = np.minimum(quantize(f), fw[e]), np.minimum(quantize(b), bw[e])
+            fwd, bwd = self.net.directed.between(e, np.zeros(len(e)), access.along_m[ok])
+            from_u, back_u = np.minimum(quantize(fwd), fw[e]), np.minimum(quantize(bwd), bw[e])
         return Positions(own, e, t, self.length[e] - t, quantize(access.offroad_m[ok]),
-                         xy[:, 0].reshape(-1), xy[:, 1].reshape(-1), from_u, back_u)
+                         box[:, 0], box[:, 1], box[:, 2], box[:, 3], from_u, back_u)
 
 
 def _walk_totals(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +220,12 @@ def _direct_walk(community: Positions, facility: Positions) -> np.ndarray:
 
 @dataclass
 class TargetIndex:
-    """Target positions indexed by the network node at each end and by edge."""
+    """Target positions indexed by the network node at each end and by edge.
+
+    ``node, node_owner, node_w``: one entry per (node, owner) — the cheapest way from
+    that node into one of the owner's positions — sorted by node. ``mark`` is scratch
+    space (one slot per owner id) for numbering a search's sinks.
+    """
 
     node: np.ndarray
     node_owner: np.ndarray
@@ -202,6 +233,7 @@ class TargetIndex:
     edge: np.ndarray
     edge_pos: np.ndarray
     positions: Positions
+    mark: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def of(cls, net: CompiledNetwork, pos: Positions, *, facility: bool = False) -> TargetIndex:
@@ -214,9 +246,13 @@ class TargetIndex:
         owner = np.concatenate([pos.owner, pos.owner])
         cu, cv = _end_costs(net, pos, facility=facility)
         w = np.concatenate([cu + pos.offroad, cv + pos.offroad])
-        by_node = np.argsort(node, kind="stable")
+        order = np.lexsort((w, owner, node))
+        node, owner, w = node[order], owner[order], w[order]
+        first = np.ones(len(node), dtype=bool)
+        first[1:] = (node[1:] != node[:-1]) | (owner[1:] != owner[:-1])
         by_edge = np.argsort(pos.edge, kind="stable")
-        return cls(node[by_node], owner[by_node], w[by_node], pos.edge[by_edge], by_edge, pos)
+        mark = np.full(int(pos.owner.max()) + 1 if len(pos) else 0, -1, dtype=np.int64)
+        return cls(node[first], owner[first], w[first], pos.edge[by_edge], by_edge, pos, mark)
 
 
 @dataclass
@@ -292,8 +328,7 @@ def searches(
         lo, hi = np.searchsorted(sorted_owner, group), np.searchsorted(sorted_owner, group, "right")
         gpos = src.subset(by_owner[spans(lo, hi)])
         if bounded:
-            nodes = base.grid.within(gpos.x.min() - limit_m, gpos.y.min() - limit_m,
-                                     gpos.x.max() + limit_m, gpos.y.max() + limit_m)
+            nodes = base.grid.within(*gpos.box(limit_m))
         else:
             nodes = np.arange(base.net.n_nodes, dtype=np.int64)
         sub = matrix if not bounded else _submatrix(matrix, nodes, base._lookup)
@@ -362,16 +397,27 @@ def _graph(
     else:
         along = _direct_walk(tp.subset(eidx), pos.subset(s_of))
     d_w = pos.offroad[s_of] + along + tp.offroad[eidx]
-    sink_owner, inv = np.unique(np.concatenate([t_owner, d_owner]), return_inverse=True)
-    sink = n + k + inv.ravel()
+    # number the sinks in owner order, with the index's scratch array (no sort)
+    mark = targets.mark
+    mark[t_owner] = 0
+    mark[d_owner] = 0
+    sink_owner = np.flatnonzero(mark == 0)
+    mark[sink_owner] = np.arange(len(sink_owner))
+    t_sink, d_sink = n + k + mark[t_owner], n + k + mark[d_owner]
+    mark[sink_owner] = -1
     total = n + k + len(sink_owner)
-    one_way = (
-        np.concatenate([su, t_local, row[s_of] + n]),
-        np.concatenate([sv, sink[: len(t_owner)], sink[len(t_owner):]]),
-        np.concatenate([sw, t_w, d_w]),
-    )
+    # node rows (sorted, one entry per node and sink) then the few source rows
     empty = np.zeros(0, dtype=np.int64)
-    return _stack_rows(sub, _csr(empty, empty, np.zeros(0), total, one_way)), sink_owner
+    src = _csr(empty, empty, np.zeros(0), total,
+               (np.concatenate([su, row[s_of] + n]), np.concatenate([sv, d_sink]),
+                np.concatenate([sw, d_w])))
+    counts = np.bincount(t_local, minlength=total) + np.diff(src.indptr)
+    indptr = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    extra = sp.csr_matrix((np.concatenate([t_w, src.data]),
+                           np.concatenate([t_sink, src.indices]).astype(np.int32), indptr),
+                          shape=(total, total))
+    return _stack_rows(sub, extra), sink_owner
 
 
 def nearest(
