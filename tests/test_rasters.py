@@ -32,7 +32,7 @@ from planner.rasters import (
     write_minutes_raster,
     zonal_sums,
 )
-from planner.rasters.prefill import prefill_households
+from planner.rasters.prefill import grid_communities, prefill_households
 from planner.reach import compile_arrays
 
 CRS = "EPSG:32649"
@@ -208,3 +208,56 @@ def test_cli_population_estimates_missing_households(tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert any("households of" in n and "estimated" in n for n in summary["notes"])
     assert summary["inputs"]["communities"]["file"] == str(blanked)
+
+
+def test_grid_communities_from_the_raster(people):
+    # every cell of the tiny raster holds 1-16 people: 16 square communities of 10 m;
+    # cell (row 2, col 1) holds 10 people: 10 / 2.5 = 4 households, 10 x 0.2 = 2 elderly;
+    # cell (0, 0) holds 1 person: at least one household
+    grid = grid_communities(people, household_size=2.5, elderly_share=0.2)
+    assert len(grid) == 16
+    one = grid.set_index("community_id").loc["cell_2_1"]
+    assert (one["residents"], one["households"], one["elderly"]) == (10.0, 4, 2.0)
+    assert one.geometry.equals(shapely.box(10, 10, 20, 20))
+    assert grid.set_index("community_id").loc["cell_0_0", "households"] == 1
+    assert grid["residents"].sum() == pytest.approx(136.0)  # 1 + 2 + ... + 16
+    assert len(grid_communities(people, min_residents=10.0)) == 7  # cells 10..16
+
+
+def test_cli_population_without_a_community_table(tmp_path):
+    # no --communities: the cells of a 200 m population raster (summed from the hilly
+    # sample's 10 m one) are the communities, every one marked estimated
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from planner.cli import main  # noqa: PLC0415
+    from planner.sample.hilly import write_hilly_sample  # noqa: PLC0415
+
+    paths = write_hilly_sample(tmp_path / "hilly", size=0.3)
+    with rasterio.open(paths["population"]) as src:
+        fine = src.read(1)
+        t = src.transform
+        k = 20
+        h, w = fine.shape[0] // k, fine.shape[1] // k
+        coarse = fine[:h * k, :w * k].reshape(h, k, w, k).sum(axis=(1, 3))
+        profile = {**src.profile, "width": w, "height": h,
+                   "transform": Affine(t.a * k, 0, t.c, 0, t.e * k, t.f)}
+    grid_path = tmp_path / "people200.tif"
+    with rasterio.open(grid_path, "w", **profile) as dst:
+        dst.write(coarse.astype("float32"), 1)
+    expected = int((coarse >= 1).sum())
+    args = ["run", "--network", str(paths["roads"]), "--facilities", str(paths["facilities"]),
+            "--no-map", "--population", str(grid_path), "--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    out = pd.read_csv(tmp_path / "out" / "communities.csv")
+    assert len(out) == expected
+    assert out["community_id"].str.startswith("cell_").all()
+    assert out["households_estimated"].astype(bool).all()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert any("cells of the population raster are the communities" in n
+               for n in summary["notes"])
+    # neither communities nor population: a clear error, exit 2
+    bad = CliRunner().invoke(main, ["run", "--network", str(paths["roads"]), "--facilities",
+                                    str(paths["facilities"]), "--out", str(tmp_path / "o2")])
+    assert bad.exit_code == 2
+    assert "give --communities" in bad.output

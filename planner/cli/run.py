@@ -38,8 +38,9 @@ MAX_SPEED_M_S = 3.0
 @click.option("--network", required=True, type=click.Path(dir_okay=False),
               help="Walking network: .osm, .osm.pbf, .graphml, or road lines "
                    "(.gpkg/.shp/.geojson).")
-@click.option("--communities", required=True, type=click.Path(dir_okay=False),
-              help="Communities (小区): CSV, XLSX, GeoJSON, GeoPackage or Shapefile.")
+@click.option("--communities", type=click.Path(dir_okay=False), default=None,
+              help="Communities (小区): CSV, XLSX, GeoJSON, GeoPackage or Shapefile "
+                   "(or leave out and give --population: its cells become the communities).")
 @click.option("--facilities", required=True, type=click.Path(dir_okay=False),
               help="Facilities (养老服务设施): CSV, XLSX, GeoJSON, GeoPackage or Shapefile.")
 @click.option("--gates", type=click.Path(dir_okay=False), default=None,

@@ -8,6 +8,7 @@ minutes to the nearest facility as a GeoTIFF (:mod:`planner.rasters.surface`).
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -51,6 +52,10 @@ def terrain_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def check_terrain_options(opts: dict[str, Any]) -> None:
     """Refuse bad values before any computing (missing files, cell size, output path)."""
+    if not opts.get("communities") and not opts.get("population"):
+        msg = ("give --communities (小区 table), or --population (a population raster) to "
+               "use its cells as communities.")
+        raise InputError(msg)
     for name in ("dem", "population"):
         if opts.get(name) and not Path(opts[name]).exists():
             msg = f"--{name} {opts[name]}: file not found."
@@ -73,13 +78,17 @@ def prefill_population(opts: dict[str, Any]) -> str:
     if not opts.get("population"):
         return str(opts["communities"])
     from planner.rasters import DEFAULT_HOUSEHOLD_SIZE  # noqa: PLC0415
-    from planner.rasters.prefill import prefill_households  # noqa: PLC0415
+    from planner.rasters.prefill import prefill_grid, prefill_households  # noqa: PLC0415
 
     folder = Path(tempfile.mkdtemp(prefix="planner-population-"))
-    filled = prefill_households(
-        opts["communities"], opts["population"], folder,
-        crs=opts.get("communities_crs", "wgs84"), layer=opts.get("communities_layer"),
-        household_size=opts.get("household_size") or DEFAULT_HOUSEHOLD_SIZE)
+    size = opts.get("household_size") or DEFAULT_HOUSEHOLD_SIZE
+    if not opts.get("communities"):  # no table: the raster's cells are the communities
+        filled = prefill_grid(opts["population"], folder, household_size=size)
+    else:
+        filled = prefill_households(
+            opts["communities"], opts["population"], folder,
+            crs=opts.get("communities_crs", "wgs84"), layer=opts.get("communities_layer"),
+            household_size=size)
     opts["_prefilled"] = (filled, folder)
     return str(filled.path)
 
@@ -90,14 +99,18 @@ def _mark_prefilled(area: Any, opts: dict[str, Any]) -> None:
     comm = area.communities
     comm["households_estimated"] = comm.index.astype(str).isin(filled.estimated_ids)
     load = area.loads.get("communities")
-    if load is not None and filled.estimated_ids:
-        load.path = Path(opts["communities"])
+    if load is not None and filled.estimated_ids and opts.get("communities"):
+        load.path = Path(opts["communities"])  # the user's table, not the filled copy
         load.rejects["file"] = str(opts["communities"])
+    if not opts.get("communities"):
+        area.notes.append(f"无小区表：人口栅格的 {len(comm):,} 个格网作为需求点 / no community "
+                          f"table: {len(comm):,} cells of the population raster are the "
+                          "communities (households, residents and elderly estimated)")
     n = int(comm["households_estimated"].sum())
     if n:
         area.notes.append(f"{n} 个小区的户数由人口栅格估算 / households of {n} communities "
                           "estimated from the population raster (marked households_estimated)")
-    shutil.rmtree(folder, ignore_errors=True)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # later steps may read it
 
 
 def apply_terrain(area: Any, opts: dict[str, Any]) -> None:

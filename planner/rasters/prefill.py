@@ -16,11 +16,18 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
+import shapely
 
 from planner._errors import InputError
 from planner.crs import to_wgs84
 from planner.io import COMMUNITY_ALIASES, normalise_header
-from planner.rasters.population import DEFAULT_HOUSEHOLD_SIZE, zonal_sums
+from planner.rasters.population import (
+    DEFAULT_ELDERLY_SHARE,
+    DEFAULT_HOUSEHOLD_SIZE,
+    _raster_crs,
+    zonal_sums,
+)
 
 #: File types that can hold community polygons.
 POLYGON_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
@@ -119,3 +126,66 @@ def prefill_households(
     out.to_file(target, layer="communities", driver="GPKG", engine="pyogrio")
     ids = frozenset(str(v).strip() for v in frame.loc[todo, id_col])
     return Prefilled(target, ids)
+
+
+#: Refuse to turn more raster cells than this into communities (use a coarser raster).
+MAX_GRID_COMMUNITIES = 200_000
+
+
+def grid_communities(
+    population: str | Path,
+    *,
+    household_size: float = DEFAULT_HOUSEHOLD_SIZE,
+    elderly_share: float = DEFAULT_ELDERLY_SHARE,
+    min_residents: float = 1.0,
+) -> gpd.GeoDataFrame:
+    """Cells of a population raster as communities, where no community table exists.
+
+    Every cell with at least ``min_residents`` people becomes a square "community"
+    (``community_id`` ``cell_<row>_<col>``) whose residents are the cell's value,
+    households residents / ``household_size`` (at least 1) and elderly residents ×
+    ``elderly_share``; all three are estimates.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``community_id, households, residents, elderly, geometry`` (cell polygons, in the
+        raster's CRS).
+
+    Raises
+    ------
+    InputError
+        More than :data:`MAX_GRID_COMMUNITIES` cells hold people.
+    """
+    path = Path(population)
+    crs = _raster_crs(path)
+    with rasterio.open(path) as src:
+        band = src.read(1, masked=True)
+        transform = src.transform
+    people = np.ma.filled(band.astype(float), 0.0)
+    rows, cols = np.nonzero(people >= min_residents)
+    if len(rows) > MAX_GRID_COMMUNITIES:
+        msg = (f"{path}: {len(rows):,} cells hold people, more than {MAX_GRID_COMMUNITIES:,} "
+               "demand points; resample the raster to larger cells (e.g. gdalwarp -tr 500 "
+               "500 -r sum) or give a community table.")
+        raise InputError(msg)
+    x0 = transform.c + cols * transform.a + rows * transform.b
+    y0 = transform.f + cols * transform.d + rows * transform.e
+    x1, y1 = x0 + transform.a + transform.b, y0 + transform.d + transform.e
+    boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
+                        np.maximum(y0, y1))
+    residents = people[rows, cols]
+    return gpd.GeoDataFrame(
+        {"community_id": [f"cell_{r}_{c}" for r, c in zip(rows, cols, strict=True)],
+         "households": np.maximum(1, np.round(residents / household_size)).astype(np.int64),
+         "residents": residents, "elderly": residents * elderly_share},
+        geometry=boxes, crs=crs)
+
+
+def prefill_grid(population: str | Path, folder: str | Path, *,
+                 household_size: float = DEFAULT_HOUSEHOLD_SIZE) -> Prefilled:
+    """Write :func:`grid_communities` as a GeoPackage in ``folder`` (all rows estimated)."""
+    grid = grid_communities(population, household_size=household_size)
+    target = Path(folder) / "communities_from_population.gpkg"
+    grid.to_file(target, layer="communities", driver="GPKG", engine="pyogrio")
+    return Prefilled(target, frozenset(grid["community_id"]))
