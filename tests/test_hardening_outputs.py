@@ -397,3 +397,24 @@ def test_python_api_refuses_the_folder_of_an_input(line_district):
     with pytest.raises(ValueError, match="folder holding the input file"):
         write_outputs(result, area, d["dir"])
     assert checksums(d["dir"]) == before
+
+
+def test_folder_of_an_older_planner_run_is_replaced_but_nothing_removed(line_district,
+                                                                       tmp_path):
+    """Written before manifests existed: recognised by its planner summary.json."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "summary.json").write_text(json.dumps({"profile": "national", "inputs": {}}),
+                                      encoding="utf-8")
+    (out / "communities.csv").write_text("old table\n", encoding="utf-8")
+    (out / "gap_map.html").write_text("<html>old map</html>", encoding="utf-8")
+    old_map = sha(out / "gap_map.html")
+    result = run(line_district, out, "--no-map")
+    assert result.exit_code == 0, result.output
+    assert "old table" not in (out / "communities.csv").read_text(encoding="utf-8-sig")
+    assert sha(out / "gap_map.html") == old_map  # not written now: left, not deleted
+    assert summary_profile(out) == "changji"
+
+
+def summary_profile(out: Path) -> str:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))["profile"]

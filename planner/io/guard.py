@@ -246,16 +246,25 @@ class Manifest:
 
     folder: Path
     files: dict[str, list[int]] = field(default_factory=dict)
+    legacy: set[str] = field(default_factory=set)
 
     @classmethod
-    def read(cls, folder: Path) -> Manifest:
-        """The folder's manifest (empty when there is none or it is unreadable)."""
+    def read(cls, folder: Path, *, legacy: Iterable[str] = ()) -> Manifest:
+        """The folder's manifest (empty when there is none or it is unreadable).
+
+        ``legacy``: output names to accept as the planner's in a folder written before
+        manifests existed, recognised by its ``summary.json`` (a planner summary, with
+        ``profile`` and ``inputs``). They may be replaced, never removed as stale.
+        """
         try:
             data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
             files = {str(k): [int(s) for s in v] for k, v in data["files"].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             files = {}
-        return cls(folder, files)
+        manifest = cls(folder, files)
+        if not files and _planner_summary(folder / "summary.json"):
+            manifest.legacy = {n for n in legacy if (folder / n).is_file()}
+        return manifest
 
     def owns(self, name: str) -> bool:
         """True when ``name`` exists and is as the planner wrote it (by size)."""
@@ -266,7 +275,8 @@ class Manifest:
 
     def foreign(self, names: Iterable[str]) -> list[str]:
         """Those of ``names`` that exist in the folder but were not written by planner."""
-        return [n for n in names if (self.folder / n).exists() and not self.owns(n)]
+        return [n for n in names
+                if (self.folder / n).exists() and not self.owns(n) and n not in self.legacy]
 
     def write(self, files: dict[str, list[int]]) -> None:
         """Replace the manifest atomically."""
@@ -275,6 +285,15 @@ class Manifest:
         tmp.write_text(json.dumps({"written_by": "planner", "files": files}, indent=1),
                        encoding="utf-8")
         os.replace(tmp, self.folder / MANIFEST_NAME)
+
+
+def _planner_summary(path: Path) -> bool:
+    """True when ``path`` is a summary.json written by planner (before manifests)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"profile", "inputs"} <= set(data)
 
 
 def make_partial(out: Path) -> Path:

@@ -169,7 +169,7 @@ def write_outputs(
                              option="out_dir")
     with output_lock(out):
         clear_partial(out)
-        manifest = Manifest.read(out)
+        manifest = Manifest.read(out, legacy=OUTPUT_FILES)
         tmp = make_partial(out)
         try:
             _write_all(tmp, result, loads, gap_map)
@@ -190,7 +190,7 @@ def _move_into_place(tmp: Path, out: Path, manifest: Manifest) -> dict[str, Path
                "changed since): planner will not replace them. Move them away, or give a new "
                "--out folder.")
         raise InputError(msg)
-    if manifest.owns("summary.json"):
+    if manifest.owns("summary.json") or "summary.json" in manifest.legacy:
         (out / "summary.json").unlink()  # the old summary must not vouch for a mix of files
     sizes = {n: [(tmp / n).stat().st_size] for n in names}
     union = {n: sorted({*manifest.files.get(n, []), *sizes.get(n, [])})
