@@ -74,6 +74,21 @@ class _Inputs:
     communities: pd.DataFrame
     facilities: pd.DataFrame
     costs: pd.DataFrame
+    pair_fac: np.ndarray = field(init=False)
+    pair_comm: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Positions of each pair's facility and estate (pairs of others are dropped)."""
+        fac = _positions(self.facilities.index, self.costs["facility_id"])
+        comm = _positions(self.communities.index, self.costs["community_id"])
+        ok = (fac >= 0) & (comm >= 0)
+        self.pair_fac, self.pair_comm = fac[ok], comm[ok]
+
+
+def _positions(index: pd.Index, values: Any) -> np.ndarray:
+    """Position of each value in ``index`` (-1 where absent), hashing object arrays."""
+    lookup = pd.Index(np.asarray(index, dtype=object))
+    return np.asarray(lookup.get_indexer(np.asarray(values, dtype=object)), dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- selections
@@ -128,7 +143,13 @@ def _unit_keys(comm: pd.DataFrame, unit: str, notes: list[str]) -> pd.Series:
         notes.append("no county column: the study area is taken as one county (assumption)")
         return pd.Series(_STUDY_AREA, index=comm.index)
     _need(comm, unit)
-    return comm[unit].astype("string")
+    return _as_text(comm[unit])
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Values as Python strings (object dtype: fast hashing), missing as None."""
+    out = values.astype(object)
+    return out.where(values.isna(), out.astype(str)).where(values.notna(), None)
 
 
 def _facility_keys(fac: pd.DataFrame, unit: str) -> pd.Series:
@@ -137,57 +158,67 @@ def _facility_keys(fac: pd.DataFrame, unit: str) -> pd.Series:
         return pd.Series(_STUDY_AREA, index=fac.index)
     if len(fac):
         _need(fac, column)
-    return fac[column].astype("string") if column in fac else pd.Series(dtype="string")
+    return _as_text(fac[column]) if column in fac else pd.Series(dtype=object)
 
 
 # --------------------------------------------------------------------------- measures
 
 
-def _coverage_flags(data: _Inputs, target: Target, unit: str, reading: str,
-                    keys: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Per estate: is its unit covered, and is the estate itself covered."""
-    qualifying = _qualifying(data.facilities, target)
-    fac = data.facilities[qualifying]
+def _unit_has(data: _Inputs, target: Target, unit: str, reading: str, code: np.ndarray,
+              uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: is it covered; per estate: is the estate itself covered."""
+    qualifying = _qualifying(data.facilities, target).to_numpy()
+    n_units = len(uniques)
     if reading == "present_in_unit":
-        present = set(_facility_keys(data.facilities, unit)[qualifying].dropna())
-        unit_cov = keys.isin(present)
-        return unit_cov, unit_cov
-    served = data.costs.loc[data.costs["facility_id"].isin(fac.index), "community_id"]
-    estate_cov = pd.Series(data.communities.index.isin(served.unique()),
-                           index=data.communities.index)
-    unit_cov = estate_cov.groupby(keys.to_numpy()).transform("any")
-    return unit_cov.astype(bool), estate_cov
+        present = _facility_keys(data.facilities, unit)[qualifying].dropna().unique()
+        found = uniques.get_indexer(np.asarray(present, dtype=object))
+        unit_has = np.zeros(n_units, dtype=bool)
+        unit_has[found[found >= 0]] = True
+        return unit_has, np.where(code >= 0, unit_has[np.maximum(code, 0)], False)
+    rows = qualifying[data.pair_fac] if len(qualifying) else np.zeros(0, dtype=bool)
+    estate_cov = np.bincount(data.pair_comm[rows], minlength=len(code)) > 0
+    inside = estate_cov & (code >= 0)
+    return np.bincount(code[inside], minlength=n_units) > 0, estate_cov
+
+
+def _kept(code: np.ndarray, keep: np.ndarray, hh: np.ndarray, unit: str) -> np.ndarray:
+    """Per estate: does it (or, above estates, its unit) pass the filter."""
+    if unit == "estate":
+        return (code >= 0) & (keep == 1)
+    # a unit passes the filter when most of its (classified) households do
+    known = (code >= 0) & ~np.isnan(keep)
+    n_units = int(code.max()) + 1 if len(code) else 0
+    yes = np.bincount(code[known], weights=(keep * hh)[known], minlength=n_units)
+    all_hh = np.bincount(code[known], weights=hh[known], minlength=n_units)
+    unit_keep = (all_hh > 0) & (yes > 0.5 * all_hh)
+    return (code >= 0) & unit_keep[np.maximum(code, 0)]
 
 
 def _coverage(data: _Inputs, target: Target, unit: str) -> _Outcome:
     comm = data.communities
     notes: list[str] = []
     keys = _unit_keys(comm, unit, notes)
-    keep = _estate_filter(comm, target, notes)
-    hh = comm["households"].astype(float)
-    frame = pd.DataFrame({"key": keys, "keep": keep, "hh": hh}).dropna(subset=["key"])
-    if unit != "estate":
-        # a unit passes the filter when most of its (classified) households do
-        known = frame.dropna(subset=["keep"])
-        share = (known["keep"] * known["hh"]).groupby(known["key"]).sum() / \
-            known["hh"].groupby(known["key"]).sum()
-        frame["keep"] = frame["key"].map(share > 0.5)
-    frame = frame[frame["keep"].fillna(False).astype(bool)]
-    if len(frame) < len(keys.dropna()) and keys.isna().any():
-        notes.append(f"{int(keys.isna().sum())} estates without {unit} left out")
+    keep = _estate_filter(comm, target, notes).to_numpy(dtype=float)
+    hh = comm["households"].to_numpy(dtype=float)
+    code, uniques = pd.factorize(np.asarray(keys, dtype=object), use_na_sentinel=True)
+    uniques = pd.Index(np.asarray(uniques, dtype=object))
+    if (code < 0).any():
+        notes.append(f"{int((code < 0).sum())} estates without {unit} left out")
+    estate_keep = _kept(code, keep, hh, unit)
+    kept_units = np.bincount(code[estate_keep], minlength=len(uniques)) > 0
     results = {}
     for reading in ("present_in_unit", "within_circle"):
         try:
-            unit_cov, estate_cov = _coverage_flags(data, target, unit, reading, keys)
+            unit_has, estate_cov = _unit_has(data, target, unit, reading, code, uniques)
         except _NotComputable:
             if reading == target.reading:
                 raise
             continue
-        units = unit_cov[frame.index].groupby(frame["key"]).any()
-        weighted = estate_cov if reading == "within_circle" else unit_cov
-        results[reading] = (int(units.sum()), len(units),
-                            float(frame["hh"][weighted[frame.index]].sum()),
-                            float(frame["hh"].sum()))
+        weighted = estate_cov if reading == "within_circle" else np.where(
+            code >= 0, unit_has[np.maximum(code, 0)], False)
+        results[reading] = (int((unit_has & kept_units).sum()), int(kept_units.sum()),
+                            float(hh[estate_keep & weighted].sum()),
+                            float(hh[estate_keep].sum()))
     num, den, hnum, hden = results[target.reading]
     other = next((r for r in results if r != target.reading), None)
     alt = (results[other][0] / results[other][1]

@@ -142,8 +142,8 @@ def timeline(
         comm = communities.drop(columns=[c for c in communities if c.startswith("allocation_")])
         alloc, _ = allocation_status(comm, fac, profile)
         comm = comm.join(alloc)
-        table = evaluate_targets(profile.targets.values(), comm, fac,
-                                 costs[costs["facility_id"].isin(fac.index)], as_of=year)
+        # pairs of facilities not open this year are dropped inside (no match in fac)
+        table = evaluate_targets(profile.targets.values(), comm, fac, costs, as_of=year)
         opened = ", ".join(map(str, facilities.index[planned & (opening == year)]))
         for r in table.itertuples(index=False):
             rows.append({"year": year, "id": r.id, "metric": r.metric, "value": r.value,
