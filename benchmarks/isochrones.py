@@ -36,13 +36,17 @@ import numpy as np  # noqa: E402
 import pyproj  # noqa: E402
 import shapely  # noqa: E402
 
-from planner.isochrones import circle_polygons, exact_circle_polygon, sample_edges  # noqa: E402
+from planner.isochrones import (  # noqa: E402
+    circle_polygons,
+    exact_circle_polygon,
+    sample_edges,
+    simplify_outlines,
+)
+from planner.network.store import CompiledNetwork, compile_arrays  # noqa: E402
 from planner.reach import (  # noqa: E402
     AccessPoints,
-    CompiledNetwork,
     build_reach_graph,
     circle_distances,
-    compile_arrays,
     facility_batches,
     snap_points,
 )
@@ -140,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
                         own_edge=oe, own_along_m=oa, own_budget_m=ob)
         fast_times.append(t)
     t_fast = min(fast_times)
+    t_simple, simple = timed(simplify_outlines, np.array(fast, dtype=object))
     t_exact, exact = timed(lambda: [
         exact_circle_polygon(net, node_dist[r], args.budget_m, own_edge=int(oe[r]),
                              own_along_m=float(oa[r]), own_budget_m=float(ob[r]))
@@ -151,6 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     err = shapely.area(f_arr) / e_area - 1
     sym = shapely.area(shapely.symmetric_difference(f_arr, np.array(exact, dtype=object)))
     valid = bool(shapely.is_valid(np.array(fast, dtype=object)).all())
+    s_err = shapely.area(simple[:k]) / e_area - 1
+    s_valid = bool(shapely.is_valid(simple).all())
+    vertices = (shapely.get_num_coordinates(np.array(fast, dtype=object)).sum(),
+                shapely.get_num_coordinates(simple).sum())
     c_over, x_over = over_claim(concave, exact), over_claim(convex, exact)
 
     def row(name: str, seconds: float, count: int, note: str) -> None:
@@ -166,7 +175,10 @@ def main(argv: list[str] | None = None) -> None:
     once("prepare runs (once per network)", t_prep)
     row(f"fast grid, best of {len(fast_times)}", t_fast, n,
         f"error mean {err.mean():+.2%}, max |{np.abs(err).max():.2%}|; all valid: {valid}")
-    once("fast grid + preparation", t_fast + t_prep)
+    row("simplified once (5 m)", t_simple, n,
+        f"error mean {s_err.mean():+.2%}, max |{np.abs(s_err).max():.2%}|; all valid: "
+        f"{s_valid}; vertices {vertices[0]:,} -> {vertices[1]:,}")
+    once("fast grid + preparation + simplify", t_fast + t_prep + t_simple)
     row("exact buffered-edge union", t_exact, k, "reference")
     row("concave hull of nodes (0.3)", t_concave, k,
         f"over-claims mean {c_over.mean():.1%}, max {c_over.max():.1%}")
