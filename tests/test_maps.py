@@ -209,7 +209,7 @@ def test_html_has_bilingual_legend_title_notes_and_targets(saved):
     assert text.index('class="planner-warnings"') < text.index(NOTES[0]) < text.index(NOTES[1])
     assert text.index('class="planner-notes"') < text.index(NOTES[1])
     assert "households within a 15-minute walk" in text
-    assert "61.5%" in text and "≥ 90.0%" in text
+    assert "61.5%" in text and "≥90%" in text
     assert "✗ 未达标 fail" in text
 
 

@@ -51,6 +51,7 @@ class GapMap:
 
     title: str
     headline: str
+    warnings: str
     notes: str
     legend: str
     layers: list[Layer]
@@ -87,8 +88,8 @@ class GapMap:
             "</head><body>",
             '<div id="planner-map"></div>',
             '<div id="planner-headline" class="planner-panel planner-title">'
-            f"<details open><summary><h1>{title}</h1></summary>{self.headline}</details>"
-            f"{self.notes}</div>",
+            f"<details open><summary><h1>{title}</h1></summary>{self.warnings}{self.headline}"
+            f"</details>{self.notes}</div>",
             '<div id="planner-legend" class="planner-panel planner-legend">'
             f"<details open><summary><h2>图例 Legend</h2></summary>{self.legend}</details></div>",
             f'<script type="application/json" id="planner-data">{self.data_json()}</script>',
@@ -180,7 +181,8 @@ def gap_map(
     m = GapMap(
         title=title,
         headline=panels.headline_html(comm, targets),
-        notes=panels.notes_html(warnings, notes),
+        warnings=panels.warnings_html(warnings),
+        notes=panels.notes_html(notes),
         legend=panels.legend_html(comm, fac, has_circles=has_circles,
                                   has_base=any(x.group == "base" for x in layers)),
         layers=layers,

@@ -1,8 +1,8 @@
 """The map's panels as HTML: headline, notes, legend.
 
-- **Headline** (top left): households and communities by service status, the total
-  floor-area shortfall, and each target's pass/fail (those not yet due are marked so);
-  warnings about coordinates or data follow in colour, and the other notes (how the
+- **Headline** (top left): warnings about coordinates or data first and in colour, then
+  households and communities by service status, the total floor-area shortfall, and each
+  target's pass/fail (those not yet due are marked so); the other notes (how the
   standards were read) sit behind a toggle in the same box.
 - **Legend** (bottom left): what each colour, dot and line means, for the current
   colouring (by status or by shortfall).
@@ -21,6 +21,9 @@ from planner.maps import style as st
 from planner.maps.layers import swatch
 from planner.schema import SERVICE_STATUS_LABELS, SERVICE_STATUSES
 
+#: Short English names of the statuses for the headline (the legend has the full ones).
+SHORT_STATUS_EN = {"meets": "meets", "below_standard": "below standard",
+                   "uncovered": "uncovered", "unreachable": "unreachable"}
 #: Columns of the targets table the map reads.
 TARGET_COLUMNS = ("label_zh", "label_en", "value", "threshold", "passed")
 
@@ -32,11 +35,11 @@ def headline_html(comm: pd.DataFrame, targets: pd.DataFrame | None) -> str:
     rows = []
     for status in SERVICE_STATUSES:
         sel = comm["service_status"] == status
-        zh, en = SERVICE_STATUS_LABELS[status]
+        zh = SERVICE_STATUS_LABELS[status][0]
         share = f" ({100 * hh[sel].sum() / total_hh:.0f}%)" if total_hh else ""
         rows.append(
             f'<tr class="planner-row-{status}"><td>{swatch(st.STATUS_COLOURS[status])}{zh} '
-            f'<span class="planner-en">{html.escape(en.split(",")[0])}</span></td>'
+            f'<span class="planner-en">{SHORT_STATUS_EN[status]}</span></td>'
             f"<td>{st.whole(sel.sum())}</td><td>{st.whole(hh[sel].sum())}{share}</td></tr>")
     shortfall = pd.to_numeric(comm["shortfall_m2"], errors="coerce").fillna(0).clip(lower=0)
     short_hh = float(hh[shortfall > 0].sum())
@@ -75,6 +78,12 @@ def _verdict(passed: object, *, due: bool) -> str:
     return '<span class="planner-fail">✗ 未达标 fail</span>'
 
 
+def _whole_percent(share: object) -> str:
+    """A threshold as a percentage, without decimals when it is whole ("90%", "62.5%")."""
+    text = st.percent(share)
+    return text.replace(".0%", "%")
+
+
 def targets_html(targets: pd.DataFrame, *, this_year: int | None = None) -> str:
     """The targets as a compact table: label (due year), value, threshold, verdict.
 
@@ -86,27 +95,32 @@ def targets_html(targets: pd.DataFrame, *, this_year: int | None = None) -> str:
     for _, t in targets.iterrows():
         due, year = _is_due(t, now)
         due_text = "" if year is None else f" <span class='planner-en'>({year})</span>"
+        en = st.esc(t["label_en"])
         rows.append(
             f"<tr><td>{st.esc(t['label_zh'])}{due_text}<br>"
-            f"<span class='planner-en'>{st.esc(t['label_en'])}</span></td>"
-            f"<td>{st.percent(t['value'])}</td><td>≥ {st.percent(t['threshold'])}</td>"
+            f"<span class='planner-en planner-clip' title='{en}'>{en}</span></td>"
+            f"<td>{st.percent(t['value'])}</td><td>≥{_whole_percent(t['threshold'])}</td>"
             f"<td>{_verdict(t['passed'], due=due)}</td></tr>")
     head = ("<tr><th>目标 (到期年) target (due)</th><th>数值 value</th><th>要求 threshold</th>"
             "<th>结果 result</th></tr>")
     return f'<table class="planner-targets">{head}{"".join(rows)}</table>'
 
 
-def notes_html(warnings: Sequence[str], notes: Sequence[str]) -> str:
-    """Warnings first, always shown and in colour; the other notes behind a closed toggle."""
-    parts = []
-    if warnings:
-        items = "".join(f'<li>⚠ {html.escape(str(w))}</li>' for w in warnings)
-        parts.append(f'<ul class="planner-warnings">{items}</ul>')
-    if notes:
-        items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
-        parts.append(f'<details class="planner-notes"><summary>说明 notes ({len(notes)}): '
-                     f"标准解读 how the standards were read</summary><ul>{items}</ul></details>")
-    return "".join(parts)
+def warnings_html(warnings: Sequence[str]) -> str:
+    """Data and coordinate warnings, shown first under the title and in colour."""
+    if not warnings:
+        return ""
+    items = "".join(f"<li>⚠ {html.escape(str(w))}</li>" for w in warnings)
+    return f'<ul class="planner-warnings">{items}</ul>'
+
+
+def notes_html(notes: Sequence[str]) -> str:
+    """The other notes (how the standards were read) behind a toggle, closed by default."""
+    if not notes:
+        return ""
+    items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
+    return (f'<details class="planner-notes"><summary>说明 notes ({len(notes)}): '
+            f"标准解读 how the standards were read</summary><ul>{items}</ul></details>")
 
 
 def legend_html(comm: pd.DataFrame, fac: pd.DataFrame, *, has_circles: bool,
