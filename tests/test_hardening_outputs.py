@@ -418,3 +418,14 @@ def test_folder_of_an_older_planner_run_is_replaced_but_nothing_removed(line_dis
 
 def summary_profile(out: Path) -> str:
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))["profile"]
+
+
+def test_sample_accepts_an_older_sample_folder(tmp_path):
+    folder = tmp_path / "sample"
+    folder.mkdir()
+    (folder / "README.md").write_text("# 合成样例区 · Synthetic sample district\n\nold\n",
+                                      encoding="utf-8")
+    (folder / "gates.csv").write_text("old\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["sample", "--out", str(folder), "--size", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert (folder / "gates.csv").read_text(encoding="utf-8").startswith("community_id")

@@ -9,6 +9,8 @@ import click
 from planner._errors import InputError
 from planner.cli._common import _friendly_errors, _step
 
+#: First line of the README that ``planner sample`` writes (planner.sample.writer).
+SAMPLE_README_TITLE = "# 合成样例区 · Synthetic sample district"
 #: Files of the sample that a user's folder may already hold under the same name.
 SAMPLE_FILES = ("roads.gpkg", "communities.gpkg", "gates.csv", "facilities.csv",
                 "boundary.geojson", "river.geojson", "README.md", "dem.tif", "population.tif")
@@ -38,6 +40,8 @@ def sample(out_dir: str, seed: int, size: float, n_communities: int | None,
 
     out = check_output_paths(out_dir)
     manifest = Manifest.read(out)
+    if not manifest.files and _older_sample(out):
+        manifest.legacy = {n for n in SAMPLE_FILES if (out / n).is_file()}
     foreign = manifest.foreign(SAMPLE_FILES)
     if foreign:
         msg = (f"--out {out_dir} already holds {', '.join(foreign)}, which planner sample did "
@@ -54,6 +58,15 @@ def sample(out_dir: str, seed: int, size: float, n_communities: int | None,
                         **written})
     for name, path in files.items():
         click.echo(f"{name}: {path}")
+
+
+def _older_sample(folder: Path) -> bool:
+    """A sample folder written before manifests existed: its README is the sample's own."""
+    try:
+        first = (folder / "README.md").read_text(encoding="utf-8").split("\n", 1)[0]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first == SAMPLE_README_TITLE
 
 
 command = sample
