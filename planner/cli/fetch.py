@@ -12,7 +12,8 @@ from planner.cli._common import _friendly_errors, _step
 @click.command(name="fetch")
 @click.option("--place", required=True, help='Place name, e.g. "榆次区, 晋中市, 山西省, 中国".')
 @click.option("--cache-folder", type=click.Path(file_okay=False), default=None,
-              help="Where to keep the GraphML (default data/cache).")
+              help="Where to keep the GraphML (default: the user's cache folder, "
+                   "e.g. ~/.cache/planner/downloads; the path is printed).")
 @_friendly_errors
 def fetch(place: str, cache_folder: str | None) -> None:
     """Download a place's walking network from OpenStreetMap (needs internet)."""
