@@ -280,7 +280,8 @@ def judge(
         ``communities`` gain ``allocation_m2``, ``allocation_required_m2``,
         ``allocation_basis``, ``allocation_status``; ``facilities`` gain ``few_elderly``,
         ``subsidy_size_reached`` and a corrected ``meets_min_size``, with ``street`` (and
-        ``shequ``/``county``) filled row by row.
+        ``shequ``/``county``) filled row by row; ``targets`` gain ``first_year_met`` (the
+        first year of the timeline the target is met, NA if never within it).
     """
     as_of = datetime.date.today().year if as_of is None else int(as_of)
     fac, notes = fill_facility_units(facilities, communities)
@@ -292,6 +293,8 @@ def judge(
     targets = evaluate_targets(profile.targets.values(), comm, fac[active], costs, as_of=as_of)
     all_costs = costs if planned_costs is None else pd.concat([costs, planned_costs])
     line = timeline(profile, comm, fac, all_costs, as_of=as_of)
+    first = line.drop_duplicates("id").set_index("id")["first_year_met"] if len(line) else {}
+    targets["first_year_met"] = targets["id"].map(first).astype("Int64")  # from the timeline
     notes += alloc_notes + size_notes + _area_type_notes(comm) + [TWO_MEASURES]
     notes += [f"目标 {r.id}：{r.verdict} / target {r.id}: {r.verdict}"
               for r in targets.itertuples() if not r.computable or r.unit_used != r.unit]

@@ -57,6 +57,7 @@ def test_run_as_of_writes_targets_allocation_and_timeline(tmp_path):
     centres = targets.loc["township_centres"]
     assert (centres["numerator"], centres["denominator"]) == (1, 2)
     assert centres["due_status"] == "not yet due"
+    assert centres["first_year_met"] == 2026  # from the timeline
     # community coverage: Q1 (A is 200 m from F2) yes; Q2: C is 1,100 m from F2 > 900 m
     assert targets.loc["full_coverage", "value"] == 0.5
     assert targets.loc["full_coverage", "unit_used"] == "shequ"
