@@ -72,6 +72,8 @@ def fill_facility_units(
 
     fac = facilities.copy()
     notes: list[str] = []
+    if "street" not in fac:
+        fac["street"] = None  # part of the output contract even when nobody has one
     columns = [c for c in ("street", "shequ", "county") if not _missing(communities, c)]
     if len(fac) == 0 or len(communities) == 0 or not columns:
         return fac, notes

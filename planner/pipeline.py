@@ -297,8 +297,7 @@ def _combine(
     fac = fac.join(reach.facilities)
     comm, fac = assess_profile(comm, fac, reach.study.costs, profile,
                                speed_m_s=reach.speed_m_s, counted_kinds=counted)
-    if "street" not in fac or fac["street"].isna().all():
-        fac["street"] = _nearest_street(fac, comm)
+    # the street of each facility is filled row by row, and reported, in planner.judge
     fac["meets_min_size"] = _meets_min_size(fac, profile)
     return comm, fac
 
