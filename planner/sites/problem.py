@@ -156,9 +156,69 @@ def winnable(problem: SiteProblem, k: int) -> np.ndarray:
     return best + TOLERANCE >= problem.deficit
 
 
+def dominated(problem: SiteProblem, k: int | None) -> np.ndarray:
+    """Candidates that an optimal choice never needs (exact reduction).
+
+    Candidate *j* is dominated by *j'* when every target *j* can win is in *j'*'s circle
+    and *j'* gives each at least as much (``coverage``/``cover``: any; ``standard``: a
+    gain 100 s/H at least as large), ties broken by position so that the relation has no
+    cycles. For ``coverage`` and ``cover`` one dominator suffices: *j* adds nothing that
+    *j'* does not. For ``standard``, whose gains add up, *j* is dropped only when at
+    least ``k`` candidates dominate it: a choice of k sites holding *j* then misses one
+    of them, and swapping *j* for it loses nothing. Candidates reaching no (winnable)
+    target are dropped too. ``capacity`` is not reduced.
+    """
+    n = len(problem.candidate_ids)
+    if problem.model == "capacity":
+        return np.zeros(n, dtype=bool)
+    rows = winnable(problem, k or n)
+    a = problem.cover.tocsc()[rows].astype(np.float64)
+    cnt = np.asarray(a.sum(axis=0)).ravel()
+    if problem.model == "standard":
+        g = problem.size_m2 / problem.circle_households
+    else:
+        g = np.zeros(n)
+    both = (a.T @ a).tocoo()
+    j, j2 = both.row, both.col
+    same = both.data == cnt[j2]
+    better = (j != j2) & (both.data == cnt[j]) & (g[j2] >= g[j]) & (
+        ~same | (g[j2] > g[j]) | (j2 < j))
+    need = 1 if problem.model in ("coverage", "cover") else max(1, int(k or n))
+    return (np.bincount(j[better], minlength=n) >= need) | (cnt == 0)
+
+
 def solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
           mip_rel_gap: float = 1e-4) -> Solution:
-    """Solve the model exactly (or to ``mip_rel_gap``) with HiGHS.
+    """Solve the model exactly (or to ``mip_rel_gap``) with HiGHS, after dropping the
+    candidates an optimal choice never needs (:func:`dominated`) and the targets no k
+    sites can win (:func:`winnable`)."""
+    keep = np.flatnonzero(~dominated(problem, k))
+    rows = np.flatnonzero(winnable(problem, k or len(problem.candidate_ids)))
+    if len(keep) == 0 or len(rows) == 0:  # nothing any candidate can win
+        none = np.zeros(0, dtype=np.int64)
+        return Solution(none, np.zeros(0), np.zeros(len(problem.target_ids), dtype=bool), 0.0,
+                        0.0, 0.0, "optimal", 0.0)
+    small = _subset(problem, keep, rows)
+    sol = _solve(small, k, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+    chosen = keep[sol.chosen]
+    won = won_targets(problem, chosen, sol.sizes_m2)
+    objective = sol.objective if problem.model == "cover" else float(
+        problem.households[won].sum())
+    return Solution(chosen, sol.sizes_m2, won, objective, sol.bound, sol.gap, sol.status,
+                    sol.seconds)
+
+
+def _subset(problem: SiteProblem, cols: np.ndarray, rows: np.ndarray) -> SiteProblem:
+    return SiteProblem(problem.model, problem.candidate_ids[cols], problem.target_ids[rows],
+                       problem.households[rows], problem.deficit[rows],
+                       problem.cover.tocsr()[rows][:, cols].tocsr(),
+                       problem.circle_households[cols], problem.size_m2[cols],
+                       problem.min_m2[cols], problem.max_m2[cols])
+
+
+def _solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
+           mip_rel_gap: float = 1e-4) -> Solution:
+    """The model as HiGHS solves it.
 
     Parameters
     ----------
