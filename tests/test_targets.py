@@ -21,7 +21,8 @@ from planner.standards import load_profile
 def estates(rows: list[dict]) -> pd.DataFrame:
     """Assessed estates: every area_type given unless the row says otherwise."""
     frame = pd.DataFrame(rows).set_index("community_id")
-    frame["area_type_basis"] = frame.get("area_type_basis", "given")
+    frame["area_type_basis"] = frame.get("area_type_basis", pd.Series(index=frame.index)
+                                         ).fillna("given")
     frame["status"] = frame.get("status", "old")
     return frame
 
@@ -314,3 +315,16 @@ def test_a_malformed_target_names_the_key(tmp_path, line, key):
     with pytest.raises(InputError) as e:
         load_profile(path)
     assert key in str(e.value) and str(path) in str(e.value)
+
+
+def test_estates_without_area_type_are_left_out_and_counted():
+    comm = estates([
+        {"community_id": "a", "households": 100, "area_type": "urban", "shequ": "Q1"},
+        {"community_id": "b", "households": 100, "area_type": "urban", "shequ": "Q2",
+         "area_type_basis": "assumed_urban"},  # no area_type in the input: not guessed
+    ])
+    fac = facilities([{"facility_id": "S", "kind": "station", "shequ": "Q1"}])
+    row = one("changji", "urban_coverage", comm, fac, pairs(("S", "a")))
+    # only Q1 (a) is known to be urban: 1 of 1; b is reported, not counted as urban
+    assert (row["numerator"], row["denominator"]) == (1, 1)
+    assert "1 estates without area_type left out" in row["note"]
