@@ -114,9 +114,8 @@ def boundary_access(
     """
     polygons = np.asarray(polygons, dtype=object)
     pi, ei = net.tree.query(polygons, predicate="dwithin", distance=near_m)
-    lines = shapely.shortest_line(net.edge_geoms[ei], polygons[pi])
-    along = shapely.line_locate_point(net.edge_geoms[ei], shapely.get_point(lines, 0))
-    near = AccessPoints(pi, ei, along, shapely.length(lines))
+    along, off = _on_edge(net.edge_geoms[ei], polygons[pi])
+    near = AccessPoints(pi, ei, along, off)
     missing = np.setdiff1d(np.arange(len(polygons)), pi)
     if len(missing) == 0:
         return near
@@ -125,14 +124,24 @@ def boundary_access(
     far_edge = np.full(len(missing), -1, dtype=np.int64)
     far_edge[mi] = mei
     ok = far_edge >= 0
-    lines = shapely.shortest_line(net.edge_geoms[far_edge[ok]], polygons[missing[ok]])
     far_along = np.zeros(len(missing))
     far_off = np.full(len(missing), np.nan)
-    far_along[ok] = shapely.line_locate_point(net.edge_geoms[far_edge[ok]],
-                                              shapely.get_point(lines, 0))
-    far_off[ok] = shapely.length(lines)
+    far_along[ok], far_off[ok] = _on_edge(net.edge_geoms[far_edge[ok]], polygons[missing[ok]])
     far = AccessPoints(missing, far_edge, far_along, far_off)
     return AccessPoints.concat([near, far])
+
+
+def _on_edge(edges: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position along each edge nearest to its polygon, and the distance between them (m).
+
+    The shortest line from an edge to a polygon starts on the edge; its two ends are read
+    as coordinates (cheaper than point geometries).
+    """
+    if len(edges) == 0:
+        return np.zeros(0), np.zeros(0)
+    ends = shapely.get_coordinates(shapely.shortest_line(edges, polygons)).reshape(-1, 2, 2)
+    along = shapely.line_locate_point(edges, shapely.points(ends[:, 0]))
+    return along, np.hypot(*(ends[:, 1] - ends[:, 0]).T)
 
 
 def community_access(
