@@ -21,8 +21,8 @@ from planner.standards import load_profile
 def estates(rows: list[dict]) -> pd.DataFrame:
     """Assessed estates: every area_type given unless the row says otherwise."""
     frame = pd.DataFrame(rows).set_index("community_id")
-    frame["area_type_basis"] = frame.get("area_type_basis", pd.Series(index=frame.index)
-                                         ).fillna("given")
+    frame["area_type_basis"] = frame.get(
+        "area_type_basis", pd.Series(None, index=frame.index, dtype=object)).fillna("given")
     frame["status"] = frame.get("status", "old")
     return frame
 

@@ -31,8 +31,9 @@ def profiles(name: str | None) -> None:
         click.echo(f"floor area {k}: ≥ {r.min_m2:g}{rng} m² per 100 households"
                    f"{'  (inherited)' if r.inherited else ''}  — {r.source.text()}")
     for t in d["targets"]:
+        due = f" by {t['due']}" if t.get("due") else ""
         click.echo(f"target {t['label_en']} ({t['label_zh']}): ≥ {100 * t['threshold']:.0f}%"
-                   f"  — {t['source']['text']}")
+                   f"{due}, {t['measure']} over {t['unit']}  — {t['source']['text']}")
     for line in p.choices():
         click.echo(f"choice: {line}")
 
