@@ -12,6 +12,7 @@ match the tiles, and the map says so).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from pyproj import Transformer
 
@@ -208,6 +210,26 @@ def osm_outlines(path: str | Path) -> BaseMap:
     )
 
 
+def lonlat_function(crs: Any, *, gcj02: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """A function taking ``(n, 2)`` coordinates in ``crs`` to display lon/lat.
+
+    Display lon/lat is EPSG:4326, or GCJ-02 (``gcj02``) to sit on Amap tiles.
+    """
+    to_wgs84 = (None if pyproj.CRS.from_user_input(crs).equals(pyproj.CRS.from_epsg(4326))
+                else Transformer.from_crs(crs, 4326, always_xy=True))
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        if to_wgs84 is not None:
+            lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
+            xy = np.column_stack([lon, lat])
+        if gcj02:
+            lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+            xy = np.column_stack([lon, lat])
+        return xy
+
+    return convert
+
+
 def to_display(geoms: gpd.GeoSeries, *, simplify_m: float, gcj02: bool) -> gpd.GeoSeries:
     """Geometries simplified (metres), in EPSG:4326, rounded to 6 decimals (~0.1 m).
 
@@ -262,14 +284,7 @@ def _streets_json(streets: gpd.GeoSeries, *, gcj02: bool) -> tuple[str, int]:
         lines = shapely.get_parts(lines)
         lines = lines[shapely.get_type_id(lines) == 1]
     xy, line = shapely.get_coordinates(lines, return_index=True)
-    if not streets.crs.equals(4326):
-        lon, lat = Transformer.from_crs(streets.crs, 4326, always_xy=True).transform(
-            xy[:, 0], xy[:, 1])
-        xy = np.column_stack([lon, lat])
-    if gcj02:
-        lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
-        xy = np.column_stack([lon, lat])
-    encoded = encode_paths(xy, line, len(lines))
+    encoded = encode_paths(lonlat_function(streets.crs, gcj02=gcj02)(xy), line, len(lines))
     text = ",".join(f'"{e}"' for e in (x.replace("\\", "\\\\") for x in encoded))
     return '{"type":"MultiLineString","polylines":[' + text + "]}", len(lines)
 

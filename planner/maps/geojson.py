@@ -13,7 +13,7 @@ instead of ~20, decoded in the page by ``plannerDecode`` (``planner/static/gap_m
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -108,14 +108,23 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\") + '"'
 
 
-def encoded_polygons_json(geoms: Any) -> list[str]:
-    """Polygons/MultiPolygons (lon/lat) as encoded-polyline geometries, one text each."""
+def encoded_polygons_json(
+    geoms: Any, *, to_lonlat: Callable[[np.ndarray], np.ndarray] | None = None
+) -> list[str]:
+    """Polygons/MultiPolygons as encoded-polyline geometries, one text each.
+
+    ``geoms`` are in lon/lat, or in any CRS with ``to_lonlat`` turning their ``(n, 2)``
+    coordinates into lon/lat (no intermediate geometries are built).
+    """
     geoms = np.asarray(geoms, dtype=object)
     parts, part_geom = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     xy, ring = shapely.get_coordinates(rings, return_index=True)
     opened = np.r_[ring[1:] == ring[:-1], False]  # drop each ring's closing vertex
-    encoded = encode_paths(xy[opened], ring[opened], len(rings))
+    xy, ring = xy[opened], ring[opened]
+    if to_lonlat is not None and len(xy):
+        xy = to_lonlat(xy)
+    encoded = encode_paths(xy, ring, len(rings))
     part_rings: list[list[str]] = [[] for _ in range(len(parts))]
     for i, part in enumerate(ring_part.tolist()):
         part_rings[part].append(_quoted(encoded[i]))

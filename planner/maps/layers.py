@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -288,10 +288,12 @@ def facility_layers(fac: gpd.GeoDataFrame) -> list[Layer]:
 # --------------------------------------------------------------------------- circles
 
 
-def circle_layers(iso: gpd.GeoDataFrame, facility_names: dict[str, str]) -> list[Layer]:
-    """Walking circles, one layer per facility kind, off by default (EPSG:4326 input).
+def circle_layers(iso: gpd.GeoDataFrame, facility_names: dict[str, str], *,
+                  to_lonlat: Callable[[np.ndarray], np.ndarray] | None = None) -> list[Layer]:
+    """Walking circles, one layer per facility kind, off by default.
 
     The polygons are drawn as given: they arrive simplified from :mod:`planner.isochrones`.
+    ``to_lonlat`` turns their coordinates into display lon/lat (default: already lon/lat).
     """
     iso = iso.reset_index(drop=True)
     polygonal = iso.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
@@ -303,7 +305,8 @@ def circle_layers(iso: gpd.GeoDataFrame, facility_names: dict[str, str]) -> list
         "minutes": st.each(iso["minutes"], st.num),
         "_k": iso["kind"].astype(str).tolist(),
     }, index=iso.index)
-    geoms = np.asarray(encoded_polygons_json(iso.geometry.values), dtype=object)
+    geoms = np.asarray(encoded_polygons_json(iso.geometry.values, to_lonlat=to_lonlat),
+                       dtype=object)
     ids = iso.index.astype(str)
     minutes = "/".join(sorted({st.num(v) for v in iso["minutes"]}))
     layers = []

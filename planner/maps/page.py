@@ -21,7 +21,15 @@ import pandas as pd
 from planner._errors import CRSError, InputError, MissingColumnError
 from planner.maps import assets, panels
 from planner.maps import style as st
-from planner.maps.base import GCJ02_NOTE, BaseMap, base_layers, parse_tiles, tile_config, to_display
+from planner.maps.base import (
+    GCJ02_NOTE,
+    BaseMap,
+    base_layers,
+    lonlat_function,
+    parse_tiles,
+    tile_config,
+    to_display,
+)
 from planner.maps.files import GENERATOR, check_replaceable
 from planner.maps.geojson import to_json
 from planner.maps.layers import Layer, circle_layers, community_layers, facility_layers
@@ -171,8 +179,8 @@ def gap_map(
     has_circles = False
     if isochrones is not None and len(isochrones) > 0:
         _check_columns(isochrones, _ISOCHRONE_REQUIRED, "isochrones")
-        iso = _display(isochrones, "isochrones", 0.0, gcj02)
-        circles = circle_layers(iso, names)
+        iso = _drawable(isochrones, "isochrones")
+        circles = circle_layers(iso, names, to_lonlat=lonlat_function(iso.crs, gcj02=gcj02))
         has_circles = bool(circles)
         layers += circles
     layers += community_layers(comm, names)
@@ -234,15 +242,21 @@ def _check_statuses(communities: pd.DataFrame) -> None:
 def _display(gdf: gpd.GeoDataFrame, what: str, simplify_m: float, gcj02: bool
              ) -> gpd.GeoDataFrame:
     """The rows with a geometry, in EPSG:4326 display geometry (see ``base.to_display``)."""
+    gdf = _drawable(gdf, what)
+    shown = to_display(gdf.geometry, simplify_m=simplify_m, gcj02=gcj02)
+    return gdf.set_geometry(gpd.GeoSeries(shown.values, index=gdf.index, crs=4326))
+
+
+def _drawable(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """The rows with a geometry; raises when ``gdf`` has no CRS."""
     if gdf.crs is None:
         msg = f"{what} has no CRS; declare it when loading (e.g. EPSG:32649)"
         raise CRSError(msg)
     drawable = gdf.geometry.notna() & ~gdf.geometry.is_empty
     if not drawable.all():
         log.warning("%s: %d row(s) without geometry are not drawn", what, int((~drawable).sum()))
-        gdf = gdf[drawable]
-    shown = to_display(gdf.geometry, simplify_m=simplify_m, gcj02=gcj02)
-    return gdf.set_geometry(gpd.GeoSeries(shown.values, index=gdf.index, crs=4326))
+        return gdf[drawable]
+    return gdf
 
 
 def _bounds(frames: Sequence[gpd.GeoDataFrame]) -> list[list[float]] | None:
