@@ -318,6 +318,7 @@ class Profile:
         """
         from planner.standards.text import (  # noqa: PLC0415  (text imports this module)
             _assumption_line,
+            _due_line,
             _inherited_lines,
             _range_line,
             _reading_line,
@@ -326,6 +327,7 @@ class Profile:
         lines = [_reading_line(self, r) for r in self.area_per_100hh.values()]
         lines += [_range_line(r) for r in self.area_per_100hh.values()]
         lines += [_assumption_line(key, item) for key, item in self.items() if item.assumption]
+        lines += [_due_line(t) for t in self.targets.values() if t.due_assumption]
         lines += _inherited_lines(self)
         if not self.targets:
             lines.append(f"{self.name_zh}未规定覆盖率目标 / {self.name} states no coverage targets")

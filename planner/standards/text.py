@@ -128,3 +128,10 @@ def _inherited_lines(profile: Profile) -> list[str]:
         f"{'; '.join(e for _, e in texts)}"
         for origin, texts in by_origin.items()
     ]
+
+
+def _due_line(target: Target) -> str:
+    """The line for a deadline the clause does not state (an assumption)."""
+    return (f"假设（{target.origin}）{target.label_zh}的期限{target.due}年：原文未写年份 / "
+            f"Assumption ({target.origin}) {target.label_en} due {target.due}: the clause "
+            "states no year")
