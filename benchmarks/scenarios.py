@@ -28,7 +28,6 @@ from _common import force_single_thread, sample_case, size_for_nodes
 force_single_thread()
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 TARGET_WHAT_IF_S = 0.2
 TARGET_SITES_S = 60.0
@@ -46,7 +45,7 @@ def best(fn, repeat):
     return min(times), out
 
 
-def main() -> int:
+def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--nodes", type=int, default=131_550)
     ap.add_argument("--size", type=float, default=None, help="sample size (overrides --nodes)")
@@ -60,9 +59,9 @@ def main() -> int:
     ap.add_argument("--models", default="coverage,standard")
     args = ap.parse_args()
 
-    from planner.pipeline import assess, load_study_area
-    from planner.scenarios import Scenario
-    from planner.sites import grid_candidates, recommend_sites
+    from planner.pipeline import assess, load_study_area  # noqa: PLC0415  (after threads)
+    from planner.scenarios import Scenario  # noqa: PLC0415
+    from planner.sites import grid_candidates, recommend_sites  # noqa: PLC0415
 
     size = args.size or size_for_nodes(args.nodes)
     tmp = Path(tempfile.mkdtemp(prefix="bench-scenarios-"))

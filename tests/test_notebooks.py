@@ -46,8 +46,8 @@ def test_notebook_runs(path, tmp_path):
         m = re.search(r"new project: .*uncovered ([+-][\d,]+)", text)
         assert m is not None
     if path.stem.startswith("03"):
-        m = re.search(r"bring ([\d,]+) households to the standard .*greedy heuristic reaches ([\d,]+)",
-                      text)
+        m = re.search(
+            r"bring ([\d,]+) households to the standard .*greedy heuristic reaches ([\d,]+)", text)
         assert _number(m.group(2)) <= _number(m.group(1))  # greedy never beats the optimum
         assert "proven optimal" in text
 

@@ -9,20 +9,23 @@ circles at 1.0 m/s = 900 m; 15 m² per 100 households for old estates, 20 for ne
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from click.testing import CliRunner
 
 from planner._errors import InputError
+from planner.cli import main
 from planner.pipeline import StudyArea, assess, load_study_area
 from planner.reach import compile_arrays
 from planner.sample import write_sample
 from planner.scenarios import Scenario, compare
 from planner.scenarios.maps import before_after_map, changed_communities
-from tests.conftest import METRIC, ORIGIN
+from tests.conftest import METRIC, ORIGIN, to_lonlat
 
 X0, Y0 = ORIGIN
 
@@ -30,7 +33,7 @@ X0, Y0 = ORIGIN
 def _line_net():
     xs = np.arange(0.0, 2001.0, 500.0)
     geoms = np.array([shapely.LineString([(X0 + a, Y0), (X0 + b, Y0)])
-                      for a, b in zip(xs[:-1], xs[1:], strict=True)], dtype=object)
+                      for a, b in itertools.pairwise(xs)], dtype=object)
     n = len(xs)
     return compile_arrays(crs=gpd.GeoSeries([], crs=METRIC).crs.to_wkt(), node_x=X0 + xs,
                           node_y=np.full(n, Y0), edge_u=np.arange(n - 1),
@@ -42,10 +45,12 @@ def _points(rows: list[dict], xs: list[float], index: str) -> gpd.GeoDataFrame:
                             crs=METRIC).set_index(index)
 
 
-@pytest.fixture(scope="module")
-def line_area() -> StudyArea:
-    """A (x=100, 200 hh, old, S1), B (700, 100 hh, old, S1), C (1500, 300 hh, new, S2),
-    D (1950, 100 hh, old, S2); station F1 at x = 0 with 60 m²."""
+def make_line_area() -> StudyArea:
+    """The street.
+
+    A (x=100, 200 hh, old, S1), B (700, 100 hh, old, S1), C (1500, 300 hh, new, S2),
+    D (1950, 100 hh, old, S2); station F1 at x = 0 with 60 m².
+    """
     comm = _points([{"community_id": c, "name": c, "households": h, "status": s,
                      "area_type": "urban", "street": st}
                     for c, h, s, st in [("A", 200, "old", "S1"), ("B", 100, "old", "S1"),
@@ -57,8 +62,8 @@ def line_area() -> StudyArea:
 
 
 @pytest.fixture(scope="module")
-def base(line_area) -> Scenario:
-    return Scenario.from_area(line_area, "yangjiang")
+def base() -> Scenario:
+    return Scenario.from_area(make_line_area(), "yangjiang")
 
 
 def _status(s: Scenario) -> dict[str, str]:
@@ -245,11 +250,6 @@ def test_run_with_scenario_file(line_district, tmp_path):
     B (460 m), not A (1,000 m) nor D (600 + 500 m): 100 / 300 hh = 33.3 per 100, so B
     (15 + 33.3) and C (33.3) meet: households meeting 200 -> 500.
     """
-    from click.testing import CliRunner
-
-    from planner.cli import main
-    from tests.conftest import to_lonlat
-
     lon, lat = to_lonlat([(1300, 0)])
     changes = tmp_path / "changes.csv"
     pd.DataFrame([{"action": "add_facility", "id": "F2", "kind": "station",
@@ -276,10 +276,6 @@ def test_run_with_scenario_file(line_district, tmp_path):
 
 
 def test_bad_changes_file(line_district, tmp_path):
-    from click.testing import CliRunner
-
-    from planner.cli import main
-
     changes = tmp_path / "changes.csv"
     changes.write_text("action,id,floor_area_m2\nresize_facility,F1,big\n", encoding="utf-8")
     d = line_district
@@ -308,8 +304,8 @@ def test_quick_equals_result(sample_area):
         q, full = s.quick(), s.result()
         assert (q.communities["service_status"] == full.communities["service_status"]).all()
         assert (q.communities["facilities_within"] == full.communities["facilities_within"]).all()
-        np.testing.assert_allclose(q.communities["accessible_m2"], full.communities["accessible_m2"],
-                                   rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(q.communities["accessible_m2"],
+                                   full.communities["accessible_m2"], rtol=1e-12, atol=1e-9)
         cols = ["id", "numerator", "denominator", "value", "passed"]
         pd.testing.assert_frame_equal(q.targets[cols], full.targets[cols])
     # an edit of communities starts a new lineage (assessed in full once)

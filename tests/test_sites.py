@@ -4,6 +4,8 @@ combination on the sample, greedy against the optimiser, and the command line.""
 from __future__ import annotations
 
 import itertools
+import tempfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +28,13 @@ from planner.sites import (
     solve,
 )
 from tests.conftest import METRIC, to_lonlat
-from tests.test_scenarios import X0, Y0, base, line_area  # noqa: F401  (fixtures)
+from tests.test_scenarios import X0, Y0, make_line_area
+
+
+@pytest.fixture(scope="module")
+def street() -> Scenario:
+    """The street of tests/test_scenarios.py, profile yangjiang."""
+    return Scenario.from_area(make_line_area(), "yangjiang")
 
 
 def _cands(xs: dict[str, float]) -> gpd.GeoDataFrame:
@@ -43,8 +51,8 @@ def _cands(xs: dict[str, float]) -> gpd.GeoDataFrame:
 CANDIDATES = {"K300": 300.0, "K1000": 1000.0, "K1700": 1700.0}
 
 
-def test_coverage_by_hand(base):
-    s = recommend_sites(base, _cands(CANDIDATES), k=1, model="coverage", curve=False)
+def test_coverage_by_hand(street):
+    s = recommend_sites(street, _cands(CANDIDATES), k=1, model="coverage", curve=False)
     # K1700 newly covers C + D = 400 households; K1000 only C (300).
     assert list(s.sites.index) == ["K1700"]
     assert s.solution.objective == 400 and s.solution.optimal
@@ -52,27 +60,27 @@ def test_coverage_by_hand(base):
     assert s.sites.loc["K1700", "households_within"] == 400
 
 
-def test_standard_fixed_size_by_hand(base):
+def test_standard_fixed_size_by_hand(street):
     # 60 m² sites. K1700: 60 / 400 hh = 15 per 100: D (old, 15) meets, C (new, 20) does not.
     # K1000: 60 / 400 = 15 per 100 for C: short of 20. So K1700 brings 100 households.
-    s = recommend_sites(base, _cands(CANDIDATES), k=1, model="standard", size_m2=60,
+    s = recommend_sites(street, _cands(CANDIDATES), k=1, model="standard", size_m2=60,
                         curve=False)
     assert list(s.sites.index) == ["K1700"]
     assert s.solution.objective == s.verified_households == 100
     assert s.sites.loc["K1700", "households_won"] == 100
     # both K1000 and K1700 (k = 2): C gets 15 + 15 = 30 >= 20, so C (300) joins D (100).
-    two = recommend_sites(base, _cands(CANDIDATES), k=2, model="standard", size_m2=60)
+    two = recommend_sites(street, _cands(CANDIDATES), k=2, model="standard", size_m2=60)
     assert set(two.sites.index) == {"K1000", "K1700"}
     assert two.solution.objective == two.verified_households == 400
     assert list(two.curve["households_optimal"]) == [100, 400]
 
 
-def test_capacity_sizes_by_hand(base):
+def test_capacity_sizes_by_hand(street):
     # One site, any size from 10 m² up: at K1700 C needs 20 per 100 over 400 households:
     # 20 x 400 / 100 = 80 m², which also brings D (15) to standard: 400 households, 80 m².
-    result = base.result()
+    result = street.result()
     cands = _cands(CANDIDATES)
-    pairs = candidate_pairs(base, cands)
+    pairs = candidate_pairs(street, cands)
     problem, _ = build_problem(result, cands, pairs, model="capacity",
                                min_by_kind={"station": 10.0}, max_m2=500)
     sol = solve(problem, 1)
@@ -83,8 +91,8 @@ def test_capacity_sizes_by_hand(base):
     assert g.objective == 400 and list(g.sizes_m2) == [80.0]
 
 
-def test_set_cover_by_hand(base):
-    s = recommend_sites(base, _cands(CANDIDATES), k=None, model="cover")
+def test_set_cover_by_hand(street):
+    s = recommend_sites(street, _cands(CANDIDATES), k=None, model="cover")
     assert list(s.sites.index) == ["K1700"]  # one site covers C and D
     assert s.solution.objective == 1 and s.verified_households == 400
 
@@ -94,9 +102,6 @@ def test_set_cover_by_hand(base):
 
 @pytest.fixture(scope="module")
 def sample():
-    import tempfile
-    from pathlib import Path
-
     folder = Path(tempfile.mkdtemp(prefix="sites-"))
     files = write_sample(folder, seed=7, size=0.5)
     area = load_study_area(files["roads"], files["communities"], files["facilities"],
@@ -119,7 +124,7 @@ def test_optimum_equals_enumeration(sample):
     hh = before["households"]
     best = {"coverage": -1, "standard": -1}
     value: dict[tuple, dict[str, int]] = {}
-    for combo in itertools.combinations(cands.index, 3):
+    for combo in itertools.combinations(cands.index, 3):  # 56 choices
         new = cands.loc[list(combo)].assign(floor_area_m2=300.0, status="existing")
         new.index = pd.Index([f"X{c}" for c in combo], name="facility_id")
         after = base.add_facilities(new).result().communities["service_status"]
@@ -127,8 +132,7 @@ def test_optimum_equals_enumeration(sample):
         got = {"coverage": int(hh[b.eq("uncovered") & after.ne("uncovered")].sum()),
                "standard": int(hh[b.ne("meets") & after.eq("meets")].sum())}
         value[tuple(sorted(combo))] = got
-        for m in best:
-            best[m] = max(best[m], got[m])
+        best = {m: max(v, got[m]) for m, v in best.items()}
     assert best["standard"] > 0 and best["coverage"] > 0
     for model in ("coverage", "standard"):
         s = recommend_sites(base, cands, k=3, model=model, size_m2=300, curve=False)

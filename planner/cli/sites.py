@@ -62,11 +62,11 @@ def sites(**opts: Any) -> None:
     OUT/tradeoff.csv (k against households, optimiser and greedy), OUT/sites_map.html,
     OUT/streets_before_after.csv, OUT/targets_before_after.csv and OUT/sites_summary.json.
     """
+    from planner.io.guard import check_output_paths  # noqa: PLC0415
     from planner.pipeline import load_study_area  # noqa: PLC0415  (keeps --help fast)
     from planner.scenarios import Scenario  # noqa: PLC0415
     from planner.sites import grid_candidates, read_candidates, recommend_sites  # noqa: PLC0415
     from planner.sites.report import site_writers  # noqa: PLC0415
-    from planner.io.guard import check_output_paths  # noqa: PLC0415
 
     inputs = [opts[k] for k in ("network", "communities", "facilities", "gates", "candidates")]
     check_output_paths(opts["out_dir"], inputs=inputs)

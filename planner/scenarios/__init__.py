@@ -1,5 +1,7 @@
-"""Scenarios: what changes if a facility is added, moved, resized or closed, a project
-arrives, or people walk slower; recomputing only what changed.
+"""Scenarios: what changes if facilities, communities or walking speed change.
+
+A facility added, moved, resized or closed, a project that arrives, people who walk
+slower: only what changed is recomputed.
 
 See :class:`Scenario` (edits), :func:`compare` (tables of differences),
 :func:`read_changes` / :func:`apply_changes` (a table of changes, as ``planner run

@@ -24,6 +24,7 @@ Coordinates are WGS84 longitude/latitude unless the file's system is declared
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,43 +117,62 @@ class _Row:
         raise InputError(msg)
 
 
-def _apply(s: Scenario, r: _Row) -> Scenario:
-    action = r.data["action"]
-    if action == "add_facility":
-        p = r.point(s)
-        return s.add_facility(r.text("id"), kind=r.text("kind"), floor_area_m2=r.number(
-            "floor_area_m2"), facility_name=r.text("name") if r.has("name") else None,
-            street=r.text("street") if r.has("street") else None, x=p.x, y=p.y)
-    if action == "move_facility":
-        p = r.point(s)
-        return s.move_facility(r.text("id"), x=p.x, y=p.y)
-    if action == "resize_facility":
-        return s.resize_facility(r.text("id"), r.number("floor_area_m2"))
-    if action == "close_facility":
-        return s.close_facilities([r.text("id")])
-    if action == "add_community":
-        p = r.point(s)
-        extra = {c: r.data[c] for c in _COMMUNITY_COLUMNS if r.has(c)}
-        return s.add_community(r.text("id"), households=int(r.number("households")),
-                               geometry=p, **extra)
-    if action == "change_community":
-        extra = {c: r.data[c] for c in ("households", *_COMMUNITY_COLUMNS) if r.has(c)}
-        if "households" in extra:
-            extra["households"] = int(r.number("households"))
-        if not extra:
-            r.fail("households", None, "and the other columns are empty: nothing to change")
-        return s.change_communities([r.text("id")], **extra)
-    if action == "remove_community":
-        return s.remove_communities([r.text("id")])
-    if action == "speed":
-        return s.with_speed(r.number("value"))
-    if action == "minutes":
-        value = r.number("value")
-        kinds = [r.text("area_type")] if r.has("area_type") else ["urban", "rural"]
-        if not set(kinds) <= {"urban", "rural"}:
-            r.fail("area_type", kinds[0], "is not urban or rural")
-        return s.with_minutes(**dict.fromkeys(kinds, value))
+def _add_facility(s: Scenario, r: _Row) -> Scenario:
+    p = r.point(s)
+    return s.add_facility(r.text("id"), kind=r.text("kind"),
+                          floor_area_m2=r.number("floor_area_m2"),
+                          facility_name=r.text("name") if r.has("name") else None,
+                          street=r.text("street") if r.has("street") else None, x=p.x, y=p.y)
+
+
+def _move_facility(s: Scenario, r: _Row) -> Scenario:
+    p = r.point(s)
+    return s.move_facility(r.text("id"), x=p.x, y=p.y)
+
+
+def _add_community(s: Scenario, r: _Row) -> Scenario:
+    extra = {c: r.data[c] for c in _COMMUNITY_COLUMNS if r.has(c)}
+    return s.add_community(r.text("id"), households=int(r.number("households")),
+                           geometry=r.point(s), **extra)
+
+
+def _change_community(s: Scenario, r: _Row) -> Scenario:
+    extra = {c: r.data[c] for c in ("households", *_COMMUNITY_COLUMNS) if r.has(c)}
+    if "households" in extra:
+        extra["households"] = int(r.number("households"))
+    if not extra:
+        r.fail("households", None, "and the other columns are empty: nothing to change")
+    return s.change_communities([r.text("id")], **extra)
+
+
+def _minutes(s: Scenario, r: _Row) -> Scenario:
+    value = r.number("value")
+    kinds = [r.text("area_type")] if r.has("area_type") else ["urban", "rural"]
+    if not set(kinds) <= {"urban", "rural"}:
+        r.fail("area_type", kinds[0], "is not urban or rural")
+    return s.with_minutes(**dict.fromkeys(kinds, value))
+
+
+def _planned(s: Scenario, r: _Row) -> Scenario:
     flag = r.text("value").lower()
     if flag not in _YES | _NO:
         r.fail("value", flag, "is not yes or no")
     return s.with_planned(flag in _YES)
+
+
+_ACTIONS: dict[str, Callable[[Scenario, _Row], Scenario]] = {
+    "add_facility": _add_facility,
+    "move_facility": _move_facility,
+    "resize_facility": lambda s, r: s.resize_facility(r.text("id"), r.number("floor_area_m2")),
+    "close_facility": lambda s, r: s.close_facilities([r.text("id")]),
+    "add_community": _add_community,
+    "change_community": _change_community,
+    "remove_community": lambda s, r: s.remove_communities([r.text("id")]),
+    "speed": lambda s, r: s.with_speed(r.number("value")),
+    "minutes": _minutes,
+    "include_planned": _planned,
+}
+
+
+def _apply(s: Scenario, r: _Row) -> Scenario:
+    return _ACTIONS[r.data["action"]](s, r)

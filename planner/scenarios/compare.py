@@ -60,7 +60,8 @@ class Comparison:
         c = self.communities
         before = c[f"service_status[{self.names[0]}]"].fillna("new")
         after = c[f"service_status[{other}]"].fillna("removed")
-        return pd.crosstab(before, after, values=c["households"], aggfunc="sum").fillna(0).astype(int)
+        moves = pd.crosstab(before, after, values=c["households"], aggfunc="sum")
+        return moves.fillna(0).astype(int)
 
 
 def compare(*results: ScenarioResult) -> Comparison:

@@ -121,7 +121,8 @@ def before_after_map(before: ScenarioResult, after: ScenarioResult, *,
         f'border-radius:5px"></span> {SERVICE_STATUS_LABELS[s][0]} / {s}</div>'
         for s, c in STATUS_COLOURS.items())
     legend += ('<div>■ <span style="color:#7b3294">new facility 新增设施</span> · '
-               '<span style="color:#999">closed 关闭</span></div><div>outlined: status changed</div>')
+               '<span style="color:#999">closed 关闭</span></div>'
+               '<div>outlined: status changed</div>')
     return BeforeAfterMap(_PAGE.format(
         title=html.escape(title), css=leaflet_css(), js=leaflet_js(),
         data=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
@@ -166,7 +167,8 @@ var base = {{}};
 base['before: ' + D.names[0]] = before;
 base['after: ' + D.names[1]] = after;
 after.addTo(map);
-var over = {{'facilities': sites(D.facilities).addTo(map), 'new facilities': sites(D['new']).addTo(map),
+var over = {{'facilities': sites(D.facilities).addTo(map),
+  'new facilities': sites(D['new']).addTo(map),
   'closed facilities': sites(D.closed).addTo(map)}};
 L.control.layers(base, over, {{collapsed: false}}).addTo(map);
 var b = {bounds};

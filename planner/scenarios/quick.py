@@ -1,5 +1,6 @@
-"""A quick what-if for facility edits: statuses, floor area and targets in a fraction of a
-second at city size.
+"""A quick what-if for facility edits: statuses, floor area and targets, fast.
+
+At city size it takes a fraction of a second.
 
 :meth:`Scenario.result` re-runs the whole assessment (allocation rule, timeline, every
 column of the report). A planner sliding a station along a street needs only what moves:
@@ -101,11 +102,13 @@ def _slim(frame: pd.DataFrame, columns: tuple[str, ...], index: pd.Index) -> pd.
 
 
 def _pairs(scenario: Scenario, base: QuickBase, fids: pd.Index) -> tuple[np.ndarray, ...]:
-    """``(facility position, community position, metres)`` of the scenario's cost table:
-    the base table with the recorded drops and additions applied."""
+    """``(facility position, community position, metres)`` of the scenario's cost table.
+
+    The base table with the recorded drops and additions applied.
+    """
     dropped = np.zeros(len(base.fids), dtype=bool)
     extra: list[pd.DataFrame] = []
-    for kind, what in scenario._delta[base.n_delta:]:  # noqa: SLF001 (the scenario's own log)
+    for kind, what in scenario._delta[base.n_delta:]:
         if kind == "drop":
             gone = set(map(str, what))
             dropped |= base.fids.isin(list(gone))
@@ -162,8 +165,11 @@ def quick(scenario: Scenario, base: QuickBase) -> QuickResult:
 
 
 def _facility_units(fac: pd.DataFrame, fids: pd.Index, base: QuickBase) -> pd.DataFrame:
-    """Facilities with the units the targets count (street…); new or moved ones take the
-    nearest community's, as :func:`planner.judge.fill_facility_units` does."""
+    """Facilities with the units the targets count (street…).
+
+    New or moved ones take the nearest community's, as
+    :func:`planner.judge.fill_facility_units` does.
+    """
     known = base.fac_units.reindex(fids)
     old_geoms = base.fac_geoms.reindex(fids).to_numpy()
     moved = ~shapely.equals(np.where(pd.isna(old_geoms), None, old_geoms),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from planner.io.writers import write_csv
 from planner.scenarios.changes import apply_changes, read_changes
 from planner.scenarios.compare import Comparison, compare
@@ -63,15 +65,16 @@ def describe(diff: Comparison) -> list[str]:
     for status in ("meets", "below_standard", "uncovered", "unreachable"):
         col = f"households_{status}"
         lines.append(f"  {status:15s} {t.loc[a, col]:9,d} -> {t.loc[b, col]:9,d} households")
-    lines.append(f"  shortfall {t.loc[a, 'shortfall_m2']:,.0f} m² -> {t.loc[b, 'shortfall_m2']:,.0f} m²")
+    lines.append(f"  shortfall {t.loc[a, 'shortfall_m2']:,.0f} m² -> "
+                 f"{t.loc[b, 'shortfall_m2']:,.0f} m²")
     changed = int(diff.communities["changed"].sum())
     lines.append(f"  {changed:,} communities change status")
     for _, row in diff.targets.iterrows():
         va, vb = row[f"value[{a}]"], row[f"value[{b}]"]
-        if va == va or vb == vb:  # not both NaN
+        if pd.notna(va) or pd.notna(vb):
             lines.append(f"  target {row['label_en']}: {_pct(va)} -> {_pct(vb)}")
     return lines
 
 
 def _pct(v: float) -> str:
-    return "n/a" if v != v else f"{100 * v:.1f}%"
+    return "n/a" if pd.isna(v) else f"{100 * v:.1f}%"

@@ -34,10 +34,9 @@ import shapely
 
 from planner import standards
 from planner._errors import InputError
-from planner.reach import StudyGraph
-from planner.reach.params import ReachParams
 from planner.pipeline import StudyArea
-from planner.reach import CompiledNetwork
+from planner.reach import CompiledNetwork, StudyGraph
+from planner.reach.params import ReachParams
 from planner.scenarios.evaluate import ScenarioResult, circle_minutes_of, evaluate
 from planner.scenarios.quick import QuickBase, QuickResult, quick
 from planner.schema import FACILITY_KINDS
@@ -79,7 +78,7 @@ class Scenario:
     profile: Profile
     speed_m_s: float
     graph: StudyGraph
-    params: ReachParams = ReachParams()
+    params: ReachParams = field(default_factory=ReachParams)
     minutes: Mapping[str, float] = field(default_factory=dict)
     include_planned: bool = False
     changes: tuple[str, ...] = ()
@@ -328,8 +327,10 @@ class Scenario:
     # ------------------------------------------------------ speed, minutes, profile
 
     def with_speed(self, speed_m_s: float, *, name: str | None = None) -> Scenario:
-        """Walk at ``speed_m_s`` (m/s): re-filters the table (searches only if faster
-        than the table reaches)."""
+        """Walk at ``speed_m_s`` (m/s): re-filters the table.
+
+        The district is searched again only if the circles now reach beyond the table.
+        """
         if not speed_m_s > 0:
             msg = f"walking speed must be positive (m/s), got {speed_m_s}."
             raise InputError(msg)
@@ -409,7 +410,8 @@ class Scenario:
         layer = layer.copy()
         layer.index.name = index
         if layer.crs is None:
-            msg = f"the new {index.split('_')[0]} layer has no coordinate system; set one."
+            what = index.split("_", maxsplit=1)[0]
+            msg = f"the new {what} layer has no coordinate system; set one."
             raise InputError(msg)
         return layer.to_crs(self.net.pyproj_crs)
 

@@ -189,9 +189,11 @@ def dominated(problem: SiteProblem, k: int | None) -> np.ndarray:
 
 def solve(problem: SiteProblem, k: int | None, *, time_limit_s: float = 60.0,
           mip_rel_gap: float = 1e-4) -> Solution:
-    """Solve the model exactly (or to ``mip_rel_gap``) with HiGHS, after dropping the
-    candidates an optimal choice never needs (:func:`dominated`) and the targets no k
-    sites can win (:func:`winnable`)."""
+    """Solve the model exactly (or to ``mip_rel_gap``) with HiGHS.
+
+    The candidates an optimal choice never needs (:func:`dominated`) and the targets no
+    k sites can win (:func:`winnable`) are dropped first.
+    """
     keep = np.flatnonzero(~dominated(problem, k))
     rows = np.flatnonzero(winnable(problem, k or len(problem.candidate_ids)))
     if len(keep) == 0 or len(rows) == 0:  # nothing any candidate can win

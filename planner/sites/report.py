@@ -1,5 +1,7 @@
-"""The files ``planner sites`` writes, as writer functions for
-:func:`planner.scenarios.output.write_files`."""
+"""The files ``planner sites`` writes.
+
+As writer functions for :func:`planner.scenarios.output.write_files`.
+"""
 
 from __future__ import annotations
 

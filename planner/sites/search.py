@@ -271,7 +271,8 @@ def _site_table(problem: SiteProblem, best: Solution, chosen: gpd.GeoDataFrame,
     hh = before.communities["households"]
     sizes = pd.Series(best.sizes_m2, index=chosen.index)
     within = pairs[pairs["candidate_id"].isin(chosen.index)]
-    circle_hh = within.groupby("candidate_id")["community_id"].agg(lambda ids: hh.reindex(ids).sum())
+    circle_hh = within.groupby("candidate_id")["community_id"].agg(
+        lambda ids: hh.reindex(ids).sum())
     won_ids = problem.target_ids[best.won]
     credit = within[within["community_id"].isin(won_ids)].copy()
     # each community won is credited to the chosen site giving it most m² per 100 households
