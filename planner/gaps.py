@@ -16,6 +16,7 @@ reading is computed beside the chosen one (``value_alternative``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 from collections.abc import Callable, Iterable
@@ -292,7 +293,27 @@ def _outcome(data: _Inputs, target: Target) -> tuple[_Outcome | None, str]:
             out.notes.insert(0, f"proxy: no {target.unit} column, computed on "
                                 f"{target.fallback_unit} (the text counts {target.unit})")
             return out, ""
+        if e.column == "level":
+            return _lower_bound(data, target)
         return None, e.column
+
+
+def _lower_bound(data: _Inputs, target: Target) -> tuple[_Outcome | None, str]:
+    """Without a ``level`` column, judge the target without the ``kind@level`` facilities.
+
+    A pass is then certain (they could only add to it); a fail cannot be told, so the
+    target is "not computable: missing column level".
+    """
+    plain = tuple(k for k in target.kinds if "@" not in k)
+    if not plain:
+        return None, "level"
+    out, missing = _outcome(data, dataclasses.replace(target, kinds=plain))
+    if out is None or not out.denominator or \
+            out.numerator / out.denominator < target.threshold - _EPS:
+        return None, missing or "level"
+    left_out = ", ".join(k for k in target.kinds if "@" in k)
+    out.notes.insert(0, f"met without {left_out} (no level column): a lower bound")
+    return out, ""
 
 
 def _verdict(passed: bool | None, computable: bool, missing: str, status: str,  # noqa: PLR0911

@@ -328,3 +328,22 @@ def test_estates_without_area_type_are_left_out_and_counted():
     # only Q1 (a) is known to be urban: 1 of 1; b is reported, not counted as urban
     assert (row["numerator"], row["denominator"]) == (1, 1)
     assert "1 estates without area_type left out" in row["note"]
+
+
+def test_without_level_a_pass_is_certain_only_without_the_converted_homes():
+    comm = estates([
+        {"community_id": "a", "households": 100, "area_type": "urban", "street": "S1"},
+        {"community_id": "b", "households": 100, "area_type": "rural", "street": "T1"},
+    ])
+    fac = facilities([
+        {"facility_id": "SC", "kind": "street_centre", "street": "S1"},
+        {"facility_id": "TC", "kind": "township_centre", "street": "T1"},
+        {"facility_id": "N1", "kind": "nursing_home", "street": "T1"},
+    ])
+    # 2 of 2 with purpose-built centres alone: met whatever N1's level (a lower bound)
+    row = one("jinzhong", "township_centres", comm, fac)
+    assert (row["numerator"], row["denominator"], row["passed"]) == (2, 2, True)
+    assert "lower bound" in row["note"]
+    # without T1's centre, 1 of 2 = 50 % < 60 %: N1 might be a converted centre: unknown
+    row = one("jinzhong", "township_centres", comm, fac.drop(index="TC"))
+    assert row["verdict"].startswith("not computable: missing column level")
