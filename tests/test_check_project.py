@@ -208,3 +208,12 @@ def test_batch_searches_equal_single_checks(street):
     # by hand: P2 shares F1 alone (60 m² over 400 + 500 households) and has no facility
     assert batch.loc["P2", "served_m2_per_100hh"] == pytest.approx(100 * 60 / 900)
     assert batch.loc["P1", "brought_to_standard"] == "C"
+
+
+def test_project_off_the_network_is_not_checked_for_reach(street):
+    # 400 m north of the street: beyond the 150 m snapping distance
+    check = check_project(street["jinzhong"], project(geometry=at(600, 400), facility_m2=300))
+    assert check.finding("reach").outcome == "not_checked"
+    assert check.reach["own_facility_minutes"] is None
+    assert check.shared.empty and check.neighbours.empty
+    assert check.verdict == "pass_with_conditions"  # never a plain pass

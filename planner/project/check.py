@@ -145,7 +145,7 @@ def check_project(
     pool_finding = _pooling_finding(project, district, floor, pool)
     pooled = pool_finding.outcome == "condition"
     findings = [floor, size, pool_finding,
-                _reach_finding(project, district, reached, circle_m),
+                _reach_finding(project, district, reached, circle_m, pr),
                 _effect_finding(summary, served)]
     findings += _sync_findings(project, district, pooled=pooled)
     refusal = _refusal(project, district, floor, pooled)
@@ -216,7 +216,7 @@ def _pooling_finding(project: Project, district: District, floor: Finding,
 
 
 def _reach_finding(project: Project, district: District, reach: dict[str, Any],
-                   circle_m: float) -> Finding:
+                   circle_m: float, pr: ProjectReach) -> Finding:
     minutes = float(district.params.minutes(circle_m))
     src = district.profile.circle_minutes[project.area_type].source.text()
     own = reach["own_facility_minutes"]
@@ -224,6 +224,13 @@ def _reach_finding(project: Project, district: District, reach: dict[str, Any],
     parts_zh = [f"步行圈{fmt(minutes)}分钟"]
     parts_en = [f"circle {fmt(minutes)} min"]
     outcome = "info"
+    if pr.access_points == 0:
+        snap = fmt(district.params.snap_max_m)
+        return Finding(
+            "reach", "not_checked",
+            f"步行可达：项目{snap}米内没有道路（或大门不在路网上），未核对步行可达性。",
+            f"Reach: no road within {snap} m of the project (or of its gates); walking reach "
+            "not checked.", src, {**reach, "access_points": 0})
     if project.facility is not None:
         if own is None:
             parts_zh.append("自有设施不可达（不在路网上）")

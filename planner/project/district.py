@@ -51,6 +51,8 @@ class ProjectReach:
 
     to_facilities: pd.DataFrame
     from_site: pd.DataFrame
+    access_points: int = 1
+    site_snapped: bool = True
 
 
 class ReachSource(Protocol):
@@ -263,7 +265,9 @@ class StudyGraphReach:
         ids = [p.project_id for p in projects]
         rows = self.sg.add_communities(comm, gates=gates)
         try:
+            access = self.sg.communities["access_points"].reindex(ids).to_numpy()
             site_rows = self.sg.add_facilities(sites)
+            snapped = self.sg.facilities["network_component"].reindex(sites.index).to_numpy() >= 0
             self.sg.remove_facilities(list(sites.index))
         finally:
             self.sg.remove_communities(ids)
@@ -277,11 +281,12 @@ class StudyGraphReach:
                                 "distance_m": pd.Series(dtype=float)})
         out = {}
         existing = self.existing_ids
-        for pid in ids:
+        for i, pid in enumerate(ids):
             fs = from_site.get(pid, empty_c)
             c = fs["community_id"].to_numpy(object)
             keep = np.fromiter((x == pid or x in existing for x in c), bool, len(c))
             out[pid] = ProjectReach(
                 to_fac.get(pid, empty_f),
-                fs.loc[keep, ["community_id", "distance_m"]].reset_index(drop=True))
+                fs.loc[keep, ["community_id", "distance_m"]].reset_index(drop=True),
+                int(access[i]), bool(snapped[i]))
         return out
