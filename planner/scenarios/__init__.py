@@ -10,8 +10,12 @@ See :class:`Scenario` (edits), :func:`compare` (tables of differences),
 
 from __future__ import annotations
 
+from planner.scenarios.changes import apply_changes, read_changes
 from planner.scenarios.compare import Comparison, compare
 from planner.scenarios.evaluate import ScenarioResult, evaluate
+from planner.scenarios.maps import before_after_map
+from planner.scenarios.quick import QuickResult
 from planner.scenarios.scenario import Scenario
 
-__all__ = ["Comparison", "Scenario", "ScenarioResult", "compare", "evaluate"]
+__all__ = ["Comparison", "QuickResult", "Scenario", "ScenarioResult", "apply_changes",
+           "before_after_map", "compare", "evaluate", "read_changes"]
