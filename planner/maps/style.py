@@ -13,6 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from planner.labels import (  # noqa: F401  (the one label table, used by layers/report)
+    AREA_TYPE_LABELS,
+    COMMUNITY_STATUS_LABELS,
+    FACILITY_STATUS_LABELS,
+)
 from planner.schema import FACILITY_KINDS
 
 #: Fill colour of communities by ``service_status``.
@@ -46,20 +51,6 @@ WATER_COLOUR = "#a6cee3"
 BOUNDARY_COLOUR = "#555555"
 BACKGROUND_COLOUR = "#f4f2ee"
 
-#: Labels of the community ``status`` column (新建 / 已建成).
-COMMUNITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "new": ("新建小区", "new-build"),
-    "old": ("已建成小区/老城区", "built-up / old town"),
-}
-#: Labels of the facility ``status`` column.
-FACILITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "existing": ("现状", "existing"),
-    "planned": ("规划", "planned"),
-}
-AREA_TYPE_LABELS: dict[str, tuple[str, str]] = {
-    "urban": ("城镇", "urban"),
-    "rural": ("农村", "rural"),
-}
 MISSING = "—"
 
 
