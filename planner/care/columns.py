@@ -21,6 +21,8 @@ from planner._errors import InputError
 from planner.care.capacity import VULNERABLE_COLUMNS
 from planner.io import (
     COMMUNITY_ALIASES,
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
     FACILITY_ALIASES,
     SPATIAL_SUFFIXES,
     normalise_header,
@@ -81,6 +83,9 @@ def _headers(path: Path, table_name: str | None = None) -> list[str] | None:
 
 def _read(path: Path, index_name: str, aliases: dict[str, str],
           wanted: tuple[str, ...], table_name: str | None = None) -> pd.DataFrame:
+    if path.suffix.lower() not in (*CSV_SUFFIXES, *EXCEL_SUFFIXES, *SPATIAL_SUFFIXES):
+        # e.g. communities made from a population raster: no table with care columns
+        return pd.DataFrame(index=pd.Index([], name=index_name))
     headers = _headers(path, table_name)
     known = {**aliases, **CARE_ALIASES}
     if headers is not None and not any(known.get(normalise_header(h), normalise_header(h))
