@@ -279,3 +279,14 @@ def test_cli_batch_reports_failure(province: Path, tmp_path: Path) -> None:
     assert "FAILED 坏区 (row 3)" in r.output
     assert (tmp_path / "out" / "province_summary.csv").exists()
 
+
+
+def test_only_small_messages_cross_the_scheduler(first_batch: tuple, province: Path) -> None:
+    """What goes to a worker is the row (paths and options), never the network; what comes
+    back is counts and an outline, not the layers."""
+    _, result, _ = first_batch
+    spec = read_districts(province / "districts.csv")[1]
+    network_bytes = Path(spec.network).stat().st_size
+    assert len(cloudpickle.dumps(spec)) < 2_000 < network_bytes
+    for rec in result.records:
+        assert len(cloudpickle.dumps(rec)) < 50_000
