@@ -5,7 +5,9 @@ Stages (each a small module)::
     io.read_*  ─► communities, facilities, gates (WGS84) ─┐
     network.compile_network ─► CompiledNetwork (metric) ──┼─► load_study_area ─► StudyArea
     standards.load_profile ─► Profile ────────────────────┘
-    assess(area, profile) ─► circles.compute_reach ─► coverage.assess ─► gaps.evaluate_targets
+    assess(area, profile) ─► reach.compute_reach (a StudyGraph: cost table, nearest)
+                          ─► coverage.assess_profile ─► judge (targets, timeline)
+                          ─► isochrones.facility_circles (only for the map / GeoPackage)
                           ─► Assessment ─► outputs.write_outputs(out_dir)
 
 Notebooks call :func:`load_study_area` once and :func:`assess` per scenario.
