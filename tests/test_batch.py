@@ -290,3 +290,14 @@ def test_only_small_messages_cross_the_scheduler(first_batch: tuple, province: P
     assert len(cloudpickle.dumps(spec)) < 2_000 < network_bytes
     for rec in result.records:
         assert len(cloudpickle.dumps(rec)) < 50_000
+
+
+def test_unreachable_scheduler_and_bad_memory_limit_are_input_errors(province: Path,
+                                                                     tmp_path: Path) -> None:
+    from planner.batch.runner import _connect  # noqa: PLC0415
+
+    with pytest.raises(InputError, match=r"--scheduler tcp://127\.0\.0\.1:1: cannot reach"):
+        _connect("tcp://127.0.0.1:1", timeout_s=1)
+    with pytest.raises(InputError, match="--memory-limit '2 bananas' is not a size"):
+        run_batch(province / "districts.csv", tmp_path, memory_limit="2 bananas")
+    assert list(tmp_path.glob("*/summary.json")) == []  # stopped before any district

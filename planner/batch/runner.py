@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner._errors import InputError
 from planner.batch.districts import DistrictSpec, read_districts
 from planner.batch.province import PROVINCE_TEMP_PREFIX, write_province
 from planner.batch.task import run_district
@@ -90,6 +91,30 @@ def _clear_staging(out: Path) -> None:
             p.unlink(missing_ok=True)
 
 
+def _connect(address: str, timeout_s: float = 20.0) -> Any:
+    """A client of the scheduler at ``address``; InputError naming it when unreachable."""
+    from distributed import Client  # noqa: PLC0415
+
+    try:
+        return Client(address, timeout=timeout_s)
+    except (OSError, TimeoutError, ValueError) as exc:
+        msg = (f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}). Check the "
+               "address (tcp://host:8786) and that `dask scheduler` is running and reachable "
+               "from this machine, or leave --scheduler out to use a local cluster.")
+        raise InputError(msg) from exc
+
+
+def _check_memory_limit(memory_limit: str) -> None:
+    from dask.utils import parse_bytes  # noqa: PLC0415
+
+    try:
+        parse_bytes(memory_limit)
+    except (ValueError, TypeError) as exc:
+        msg = (f"--memory-limit {memory_limit!r} is not a size; give e.g. 2GiB or 1500MB "
+               "(memory per worker).")
+        raise InputError(msg) from exc
+
+
 def _lost(spec: DistrictSpec, exc: BaseException) -> dict[str, Any]:
     """Record of a district whose task never returned (e.g. its workers kept dying)."""
     return {"district": spec.district, "row": spec.row, "status": "failed",
@@ -153,8 +178,9 @@ def run_batch(
     own_cluster = None
     if client is None:
         if scheduler:
-            client = Client(scheduler)
+            client = _connect(scheduler)
         else:
+            _check_memory_limit(memory_limit)
             own_cluster = local_cluster(workers, memory_limit=memory_limit)
             client = Client(own_cluster)
     own_client = own_cluster is not None or scheduler is not None
