@@ -66,6 +66,7 @@ def test_capacity_catchment_by_hand() -> None:
     assert list(comm["lacks_care_places"]) == [True, False, None, None]
     assert fac.loc["f1", "vulnerable_in_circle"] == 40
     assert fac.loc["f2", "vulnerable_in_circle"] == 30
+    assert fac["care_places_free"].to_dict() == {"f1": 0.0, "f2": 0.0}  # 20 < 40, 10 < 30
 
 
 def test_vulnerable_demand_is_the_largest_group_unless_given() -> None:
@@ -287,6 +288,9 @@ def test_care_district_end_to_end(care_district: dict[str, Path], tmp_path: Path
     assert fac.loc["S1", "lead_centre_id"] == "F0"
     assert fac.loc["S1", "lead_distance_m"] == pytest.approx(1000, abs=1)
     assert fac.loc["F0", "stations_led"] == 1
+    # F0: 55 places, 30 vulnerable in its circle (A) → 25 free; S2: 20 places, 12 (D) → 8
+    assert float(fac.loc["F0", "care_places_free"]) == 25
+    assert float(fac.loc["S2", "care_places_free"]) == 8
 
 
 def _numbers_after(text: str, key: str) -> list[float]:

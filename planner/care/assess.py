@@ -40,9 +40,9 @@ HEALTH_KINDS = ("health_centre", "township_hospital")
 COMMUNITY_OUT = ("vulnerable_elderly", "care_places_per_100_vulnerable", "lacks_care_places",
                  "nearest_minutes_health", "health_within_circle", "health_plus_care")
 #: Care columns added to the exported facilities.
-FACILITY_OUT = ("care_places", "vulnerable_in_circle", "care_level", "lead_centre_id",
-                "lead_distance_m", "centre_reaches", "managed_by_check", "stations_led",
-                "station_load_status", "colocated", "meets_centre_beds")
+FACILITY_OUT = ("care_places", "vulnerable_in_circle", "care_places_free", "care_level",
+                "lead_centre_id", "lead_distance_m", "centre_reaches", "managed_by_check",
+                "stations_led", "station_load_status", "colocated", "meets_centre_beds")
 
 
 @dataclass
@@ -253,7 +253,8 @@ def export_layers(comm: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
     ``disabled``) and ``vulnerable_elderly`` become ``"<k>"`` under the threshold ``k``;
     ``care_places_per_100_vulnerable`` is withheld where ``vulnerable_elderly`` was
     suppressed (with one community in a facility's circle the rate reveals the count), and
-    a facility's ``vulnerable_in_circle`` is suppressed under the threshold too.
+    a facility's ``vulnerable_in_circle`` is suppressed under the threshold too, with its
+    ``care_places_free`` (places minus free places would give the count).
     """
     k = int(care.rules["suppress_below"])
     add = [c for c in COMMUNITY_OUT if c in care.communities and c not in comm]
@@ -264,7 +265,8 @@ def export_layers(comm: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
                             threshold=k)
     add_f = [c for c in FACILITY_OUT if c in care.facilities and c not in fac]
     out_f = fac.join(care.facilities[add_f])
-    out_f = suppress_counts(out_f, ("vulnerable_in_circle",), threshold=k)
+    out_f = suppress_counts(out_f, ("vulnerable_in_circle",), threshold=k,
+                            withhold=("care_places_free",))  # places − free = the count
     for col in ("care_places_per_100_vulnerable", "lead_distance_m"):
         for frame in (out_c, out_f):
             if col in frame:

@@ -92,7 +92,8 @@ def capacity_catchment(
         ``care_places_accessible`` (places), ``care_places_per_100_vulnerable``,
         ``care_places_required`` (places) and ``lacks_care_places`` (True/False; None
         without vulnerable elderly or data). Facilities indexed by ``facility_id``:
-        ``care_places`` and ``vulnerable_in_circle`` (people).
+        ``care_places``, ``vulnerable_in_circle`` (people) and ``care_places_free``
+        (places beyond one per vulnerable elderly person in the circle, ≥ 0).
     """
     v = demand.astype(float)
     p = pairs[["facility_id", "community_id"]]
@@ -112,5 +113,6 @@ def capacity_catchment(
     comm["lacks_care_places"] = pd.Series(
         [bool(r < min_per_100) if n > 0 else None for n, r in zip(v, rate, strict=True)],
         index=v.index, dtype=object)
-    fac = pd.DataFrame({"care_places": places, "vulnerable_in_circle": in_circle})
+    fac = pd.DataFrame({"care_places": places, "vulnerable_in_circle": in_circle,
+                        "care_places_free": (places - in_circle).clip(lower=0)})
     return comm, fac

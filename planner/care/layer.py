@@ -36,6 +36,7 @@ _COMMUNITY_POPUP = (("name", "小区 community"), ("vulnerable_elderly", "困难
 _FACILITY_POPUP = (("name", "设施 facility"), ("kind", "类型 kind"),
                    ("care_places", "床位/名额 places"),
                    ("vulnerable_in_circle", "圈内困难老人 vulnerable in circle"),
+                   ("care_places_free", "空余 free places"),
                    ("stations_led", "带站数 stations led"),
                    ("station_load_status", "带站负荷 load"))
 _COUNTS = ("vulnerable_elderly", "elderly_80plus", "living_alone", "empty_nest", "disabled",
