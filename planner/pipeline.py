@@ -262,6 +262,7 @@ def assess(
                                  speed_m_s=params.speed_m_s)
     if care is not None:
         summary["care"] = care.summary
+        summary["choices"] = [*summary["choices"], *care.report_choices()]
     return Assessment(profile, params, comm, fac, reach.costs, circles, targets, summary,
                       streets, timeline=judged.timeline, care=care)
 
@@ -367,7 +368,7 @@ def summarise(
         "profile_name_zh": profile.name_zh,
         "walking_speed_m_s": params.speed_m_s,
         "circle_minutes": minutes,
-        "circle_metres": {k: v * 60 * params.speed_m_s for k, v in minutes.items()},
+        "circle_metres": {k: float(params.metres(v)) for k, v in minutes.items()},
         "include_planned": include_planned,
         "choices": profile.choices(),
         "notes": notes,

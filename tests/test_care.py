@@ -266,6 +266,9 @@ def test_care_district_end_to_end(care_district: dict[str, Path], tmp_path: Path
     """
     summary = _run(care_district, tmp_path / "out")
     care = summary["care"]
+    assert any("suppressed" in c for c in summary["choices"])  # shown with every report
+    assert any("places_per_100_vulnerable" in c and "assumptions" in c
+               for c in summary["choices"])
     assert care["vulnerable"]["communities_lacking_places_ids"] == ["C"]
     assert care["vulnerable"]["total"] == 55  # 30 + 4 + 9 + 12 = 55
     assert care["vulnerable"]["by_group"] == {"elderly_80plus": 55, "living_alone": 15,

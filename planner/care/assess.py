@@ -69,6 +69,13 @@ class CareResult:
     tiers: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
 
+    def report_choices(self) -> list[str]:
+        """The lines every report shows: demand basis, suppression, assumptions count."""
+        assumed = [k for k, r in self.rules.rules.items() if r.assumption]
+        return [*self.summary.get("choices", [])[:2],
+                f"care checks: {len(assumed)} thresholds are assumptions, not stated by "
+                f"the city ({', '.join(assumed)}); see summary.json care.rules"]
+
 
 def has_care_data(communities: pd.DataFrame, facilities: pd.DataFrame) -> bool:
     """True when the layers carry any care input (vulnerable counts, places, health kinds…)."""
