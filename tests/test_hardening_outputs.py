@@ -429,3 +429,39 @@ def test_sample_accepts_an_older_sample_folder(tmp_path):
     result = CliRunner().invoke(main, ["sample", "--out", str(folder), "--size", "0.2"])
     assert result.exit_code == 0, result.output
     assert (folder / "gates.csv").read_text(encoding="utf-8").startswith("community_id")
+
+
+def _start(d: dict[str, Path], out: Path, cache_home: Path) -> subprocess.Popen:
+    args = ["run", "--network", str(d["network"]), "--communities", str(d["communities"]),
+            "--facilities", str(d["facilities"]), "--profile", "changji", "--out", str(out),
+            "--no-map"]
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen([sys.executable, "-c", "from planner.cli import main; main()",
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=env, cwd=d["dir"])
+
+
+def test_two_runs_at_once_never_crash(line_district, tmp_path):
+    """Two runs into one --out, and a third into another, started together, sharing one
+    network cache: each finishes (0) or stops with the lock message (2), never 3."""
+    d = line_district
+    cache_home = tmp_path / "cache-home"
+    out = tmp_path / "shared"
+    procs = [_start(d, out, cache_home), _start(d, out, cache_home),
+             _start(d, tmp_path / "other", cache_home)]
+    results = [(p.wait(timeout=300), p.stdout.read().decode()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+    for code, text in results:
+        assert code in (0, 2), text
+        assert "Traceback" not in text and "internal error" not in text
+        if code == 2:
+            assert "another planner run" in text
+    assert results[2][0] == 0
+    assert 0 in (results[0][0], results[1][0])
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["inputs"][
+        "communities"]["read"] == 5
+    caches = list((cache_home / "planner" / "networks").glob("*.reach.npz"))
+    assert len(caches) == 1  # one cache file, no temporary leftovers beside it
+    assert list((cache_home / "planner" / "networks").glob("*.tmp")) == []
