@@ -130,3 +130,29 @@ def test_facility_street_filled_row_by_row_and_reported():
     # F1 keeps its own; F2 takes a's (the estate it serves, though b is nearer); F3 nearest: b
     assert out["street"].tolist() == ["S9", "S1", "S2"]
     assert "1 taken from the estate served, 1 from the nearest estate" in notes[0]
+
+
+def test_a_small_estate_pools_with_the_estates_its_polygon_touches():
+    """Jinzhong: fewer than 300 households is small (an assumption) and pools with neighbours.
+
+    A (400 hh, 0-100 m) touches B (100 hh, 100-200 m); C (200 hh) stands apart at 500 m.
+    All new-build, 30 m² per 100 households. A's own station: 160 m².
+    Group A+B needs 120 + 30 = 150 m² and has 160: both compliant. C needs 60, has none.
+    """
+    box = shapely.box
+    comm = gpd.GeoDataFrame(
+        {"households": [400, 100, 200], "status": "new"},
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(500, 0, 600, 100)],
+        crs="EPSG:32649", index=pd.Index(["A", "B", "C"], name="community_id"))
+    fac = pd.DataFrame({"kind": ["station"], "floor_area_m2": [160.0],
+                        "serves_community_id": ["A"]},
+                       index=pd.Index(["F1"], name="facility_id"))
+    out, notes = allocation_status(comm, fac, JINZHONG)
+    assert out["allocation_status"].tolist() == ["compliant", "compliant", "missing"]
+    assert out.loc["B", "allocation_basis"] == "pooled:adjacent:A"
+    np.testing.assert_allclose(out["allocation_required_m2"], [150.0, 150.0, 60.0])
+    assert any("polygons touch" in n for n in notes)
+    # the same estates as points: no adjacency, each on its own (B has nothing)
+    points = comm.set_geometry(comm.geometry.centroid)
+    alone, _ = allocation_status(points, fac, JINZHONG)
+    assert alone["allocation_status"].tolist() == ["compliant", "missing", "missing"]

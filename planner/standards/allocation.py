@@ -110,16 +110,58 @@ def allocation_status(
 def _pooling_groups(
     communities: pd.DataFrame, profile: Profile, notes: list[str]
 ) -> pd.Series | None:
-    """The pooling group of each estate where the profile allows pooling, else None."""
-    if not _has(communities, "pooling_group"):
-        return None
+    """The pooling group of each estate where the profile allows pooling, else None.
+
+    An explicit ``pooling_group`` wins; other small estates (fewer households than the
+    profile's ``small_estate_below_households``) pool with the estates their polygons touch.
+    """
     rule = profile.allocation_pooling
     if rule is None or not rule.allowed:
-        notes.append(f"{profile.name} 未规定统筹配建，pooling_group 列未使用 / pooling_group "
-                     f"ignored: {profile.name} states no pooling of on-site allocation")
+        if _has(communities, "pooling_group"):
+            notes.append(f"{profile.name} 未规定统筹配建，pooling_group 列未使用 / pooling_group "
+                         f"ignored: {profile.name} states no pooling of on-site allocation")
         return None
-    groups = communities["pooling_group"]
-    notes.append(f"{int(groups.notna().sum())} 个小区按 pooling_group 统筹配建（{rule.source} ）"
-                 f" / {int(groups.notna().sum())} estates judged with their pooling group "
-                 f"({rule.source.doc} {rule.source.clause})")
-    return groups.where(groups.notna() & (groups.astype(str).str.strip() != ""))
+    groups = pd.Series(None, index=communities.index, dtype=object)
+    if _has(communities, "pooling_group"):
+        given = communities["pooling_group"]
+        groups = given.where(given.notna() & (given.astype(str).str.strip() != ""))
+        notes.append(f"{int(groups.notna().sum())} 个小区按 pooling_group 统筹配建 / "
+                     f"{int(groups.notna().sum())} estates judged with their pooling group "
+                     f"({rule.source.doc} {rule.source.clause})")
+    adjacent = _adjacent_groups(communities, profile, groups.isna())
+    if adjacent is not None and adjacent.notna().any():
+        n = int(adjacent.notna().sum())
+        notes.append(f"{n} 个小区与相邻小区统筹配建（小区户数门槛为假设） / {n} estates pooled "
+                     "with the estates their polygons touch (the small-estate size is an "
+                     "assumption)")
+        groups = groups.where(groups.notna(), adjacent)
+    return groups if groups.notna().any() else None
+
+
+def _adjacent_groups(communities: pd.DataFrame, profile: Profile,
+                     free: pd.Series) -> pd.Series | None:
+    """Groups of small estates and the polygons they touch (connected components)."""
+    small_below = profile.small_estate_below_households
+    geometry = getattr(communities, "geometry", None)
+    if small_below is None or geometry is None:
+        return None
+    from scipy.sparse import coo_matrix  # noqa: PLC0415
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
+    polygon = np.asarray(geometry.geom_type.isin(["Polygon", "MultiPolygon"]) & free)
+    small = polygon & (communities["households"].to_numpy() < small_below.value)
+    if not small.any():
+        return None
+    candidates = np.flatnonzero(polygon)
+    hits = geometry.iloc[candidates].sindex.query(geometry.iloc[np.flatnonzero(small)],
+                                                   predicate="intersects")
+    a = np.flatnonzero(small)[hits[0]]
+    b = candidates[hits[1]]
+    n = len(communities)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels, minlength=labels.max() + 1)
+    ids = communities.index.astype(str).to_numpy()
+    first = pd.Series(ids).groupby(labels).transform("first").to_numpy()
+    named = np.where(sizes[labels] > 1, "adjacent:" + first.astype(object), None)
+    return pd.Series(named, index=communities.index, dtype=object)

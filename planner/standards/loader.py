@@ -57,6 +57,7 @@ _TOP_KEYS = (
     "targets",
     "facility_min_m2",
     "few_elderly_below",
+    "small_estate_below_households",
     "allocation_pooling",
 )
 
@@ -268,6 +269,9 @@ def _parse_layer(
         layer["area_counted_kinds"] = _parse_kinds(raw["area_counted_kinds"], path, ctx)
     mins = _table(raw, "facility_min_m2", path)
     layer["facility_min_m2"] = {k: _parse_facility_min(v, k, path, ctx) for k, v in mins.items()}
+    if "small_estate_below_households" in raw:
+        layer["small_estate_below_households"] = _parse_value(
+            raw["small_estate_below_households"], "small_estate_below_households", path, ctx)
     if "few_elderly_below" in raw:
         layer["few_elderly_below"] = _parse_value(raw["few_elderly_below"], "few_elderly_below",
                                                   path, ctx)
@@ -286,7 +290,7 @@ _SINGLE_KEYS = (
     "area_counted_kinds",
 )
 #: Single values a profile may leave unstated everywhere in its chain.
-_OPTIONAL_KEYS = ("few_elderly_below", "allocation_pooling")
+_OPTIONAL_KEYS = ("few_elderly_below", "allocation_pooling", "small_estate_below_households")
 _KEYED = ("circle_minutes", "area_per_100hh", "facility_min_m2", "targets")
 
 

@@ -258,6 +258,10 @@ class Profile:
         station may be smaller (``min_m2_small``); None where no profile states one.
     allocation_pooling
         Whether small estates may meet the on-site allocation together; None: no pooling.
+    small_estate_below_households
+        An estate with fewer households is "small" and pools with the estates its polygon
+        touches, where pooling is allowed and no ``pooling_group`` is given; None: only
+        explicit groups pool.
     """
 
     name: str
@@ -275,6 +279,7 @@ class Profile:
     targets: Mapping[str, Target] = field(default_factory=lambda: MappingProxyType({}))
     facility_min_m2: Mapping[str, FacilityMin] = field(default_factory=lambda: MappingProxyType({}))
     few_elderly_below: Value | None = None
+    small_estate_below_households: Value | None = None
     allocation_pooling: Pooling | None = None
 
     def with_reading(self, reading: str, *, status: str | None = None) -> Profile:
@@ -357,6 +362,8 @@ class Profile:
                                   if self.few_elderly_below else None),
             "allocation_pooling": (self.allocation_pooling.to_dict()
                                    if self.allocation_pooling else None),
+            "small_estate_below_households": (self.small_estate_below_households.to_dict()
+                                              if self.small_estate_below_households else None),
             "choices": self.choices(),
         }
 
@@ -373,6 +380,8 @@ class Profile:
             items += [("few_elderly_below", self.few_elderly_below)]
         if self.allocation_pooling is not None:
             items += [("allocation_pooling", self.allocation_pooling)]
+        if self.small_estate_below_households is not None:
+            items += [("small_estate_below_households", self.small_estate_below_households)]
         items += [(f"targets.{k}", v) for k, v in self.targets.items()]
         return items
 

@@ -101,6 +101,9 @@ def _value_text(key: str, item: _Stated) -> tuple[str, str]:
     if key.startswith("circle_minutes."):
         zh, en = _AREA_LABELS[key.split(".", 1)[1]]
         return f"{zh}服务圈{v}分钟", f"{en} circle {v} min"
+    if key == "small_estate_below_households":
+        return (f"户数少于{v}的小区为“居住人口较少”，与相邻小区统筹配建",
+                f"an estate of fewer than {v} households is small and pools with adjacent ones")
     if key == "few_elderly_below":
         return (f"老年人口少于{v}人的社区为“老年人口较少”",
                 f"a community with fewer than {v} elderly (60+) has few elderly")
