@@ -485,3 +485,29 @@ def test_road_lines_geojson_helper_roundtrip(tmp_path):
     path = write_road_lines(tmp_path / "r.geojson", [[(0, 0), (500, 0)]])
     lines = gpd.read_file(path).to_crs(METRIC)
     assert lines.length.iloc[0] == pytest.approx(500.0, abs=1e-3)
+
+
+def test_infinite_and_nan_coordinates_are_rejected_per_row(tmp_path):
+    # rows 2 INF lon, 3 text "nan" lat, 5 -inf and 1e400 (overflows to inf); row 4 is fine
+    path = tmp_path / "c.csv"
+    path.write_text("community_id,households,lon,lat\nc1,100,INF,39.9\nc2,100,116.4,nan\n"
+                    "c3,100,116.4,39.9\nc4,100,-inf,1e400\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning may escape the reader
+        load = read_communities(path)
+    assert load.data.index.tolist() == ["c3"]
+    assert sorted(set(load.rejects["row"])) == [2, 3, 5]
+    assert set(load.rejects["reason"]) == {"missing, non-numeric or infinite coordinate"}
+
+
+def test_wkt_with_a_nan_vertex_is_rejected(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('community_id,households,wkt\n'
+                    'c1,100,"POLYGON ((116.4 39.9, 116.401 39.9, NaN 39.901, 116.4 39.9))"\n'
+                    'c2,100,"POINT (116.41 39.91)"\n', encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load = read_communities(path)
+    assert load.data.index.tolist() == ["c2"]
+    assert load.rejects["reason"].tolist() == [
+        "geometry has a missing (NaN) or infinite coordinate"]

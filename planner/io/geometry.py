@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -47,15 +48,20 @@ def _geometry_from_columns(table: pd.DataFrame, path: Path,
     if lon_col and lat_col:
         lon, lat = _numbers(table[lon_col]), _numbers(table[lat_col])
         for col, vals in ((lon_col, lon), (lat_col, lat)):
-            bad = vals.isna()
-            rejects.add(row[bad], col, table[col][bad], "missing or non-numeric coordinate")
-        points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=table.index)
-        return points.where(lon.notna() & lat.notna(), None)
+            bad = ~np.isfinite(vals)
+            rejects.add(row[bad], col, table[col][bad],
+                        "missing, non-numeric or infinite coordinate")
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        points = gpd.GeoSeries(gpd.points_from_xy(lon.where(ok, 0.0), lat.where(ok, 0.0)),
+                               index=table.index)
+        return points.where(ok, None)
     wkt_col = _find(table.columns, WKT_NAMES)
     if wkt_col:
         raw = table[wkt_col]
-        geoms = shapely.from_wkt(raw.map(lambda v: None if _isna(v) else str(v)).to_numpy(),
-                                 on_invalid="ignore")
+        with warnings.catch_warnings():  # NaN coordinates warn here; rejected below
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            geoms = shapely.from_wkt(
+                raw.map(lambda v: None if _isna(v) else str(v)).to_numpy(), on_invalid="ignore")
         bad = pd.Series(shapely.is_missing(geoms) | shapely.is_empty(geoms), index=table.index)
         rejects.add(row[bad], wkt_col, raw[bad], "missing or unreadable WKT geometry")
         return gpd.GeoSeries(geoms, index=table.index)
@@ -114,6 +120,24 @@ def _repair(geoms: gpd.GeoSeries, rows: pd.Series, path: Path) -> tuple[gpd.GeoS
     return geoms, warnings
 
 
+def _reject_non_finite(geoms: gpd.GeoSeries, rows: pd.Series,
+                       rejects: _Rejects) -> gpd.GeoSeries:
+    """Reject geometries with a NaN or infinite coordinate (they break every measure)."""
+    ok = _usable(geoms)
+    arr = np.asarray(geoms[ok].to_numpy(), dtype=object)
+    coords, idx = shapely.get_coordinates(arr, return_index=True)
+    bad_pos = np.unique(idx[~np.isfinite(coords).all(axis=1)])
+    if len(bad_pos) == 0:
+        return geoms
+    bad_index = geoms[ok].index[bad_pos]
+    types = geoms.loc[bad_index].geom_type
+    rejects.add(rows.loc[bad_index], "geometry", types,
+                "geometry has a missing (NaN) or infinite coordinate")
+    out = geoms.copy()
+    out.loc[bad_index] = None
+    return out
+
+
 def _geometries(table: pd.DataFrame, path: Path, declared: str,
                 rejects: _Rejects) -> tuple[gpd.GeoSeries, list[str]]:
     """WGS84 geometries for every row (None where rejected) and repair warnings."""
@@ -123,6 +147,7 @@ def _geometries(table: pd.DataFrame, path: Path, declared: str,
         rejects.add(table["_row"][missing], "geometry", geoms[missing], "missing geometry")
     else:
         geoms = _geometry_from_columns(table, path, rejects)
+    geoms = _reject_non_finite(geoms, table["_row"], rejects)
     kind, target = _crs.parse_declared(declared)
     geographic = kind != "epsg" or (target is not None and target.is_geographic)
     file_crs = geoms.crs

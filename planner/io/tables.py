@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -190,7 +191,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
 
 def _read_spatial(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
-        table = gpd.read_file(path, layer=layer, engine="pyogrio")
+        with warnings.catch_warnings():  # NaN coordinates warn here; rejected per row later
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            table = gpd.read_file(path, layer=layer, engine="pyogrio")
     except MemoryError:
         raise
     except Exception as exc:  # pyogrio raises DataSourceError/DataLayerError and others
