@@ -58,7 +58,6 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
-from planner import settings
 from planner.cli.map import map_title
 from planner.isochrones import facility_circles
 from planner.maps import gap_map
@@ -66,8 +65,7 @@ from planner.outputs import write_outputs
 from planner.pipeline import assess, load_study_area
 from planner.reach import BATCH_BYTES, ReachParams, compute_reach
 from planner.standards import load_profile
-data, out, cache = sys.argv[1], sys.argv[2], sys.argv[3]
-settings.cache_folder = __import__("pathlib").Path(cache)
+data, out = sys.argv[1], sys.argv[2]  # the cache: XDG_CACHE_HOME, as for the runs
 row = {"imports": time.perf_counter() - t0}
 cpu = {"imports": time.process_time()}
 
@@ -170,8 +168,7 @@ def main() -> None:
         env = dict(os.environ, XDG_CACHE_HOME=str(cache))
         cold_s, cold = _child(_RUN, _run_args(data, tmp / "cold"), env)
         warm_s, warm = _child(_RUN, _run_args(data, tmp / "warm"), env)
-        _, stages = _child(_STAGES, [str(data), str(tmp / "stages"), str(cache / "planner")],
-                           env)
+        _, stages = _child(_STAGES, [str(data), str(tmp / "stages")], env)
     _print(args, cold_s, cold, warm_s, warm, stages)
 
 
