@@ -14,6 +14,7 @@ from shapely.geometry import Point, box
 
 from planner._errors import InputError
 from planner.cli import main
+from planner.cli.map import write_map_extras
 from planner.maps.files import planner_made
 from planner.report import RunResults, compare_report, load_run, write_report
 from planner.sample import write_sample
@@ -218,3 +219,16 @@ def test_planner_map_errors_are_clear(tmp_path, district_run):
     result = runner.invoke(main, ["map", str(out), "--report", "--tiles", "tianditu"])
     assert result.exit_code == 2
     assert "tianditu:YOUR_KEY" in result.output
+
+
+def test_a_fresh_run_removes_its_stale_report_only(run, tmp_path):
+    ours = write_report(run, tmp_path / "report.html", title="earlier run")
+    opts = {"report": False}
+    write_map_extras(run, tmp_path, opts, base=None, title="t", data_date=None)
+    assert ours.exists()  # `planner map` without --report keeps the run's report
+    write_map_extras(run, tmp_path, opts, base=None, title="t", data_date=None, fresh_run=True)
+    assert not ours.exists()  # a new run without --report: the old report must go
+    theirs = tmp_path / "report.html"
+    theirs.write_text("the user's own notes", encoding="utf-8")
+    write_map_extras(run, tmp_path, opts, base=None, title="t", data_date=None, fresh_run=True)
+    assert theirs.read_text(encoding="utf-8") == "the user's own notes"

@@ -92,8 +92,14 @@ def file_date(path: str | Path | None) -> str | None:
 
 
 def write_map_extras(run: Any, out_dir: str | Path, opts: dict[str, Any], *, base: Any,
-                     title: str, data_date: str | None) -> dict[str, Path]:
-    """Write the print(s) and the report asked for in ``opts``; returns what was written."""
+                     title: str, data_date: str | None, fresh_run: bool = False
+                     ) -> dict[str, Path]:
+    """Write the print(s) and the report asked for in ``opts``; returns what was written.
+
+    ``fresh_run``: the folder's results were just written, so a report of an earlier run
+    left there (the planner's own) is removed when no report is asked for.
+    """
+    from planner.maps.files import planner_made  # noqa: PLC0415
     from planner.maps.printing import print_map  # noqa: PLC0415
     from planner.report import write_report  # noqa: PLC0415
 
@@ -106,6 +112,9 @@ def write_map_extras(run: Any, out_dir: str | Path, opts: dict[str, Any], *, bas
                                          title=title, base=base, notes=notes,
                                          data_date=data_date, size=opts["print_size"],
                                          dpi=opts.get("print_dpi") or 200)
+    stale = Path(out_dir) / "report.html"
+    if fresh_run and not opts.get("report") and stale.exists() and planner_made(stale):
+        stale.unlink()  # an earlier run's report must not pass for this run's
     if opts.get("report"):
         with _step(f"writing the report to {Path(out_dir) / 'report.html'}"):
             has_map = (Path(out_dir) / "gap_map.html").exists()

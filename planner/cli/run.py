@@ -200,7 +200,7 @@ def _run(opts: dict[str, Any]) -> None:
     if opts["map_path"] and html is not None:
         _copy_map(files["gap_map.html"], Path(opts["map_path"]))
     write_map_extras(result, opts["out_dir"], opts, base=base, title=title,
-                     data_date=file_date(opts["communities"]))
+                     data_date=file_date(opts["communities"]), fresh_run=True)
     write_terrain_extras(result, area, opts)  # --minutes-raster
     _print_summary(result.summary)
     if opts["scenario_file"]:
