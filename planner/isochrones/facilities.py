@@ -58,10 +58,9 @@ def facility_circles(
     ids = np.array([f for f in facilities.index if f in pos.index], dtype=object)
     geoms = np.empty(len(ids), dtype=object)
     if len(ids):
-        samples = sample_edges(net)
         parts = _split(study, pos, ids, _workers(workers, len(ids)))
         bar = _bar(progress, len(ids))
-        geoms_by_part = _draw_parts(study, samples, budget_m, parts, bar)
+        geoms_by_part = _draw_parts(study, budget_m, parts, bar)
         if bar is not None:
             bar.close()
         where = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
@@ -98,23 +97,42 @@ def _bar(progress: bool, n: int) -> Any:
     return tqdm(total=n, desc="walking circles", unit="facility", mininterval=1.0)
 
 
+def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> StreetRuns:
+    """Grid runs of just the edges the circles of ``ids`` can reach.
+
+    A reached piece of street lies within ``budget_m`` (straight line) of its facility's
+    road position, which lies in the bounding box of the facility's edge; so an edge
+    whose bounding box misses that box widened by ``budget_m`` is never drawn.
+    """
+    net = study.net
+    starts = net.edge_offsets[:-1]
+    lo_x = np.minimum.reduceat(net.edge_coords[:, 0], starts)
+    hi_x = np.maximum.reduceat(net.edge_coords[:, 0], starts)
+    lo_y = np.minimum.reduceat(net.edge_coords[:, 1], starts)
+    hi_y = np.maximum.reduceat(net.edge_coords[:, 1], starts)
+    e = study.facility_positions().loc[ids, "edge"].to_numpy()
+    pad = budget_m + 1.0  # one metre of slack for rounding
+    keep = ((hi_x >= lo_x[e].min() - pad) & (lo_x <= hi_x[e].max() + pad)
+            & (hi_y >= lo_y[e].min() - pad) & (lo_y <= hi_y[e].max() + pad))
+    return sample_edges(net, edges=keep)
+
+
 #: What a forked worker needs (set just before forking, read by :func:`_draw_wkb`).
-_FORKED: tuple[StudyGraph, StreetRuns, float] | None = None
+_FORKED: tuple[StudyGraph, float] | None = None
 
 
 def _draw_parts(
-    study: StudyGraph, samples: StreetRuns, budget_m: float, parts: list[np.ndarray],
-    bar: Any,
+    study: StudyGraph, budget_m: float, parts: list[np.ndarray], bar: Any,
 ) -> list[np.ndarray]:
     """Polygons of each part; parts after the first are drawn in forked workers."""
     global _FORKED  # noqa: PLW0603 - handed to forked workers, cleared after
     if len(parts) == 1:
-        return [_draw(study, samples, budget_m, parts[0], bar)]
-    _FORKED = (study, samples, budget_m)
+        return [_draw(study, budget_m, parts[0], bar)]
+    _FORKED = (study, budget_m)
     try:
         with multiprocessing.get_context("fork").Pool(len(parts) - 1) as pool:
             pending = [pool.apply_async(_draw_wkb, (p,)) for p in parts[1:]]
-            first = _draw(study, samples, budget_m, parts[0], bar)
+            first = _draw(study, budget_m, parts[0], bar)
             rest = []
             for p, job in zip(parts[1:], pending, strict=True):
                 rest.append(shapely.from_wkb(job.get()))
@@ -128,15 +146,13 @@ def _draw_parts(
 def _draw_wkb(ids: np.ndarray) -> np.ndarray:
     """In a forked worker: the polygons of ``ids`` as WKB."""
     assert _FORKED is not None
-    study, samples, budget_m = _FORKED
-    return shapely.to_wkb(_draw(study, samples, budget_m, ids, None))
+    study, budget_m = _FORKED
+    return shapely.to_wkb(_draw(study, budget_m, ids, None))
 
 
-def _draw(
-    study: StudyGraph, samples: StreetRuns, budget_m: float, ids: np.ndarray,
-    bar: Any,
-) -> np.ndarray:
+def _draw(study: StudyGraph, budget_m: float, ids: np.ndarray, bar: Any) -> np.ndarray:
     """Simplified polygons of ``ids``, in that order."""
+    samples = _part_samples(study, ids, budget_m)
     pos = study.facility_positions()
     got_ids: list[object] = []
     polys: list[shapely.Geometry] = []

@@ -93,6 +93,7 @@ def sample_edges(
     *,
     cell_m: float = CELL_M,
     half_width_m: float = STREET_HALF_WIDTH_M,
+    edges: np.ndarray | None = None,
 ) -> StreetRuns:
     """Cut every edge's buffer into grid runs, once per network.
 
@@ -104,6 +105,9 @@ def sample_edges(
         Grid cell size (metres).
     half_width_m
         Half the width of the band along streets (metres).
+    edges
+        Boolean mask: cut only these edges (the others get no runs), for circles that
+        can reach only part of the network.
 
     Returns
     -------
@@ -117,15 +121,17 @@ def sample_edges(
     starts = np.ones(len(xy), dtype=bool)
     starts[net.edge_offsets[1:] - 1] = False  # a segment starts at every vertex but the last
     first = np.flatnonzero(starts)
+    seg_edge = np.repeat(np.arange(net.n_edges), np.diff(seg_offsets))
+    wanted = np.arange(len(first)) if edges is None else np.flatnonzero(edges[seg_edge])
     parts = []
-    for a in range(0, len(first), SEGMENTS_PER_CHUNK):  # bounded temporaries at city scale
-        f = first[a:a + SEGMENTS_PER_CHUNK]
+    for a in range(0, len(wanted), SEGMENTS_PER_CHUNK):  # bounded temporaries at city scale
+        w = wanted[a:a + SEGMENTS_PER_CHUNK]
+        f = first[w]
         seg, row, lo, hi = _segment_runs(xy[f], xy[f + 1], radius_m=half_width_m,
                                          cell_m=cell_m, x0=x0, y0=y0)
-        parts.append((seg + a, row.astype(np.int32), lo.astype(np.int32), hi.astype(np.int32)))
+        parts.append((w[seg], row.astype(np.int32), lo.astype(np.int32), hi.astype(np.int32)))
     seg, row, lo, hi = (np.concatenate(c) for c in zip(*parts, strict=True)) if parts else (
         np.zeros(0, dtype=np.int64), *(np.zeros(0, dtype=np.int32),) * 3)
-    seg_edge = np.repeat(np.arange(net.n_edges), np.diff(seg_offsets))
     offsets = np.r_[0, np.cumsum(np.bincount(seg_edge[seg], minlength=net.n_edges))]
     return StreetRuns(cell_m, half_width_m, x0, y0, row, lo, hi, offsets, seg_offsets,
                       first, vertex_along(net)[first])
