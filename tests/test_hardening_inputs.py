@@ -511,3 +511,19 @@ def test_wkt_with_a_nan_vertex_is_rejected(tmp_path):
     assert load.data.index.tolist() == ["c2"]
     assert load.rejects["reason"].tolist() == [
         "geometry has a missing (NaN) or infinite coordinate"]
+
+
+def test_infinite_numbers_are_not_numbers(tmp_path):
+    # households inf (row 2) and 1e400 (row 3), residents inf (row 4); row 5 is fine
+    path = tmp_path / "c.csv"
+    path.write_text("community_id,households,residents,lon,lat\n"
+                    "c1,inf,10,116.40,39.90\nc2,1e400,10,116.41,39.91\n"
+                    "c3,10,inf,116.42,39.92\nc4,10,30,116.43,39.93\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load = read_communities(path)
+    assert load.data.index.tolist() == ["c4"]
+    got = {(int(r.row), r.column, r.reason) for r in load.rejects.itertuples()}
+    assert got == {(2, "households", "households is not a number"),
+                   (3, "households", "households is not a number"),
+                   (4, "residents", "residents is not a number")}

@@ -150,7 +150,8 @@ def _check_numbers(
     raw = table[column] if column in table.columns else pd.Series(np.nan, index=table.index)
     values = _numbers(raw, units)
     missing = raw.map(_isna).astype(bool)
-    bad_text = values.isna() & ~missing
+    bad_text = ~np.isfinite(values) & ~missing  # text, "nan", "inf" or 1e400
+    values = values.where(np.isfinite(values))
     not_whole = values.notna() & (values % 1 != 0)
     if not integer:
         not_whole[:] = False
