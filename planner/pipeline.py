@@ -31,7 +31,7 @@ from planner.circles import ReachParams, ReachResult, compute_reach
 from planner.coverage import assess_profile
 from planner.gaps import street_table
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
-from planner.isochrones import facility_circles
+from planner.isochrones import start_facility_circles
 from planner.judge import judge, planned_costs
 from planner.network import compile_network
 from planner.notes import result_notes, synthetic_notes
@@ -242,16 +242,24 @@ def assess(
         msg = "the study area has no roads; check the network file and its area."
         raise NetworkError(msg)
     counted = set(profile.area_counted_kinds.kinds)
-    reach = compute_reach(
-        area.net, comm, fac[active], circle_minutes=comm["circle_minutes"].to_numpy(),
-        params=params, gates=area.gates, nearest_kinds=counted,
-    )
-    circles = (facility_circles(reach.study, fac[active], progress=progress,
-                                minutes=profile.circle_minutes["urban"].value,
-                                speed_m_s=params.speed_m_s) if isochrones else None)
-    comm, fac = _combine(comm, fac, reach, profile, counted)
-    judged = judge(profile, comm, fac, reach.costs, as_of=as_of,
-                   planned_costs=planned_costs(area, comm, fac, params))
+    # walking circles need only the facilities: most are drawn by a second process while
+    # this one assesses; .result() below draws the rest and joins
+    pending = (start_facility_circles(area.net, fac[active], progress=progress,
+                                      minutes=profile.circle_minutes["urban"].value,
+                                      speed_m_s=params.speed_m_s, here_share=0.25)
+               if isochrones else None)
+    try:
+        reach = compute_reach(
+            area.net, comm, fac[active], circle_minutes=comm["circle_minutes"].to_numpy(),
+            params=params, gates=area.gates, nearest_kinds=counted,
+        )
+        comm, fac = _combine(comm, fac, reach, profile, counted)
+        judged = judge(profile, comm, fac, reach.costs, as_of=as_of,
+                       planned_costs=planned_costs(area, comm, fac, params))
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
     comm, fac, targets = judged.communities, judged.facilities, judged.targets
     summary = summarise(area, profile, params, comm, fac, targets,
                         include_planned=include_planned)
@@ -263,6 +271,7 @@ def assess(
     if care is not None:
         summary["care"] = care.summary
         summary["choices"] = [*summary["choices"], *care.report_choices()]
+    circles = pending.result() if pending is not None else None
     return Assessment(profile, params, comm, fac, reach.costs, circles, targets, summary,
                       streets, timeline=judged.timeline, care=care)
 

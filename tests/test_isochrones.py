@@ -22,6 +22,7 @@ from planner.isochrones import (
     facility_circles,
     reached_pieces,
     sample_edges,
+    start_facility_circles,
 )
 from planner.network import compile_network
 from planner.network.store import compile_arrays
@@ -236,6 +237,14 @@ def test_facility_circles_follow_the_study_graph(shanghai):
     assert one["facility_id"].to_list() == list(fac.index)
     assert shapely.to_wkb(one.geometry.to_numpy()).tolist() == \
         shapely.to_wkb(two.geometry.to_numpy()).tolist()
+    # started from the network alone (facilities snapped there), most drawn by a worker
+    started = start_facility_circles(net, fac, minutes=15, speed_m_s=1.0, workers=2,
+                                     here_share=0.2).result()
+    assert shapely.to_wkb(started.geometry.to_numpy()).tolist() == \
+        shapely.to_wkb(one.geometry.to_numpy()).tolist()
+    cancelled = start_facility_circles(net, fac, minutes=15, speed_m_s=1.0, workers=2)
+    cancelled.cancel()  # a caller that failed: the worker is stopped, nothing is left
+    assert cancelled._pool is None
     assert shapely.is_valid(one.geometry.to_numpy()).all()
     node_dist = dijkstra(net.adjacency(), directed=True, indices=nodes, limit=900.0)
     for row, poly in enumerate(one.geometry):

@@ -29,7 +29,12 @@ The grid polygon's area matches the exact union to well under 1 % at 5 m cells (
 
 from __future__ import annotations
 
-from planner.isochrones.facilities import facility_circles, simplify_outlines
+from planner.isochrones.facilities import (
+    PendingCircles,
+    facility_circles,
+    simplify_outlines,
+    start_facility_circles,
+)
 from planner.isochrones.pieces import (
     exact_circle_polygon,
     piece_lines,
@@ -56,6 +61,7 @@ __all__ = [
     "SEGMENTS_PER_CHUNK",
     "SIMPLIFY_M",
     "STREET_HALF_WIDTH_M",
+    "PendingCircles",
     "StreetRuns",
     "circle_polygons",
     "exact_circle_polygon",
@@ -65,5 +71,6 @@ __all__ = [
     "reached_pieces",
     "sample_edges",
     "simplify_outlines",
+    "start_facility_circles",
     "vertex_along",
 ]

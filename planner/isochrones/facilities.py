@@ -14,12 +14,13 @@ import shapely
 from planner.isochrones.runs import StreetRuns, sample_edges
 from planner.isochrones.sizes import PARALLEL_MIN_FACILITIES, PROGRESS_MIN_FACILITIES, SIMPLIFY_M
 from planner.isochrones.trace import circle_polygons
+from planner.network.store import CompiledNetwork
 from planner.reach import StudyGraph
 from planner.units import metres_for_minutes
 
 
 def facility_circles(
-    study: StudyGraph,
+    study: StudyGraph | CompiledNetwork,
     facilities: pd.DataFrame,
     *,
     minutes: float,
@@ -32,10 +33,11 @@ def facility_circles(
     Parameters
     ----------
     study
-        The study graph the facilities were added to.
+        The study graph the facilities were added to, or the compiled network (the
+        facilities are then snapped here, as :class:`~planner.reach.StudyGraph` does).
     facilities
         Indexed by ``facility_id`` with ``kind``: the facilities to draw (those that did
-        not join the network get no row).
+        not join the network get no row); points in the network's CRS.
     minutes
         The circle in minutes, walked at ``speed_m_s`` metres per second.
     progress
@@ -52,25 +54,104 @@ def facility_circles(
         ``facilities``; one Polygon or MultiPolygon each, simplified once to
         :data:`SIMPLIFY_M` metres (:func:`simplify_outlines`).
     """
-    net = study.net
+    return start_facility_circles(study, facilities, minutes=minutes, speed_m_s=speed_m_s,
+                                  progress=progress, workers=workers).result()
+
+
+def start_facility_circles(
+    study: StudyGraph | CompiledNetwork,
+    facilities: pd.DataFrame,
+    *,
+    minutes: float,
+    speed_m_s: float,
+    progress: bool = False,
+    workers: int | None = None,
+    here_share: float = 0.5,
+) -> PendingCircles:
+    """Start drawing circles in a forked worker now; :meth:`PendingCircles.result` ends it.
+
+    The caller can go on with other work (the floor-area assessment) while the worker
+    draws its share; ``result()`` then draws the rest in this process and joins. The
+    parameters are those of :func:`facility_circles`; ``here_share`` is the part of the
+    facilities left for this process (0-1; with one worker, all of them).
+    """
+    if not isinstance(study, StudyGraph):
+        none = gpd.GeoDataFrame(geometry=[], crs=study.pyproj_crs,
+                                index=pd.Index([], name="community_id"))
+        study = StudyGraph.build(study, none, facilities, max_distance_m=0.0)
     budget_m = float(metres_for_minutes(minutes, speed_m_s))
     pos = study.facility_positions()
     ids = np.array([f for f in facilities.index if f in pos.index], dtype=object)
-    geoms = np.empty(len(ids), dtype=object)
-    if len(ids):
-        parts = _split(study, pos, ids, _workers(workers, len(ids)))
-        bar = _bar(progress, len(ids))
-        geoms_by_part = _draw_parts(study, budget_m, parts, bar)
-        if bar is not None:
-            bar.close()
-        where = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
-        for part, got in zip(parts, geoms_by_part, strict=True):
-            geoms[where.loc[part].to_numpy()] = got
-    return gpd.GeoDataFrame(
-        {"facility_id": pd.Series(ids, dtype=object),
-         "kind": facilities.loc[ids, "kind"].to_numpy(dtype=object),
-         "minutes": float(minutes)},
-        geometry=geoms, crs=net.pyproj_crs)
+    k = _workers(workers, len(ids))
+    parts = _split(study, pos, ids, k, here_share)
+    pending = PendingCircles(study, facilities, ids, parts, budget_m, float(minutes),
+                             _bar(progress, len(ids)))
+    if len(parts) > 1:
+        pending.fork()
+    return pending
+
+
+class PendingCircles:
+    """Circles being drawn; see :func:`start_facility_circles`."""
+
+    def __init__(
+        self, study: StudyGraph, facilities: pd.DataFrame, ids: np.ndarray,
+        parts: list[np.ndarray], budget_m: float, minutes: float, bar: Any,
+    ) -> None:
+        self.study, self.facilities, self.ids, self.parts = study, facilities, ids, parts
+        self.budget_m, self.minutes, self.bar = budget_m, minutes, bar
+        self._pool: Any = None
+        self._jobs: list[Any] = []
+
+    def fork(self) -> None:
+        """Hand every part but the first to forked workers."""
+        global _FORKED  # noqa: PLW0603 - read by the forked workers, cleared after
+        _FORKED = (self.study, self.budget_m)
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(len(self.parts) - 1)
+        finally:
+            _FORKED = None
+        self._jobs = [self._pool.apply_async(_draw_wkb, (p,)) for p in self.parts[1:]]
+
+    def __del__(self) -> None:
+        """Never leave a worker behind (a caller that failed before asking)."""
+        if getattr(self, "_pool", None) is not None:
+            self._pool.terminate()
+
+    def cancel(self) -> None:
+        """Stop the workers (the caller failed before asking for the result)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        if self.bar is not None:
+            self.bar.close()
+
+    def result(self) -> gpd.GeoDataFrame:
+        """Draw this process's part, join the workers, and return every circle."""
+        geoms = np.empty(len(self.ids), dtype=object)
+        try:
+            got = [_draw(self.study, self.budget_m, self.parts[0], self.bar)] if len(
+                self.ids) else []
+            for p, job in zip(self.parts[1:], self._jobs, strict=True):
+                got.append(shapely.from_wkb(job.get()))
+                if self.bar is not None:
+                    self.bar.update(len(p))
+        finally:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool.join()
+                self._pool = None
+            if self.bar is not None:
+                self.bar.close()
+        where = pd.Series(np.arange(len(self.ids)), index=pd.Index(self.ids))
+        for part, g in zip(self.parts, got, strict=False):
+            geoms[where.loc[part].to_numpy()] = g
+        return gpd.GeoDataFrame(
+            {"facility_id": pd.Series(self.ids, dtype=object),
+             "kind": self.facilities.loc[self.ids, "kind"].to_numpy(dtype=object),
+             "minutes": self.minutes},
+            geometry=geoms, crs=self.study.net.pyproj_crs)
 
 
 def _workers(workers: int | None, n: int) -> int:
@@ -81,12 +162,19 @@ def _workers(workers: int | None, n: int) -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def _split(study: StudyGraph, pos: pd.DataFrame, ids: np.ndarray, k: int) -> list[np.ndarray]:
-    """``ids`` in ``k`` parts of about equal size, west to east (compact search groups)."""
-    if k == 1:
+def _split(
+    study: StudyGraph, pos: pd.DataFrame, ids: np.ndarray, k: int, here_share: float = 0.5,
+) -> list[np.ndarray]:
+    """Split ``ids`` west to east in ``k`` parts (compact search groups).
+
+    The first part holds ``here_share`` of them, the others share the rest equally.
+    """
+    if k == 1 or len(ids) < 2:
         return [ids]
     x = study.net.node_x[study.net.edge_u[pos.loc[ids, "edge"].to_numpy()]]
-    return [p for p in np.array_split(ids[np.argsort(x, kind="stable")], k) if len(p)]
+    ordered = ids[np.argsort(x, kind="stable")]
+    cut = min(len(ids) - 1, max(1, round(here_share * len(ids))))
+    return [ordered[:cut], *(p for p in np.array_split(ordered[cut:], k - 1) if len(p))]
 
 
 def _bar(progress: bool, n: int) -> Any:
@@ -119,28 +207,6 @@ def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> Street
 
 #: What a forked worker needs (set just before forking, read by :func:`_draw_wkb`).
 _FORKED: tuple[StudyGraph, float] | None = None
-
-
-def _draw_parts(
-    study: StudyGraph, budget_m: float, parts: list[np.ndarray], bar: Any,
-) -> list[np.ndarray]:
-    """Polygons of each part; parts after the first are drawn in forked workers."""
-    global _FORKED  # noqa: PLW0603 - handed to forked workers, cleared after
-    if len(parts) == 1:
-        return [_draw(study, budget_m, parts[0], bar)]
-    _FORKED = (study, budget_m)
-    try:
-        with multiprocessing.get_context("fork").Pool(len(parts) - 1) as pool:
-            pending = [pool.apply_async(_draw_wkb, (p,)) for p in parts[1:]]
-            first = _draw(study, budget_m, parts[0], bar)
-            rest = []
-            for p, job in zip(parts[1:], pending, strict=True):
-                rest.append(shapely.from_wkb(job.get()))
-                if bar is not None:
-                    bar.update(len(p))
-    finally:
-        _FORKED = None
-    return [first, *rest]
 
 
 def _draw_wkb(ids: np.ndarray) -> np.ndarray:
