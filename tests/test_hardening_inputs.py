@@ -527,3 +527,11 @@ def test_infinite_numbers_are_not_numbers(tmp_path):
     assert got == {(2, "households", "households is not a number"),
                    (3, "households", "households is not a number"),
                    (4, "residents", "residents is not a number")}
+
+
+def test_a_csv_renamed_xlsx_is_named_as_not_a_workbook(line_district, tmp_path):
+    fake = tmp_path / "小区.xlsx"
+    fake.write_bytes(line_district["communities"].read_bytes())  # a CSV with the wrong name
+    result = run(line_district, tmp_path / "o", communities=fake)
+    assert result.exit_code == 2, result.output
+    assert "not a readable Excel workbook" in result.output and "小区.xlsx" in result.output

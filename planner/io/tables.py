@@ -182,7 +182,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     except MemoryError:
         raise
     except ValueError as exc:  # unknown sheet, or not an Excel file
-        msg = f"{path}: cannot read sheet {sheet!r} ({exc}). Give an existing sheet name."
+        if sheet is None or "format cannot be determined" in str(exc):
+            msg = (f"{path}: not a readable Excel workbook ({exc}). Open it in Excel or WPS "
+                   "and save it again as .xlsx (or export a CSV).")
+        else:
+            msg = f"{path}: cannot read sheet {sheet!r} ({exc}). Give an existing sheet name."
         raise InputError(msg) from exc
     except Exception as exc:  # zipfile.BadZipFile, openpyxl errors: a corrupt file
         msg = f"{path}: not a readable Excel file ({exc}). Open and re-save it as .xlsx."
