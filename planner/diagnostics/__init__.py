@@ -307,8 +307,8 @@ def _network_bounds(net: CompiledNetwork) -> tuple[float, float, float, float]:
 def _lonlat_bounds(net: CompiledNetwork) -> str:
     x0, y0, x1, y1 = _network_bounds(net)
     to_wgs = pyproj.Transformer.from_crs(net.pyproj_crs, 4326, always_xy=True)
-    lon, lat = to_wgs.transform([x0, x1], [y0, y1])
-    return f"lon {lon[0]:.4f}–{lon[1]:.4f}, lat {lat[0]:.4f}–{lat[1]:.4f}"
+    lon0, lat0, lon1, lat1 = to_wgs.transform_bounds(x0, y0, x1, y1)  # all edges, not 2 corners
+    return f"lon {lon0:.4f}–{lon1:.4f}, lat {lat0:.4f}–{lat1:.4f}"
 
 
 def _ids_text(index: pd.Index) -> str:
