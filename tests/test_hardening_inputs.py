@@ -535,3 +535,13 @@ def test_a_csv_renamed_xlsx_is_named_as_not_a_workbook(line_district, tmp_path):
     result = run(line_district, tmp_path / "o", communities=fake)
     assert result.exit_code == 2, result.output
     assert "not a readable Excel workbook" in result.output and "小区.xlsx" in result.output
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "utf-8-sig"])
+def test_profile_saved_as_gbk_or_utf16_is_read(tmp_path, encoding):
+    path = tmp_path / "城市.toml"
+    path.write_bytes('[profile]\nname = "testcity"\nname_zh = "测试市"\n'
+                     'inherits = "national"\n'.encode(encoding))
+    result = CliRunner().invoke(main, ["profiles", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "测试市" in result.output and "national" in result.output

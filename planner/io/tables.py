@@ -146,8 +146,8 @@ def _decode(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     msg = (
-        f"{path}: cannot read the text encoding (tried {', '.join(CSV_ENCODINGS)}). "
-        "Save the file as 'CSV UTF-8' from Excel."
+        f"{path}: cannot read the text encoding (tried {', '.join(CSV_ENCODINGS)}, utf-16). "
+        "Save the file as UTF-8 (Excel: 'CSV UTF-8'; Notepad: encoding UTF-8)."
     )
     raise InputError(msg)
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from planner._errors import InputError, UnknownProfileError
+from planner.io.tables import read_text
 from planner.schema import AREA_TYPES, COMMUNITY_STATUSES
 from planner.standards._parsing import (
     _COMMON_KEYS,
@@ -128,8 +129,7 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(read_text(path))  # UTF-8, UTF-16 (BOM) or GB18030, as saved
     except tomllib.TOMLDecodeError as e:
         msg = f"{path}: not valid TOML ({e}). Fix the syntax; see docs/standards.md."
         raise InputError(msg) from e
