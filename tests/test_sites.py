@@ -27,6 +27,7 @@ from planner.sites import (
     recommend_sites,
     solve,
 )
+from planner.sites.problem import Solution, best_of
 from tests.conftest import METRIC, to_lonlat
 from tests.test_scenarios import X0, Y0, make_line_area
 
@@ -189,3 +190,18 @@ def test_bad_candidates_file(sample, tmp_path):
         "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert "candidates.csv: no candidate id column" in res.output
+
+
+def test_time_limited_solution_keeps_the_better_choice():
+    def sol(obj, bound, status):
+        return Solution(np.array([0]), np.array([300.0]), np.array([True]), obj, bound,
+                        abs(bound - obj) / bound, status, 1.0)
+
+    stopped = sol(10.0, 20.0, "time limit")
+    kept = best_of(stopped, sol(12.0, float("nan"), "greedy"), "standard")
+    assert kept.objective == 12.0 and kept.bound == 20.0
+    assert kept.gap == pytest.approx(0.4)  # (20 - 12) / 20, against the proven bound
+    assert "greedy" in kept.status
+    assert best_of(stopped, sol(9.0, float("nan"), "greedy"), "standard") is stopped
+    done = sol(10.0, 10.0, "optimal")
+    assert best_of(done, sol(10.0, float("nan"), "greedy"), "standard") is done

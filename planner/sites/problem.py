@@ -312,6 +312,25 @@ def _solution(problem: SiteProblem, res: object, n: int, start: float, *,
     return Solution(chosen, sizes, won, objective, bound, gap, status, seconds)
 
 
+def best_of(solution: Solution, heuristic: Solution, model: str) -> Solution:
+    """The optimiser's choice, or the heuristic's when it is better.
+
+    That happens only when the optimiser stopped at its time limit; its bound holds for
+    both, so the gap is still proven.
+    """
+    if solution.optimal:
+        return solution
+    worse = (heuristic.objective < solution.objective if model == "cover"
+             else heuristic.objective > solution.objective)
+    if not worse:
+        return solution
+    gap = abs(solution.bound - heuristic.objective) / abs(solution.bound) if solution.bound \
+        else 0.0
+    return Solution(heuristic.chosen, heuristic.sizes_m2, heuristic.won, heuristic.objective,
+                    solution.bound, gap, f"{solution.status} (greedy's choice kept)",
+                    solution.seconds + heuristic.seconds)
+
+
 def greedy(problem: SiteProblem, k: int | None) -> Solution:
     """The greedy heuristic: add the site that wins most at each step.
 

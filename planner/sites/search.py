@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner._errors import InputError
 from planner.scenarios import Scenario, ScenarioResult, compare
-from planner.sites.problem import MODELS, SiteProblem, Solution, greedy, solve
+from planner.sites.problem import MODELS, SiteProblem, Solution, best_of, greedy, solve
 
 log = logging.getLogger("planner")
 
@@ -212,8 +212,9 @@ def recommend_sites(
     stats = {"candidates": len(candidates), "candidates_useful": len(problem.candidate_ids),
              "targets": len(problem.target_ids), "pairs": len(pairs)}
     log.info("sites: %s", stats)
-    best = solve(problem, k, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     heuristic = greedy(problem, k)
+    best = best_of(solve(problem, k, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap),
+                   heuristic, model)
     table = _curve(problem, k, best, heuristic, curve=curve, time_limit_s=time_limit_s,
                    mip_rel_gap=mip_rel_gap)
     chosen = candidates.loc[problem.candidate_ids[best.chosen]].copy()
@@ -233,8 +234,9 @@ def _curve(problem: SiteProblem, k: int | None, best: Solution, heuristic: Solut
     else:
         ks = list(range(1, k)) if curve else []
     for kk in ks:
-        s = solve(problem, kk, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
         g = greedy(problem, kk)
+        s = best_of(solve(problem, kk, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap), g,
+                    problem.model)
         rows.append(_curve_row(kk, s, g))
     rows.append(_curve_row(len(best.chosen) if k is None else k, best, heuristic))
     return pd.DataFrame(rows)
