@@ -327,6 +327,9 @@ class StudyGraph:
     def _search(
         self, src: pairs.Positions, slots: np.ndarray, targets: pairs.TargetIndex
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(targets.positions) == 0:  # nothing to reach: no search
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, np.zeros(0)
         parts = [b.pairs(self.max_distance_m)
                  for b in pairs.searches(self._base, src, slots, targets,
                                          limit_m=self.max_distance_m,
