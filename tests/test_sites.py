@@ -205,3 +205,24 @@ def test_time_limited_solution_keeps_the_better_choice():
     assert best_of(stopped, sol(9.0, float("nan"), "greedy"), "standard") is stopped
     done = sol(10.0, 10.0, "optimal")
     assert best_of(done, sol(10.0, float("nan"), "greedy"), "standard") is done
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # spopt builds PuLP variables the old way
+def test_coverage_agrees_with_spopt_mclp(sample):
+    """PySAL spopt's maximal covering model (PuLP/CBC) on the same coverage table."""
+    import pulp  # noqa: PLC0415  (the `sites` extra)
+    from spopt.locate import MCLP  # noqa: PLC0415
+
+    _, _, base = sample
+    r = base.result().communities
+    grid = grid_candidates(base.net, spacing_m=300,
+                           near=r[r["service_status"] == "uncovered"].geometry, near_m=300)
+    cands = grid.iloc[np.linspace(0, len(grid) - 1, 40).round().astype(int)]
+    problem, _ = build_problem(base.result(), cands, candidate_pairs(base, cands),
+                               model="coverage")
+    ours = solve(problem, 4)
+    cost = np.where(problem.cover.toarray() > 0, 0.0, 1.0)  # covered within radius 0.5
+    mclp = MCLP.from_cost_matrix(cost, problem.households, service_radius=0.5, p_facilities=4)
+    mclp = mclp.solve(pulp.PULP_CBC_CMD(msg=False))
+    assert ours.optimal and ours.objective > 0
+    assert ours.objective == pytest.approx(mclp.problem.objective.value())
