@@ -286,6 +286,10 @@ def _solution(problem: SiteProblem, res: object, n: int, start: float, *,
               minimise: bool) -> Solution:
     seconds = time.perf_counter() - start
     x = getattr(res, "x", None)
+    if x is None and getattr(res, "status", -1) == 1:  # time limit before a first solution
+        none = np.zeros(0, dtype=np.int64)
+        return Solution(none, np.zeros(0), np.zeros(len(problem.target_ids), dtype=bool), 0.0,
+                        float(problem.households.sum()), 1.0, "time limit", seconds)
     if x is None:
         msg = f"the site optimiser found no solution: {getattr(res, 'message', '')}"
         raise RuntimeError(msg)
