@@ -326,6 +326,7 @@ def best_of(solution: Solution, heuristic: Solution, model: str) -> Solution:
         return solution
     worse = (heuristic.objective < solution.objective if model == "cover"
              else heuristic.objective > solution.objective)
+    worse |= len(solution.chosen) == 0 and len(heuristic.chosen) > 0  # stopped before any
     if not worse:
         return solution
     gap = abs(solution.bound - heuristic.objective) / abs(solution.bound) if solution.bound \
