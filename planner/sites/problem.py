@@ -288,8 +288,9 @@ def _solution(problem: SiteProblem, res: object, n: int, start: float, *,
     x = getattr(res, "x", None)
     if x is None and getattr(res, "status", -1) == 1:  # time limit before a first solution
         none = np.zeros(0, dtype=np.int64)
+        trivial = 1.0 if minimise else float(problem.households.sum())  # sites / households
         return Solution(none, np.zeros(0), np.zeros(len(problem.target_ids), dtype=bool), 0.0,
-                        float(problem.households.sum()), 1.0, "time limit", seconds)
+                        trivial, 1.0, "time limit", seconds)
     if x is None:
         msg = f"the site optimiser found no solution: {getattr(res, 'message', '')}"
         raise RuntimeError(msg)
