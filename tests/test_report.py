@@ -18,6 +18,7 @@ from planner.cli.map import write_map_extras
 from planner.maps.files import planner_made
 from planner.report import RunResults, compare_report, load_run, write_report
 from planner.sample import write_sample
+from tests.browser import go_offline, js_errors, open_file
 
 CRS = "EPSG:32649"
 X0, Y0 = 500_000.0, 2_410_000.0
@@ -144,6 +145,16 @@ def test_compare_report_before_and_after(run, tmp_path):
     # largest fall first: 老街社区 180 → 30 (150) before 幸福里 37.5 → 7.5 (30)
     assert changes.index("老街社区") < changes.index("幸福里")
     assert "61.5%" in _section(text, "3 规划目标") and "90.0%" in _section(text, "3 规划目标")
+    # the web map of the later scenario outlines what changed: C2 and C3 better, none worse
+    web = (tmp_path / "compare_map.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="planner-data">(.*?)</script>', web, flags=re.S).group(1))
+    changes = {layer["id"]: layer for layer in data["layers"] if layer["kind"] == "change"}
+    assert set(changes) == {"change-better"}
+    better = {f["id"]: f["properties"] for f in changes["change-better"]["data"]["features"]}
+    assert set(better) == {"C2", "C3"}
+    assert better["C3"]["before"].startswith("未覆盖") and better["C3"]["after"].startswith(
+        "面积不足")
+    assert better["C3"]["shortfall_before"] == "180" and better["C3"]["shortfall_after"] == "30"
     fewer = RunResults(run.communities.iloc[:3], run.facilities, None, run.targets,
                        run.summary)
     with pytest.raises(InputError, match="different communities"):
@@ -232,3 +243,20 @@ def test_a_fresh_run_removes_its_stale_report_only(run, tmp_path):
     theirs.write_text("the user's own notes", encoding="utf-8")
     write_map_extras(run, tmp_path, opts, base=None, title="t", data_date=None, fresh_run=True)
     assert theirs.read_text(encoding="utf-8") == "the user's own notes"
+
+
+def test_comparison_map_draws_the_changes(run, tmp_path, browser):
+    after_comm = run.communities.copy()
+    after_comm.loc["C1", ["service_status", "shortfall_m2"]] = ["below_standard", 16.0]
+    after_comm.loc["C3", ["service_status", "shortfall_m2"]] = ["meets", 0.0]
+    after = RunResults(after_comm, run.facilities, None, run.targets, run.summary)
+    compare_report(run, after, tmp_path / "c.html")
+    go_offline(browser)
+    open_file(browser, tmp_path / "c_map.html", ready_js="return window.plannerReady === true")
+    count = "return document.querySelectorAll({!r}).length"
+    assert browser.execute_script(count.format("path.planner-change-better")) == 1  # C3
+    assert browser.execute_script(count.format("path.planner-change-worse")) == 1  # C1
+    dash = browser.execute_script(
+        "return document.querySelector('path.planner-change-worse').getAttribute('stroke')")
+    assert dash == "#c62828"
+    assert js_errors(browser) == []

@@ -321,3 +321,54 @@ def circle_layers(iso: gpd.GeoDataFrame, facility_names: dict[str, str], *,
             show=False, count=int(rows.sum()), extra={"facilityKind": kind},
         ))
     return layers
+
+
+# --------------------------------------------------------------------------- scenario change
+
+#: Order of the service statuses from best to worst, to say whether a community gains.
+STATUS_RANK = {"meets": 0, "below_standard": 1, "uncovered": 2, "unreachable": 3}
+CHANGE_POPUP = (
+    ("name", "小区 community"),
+    ("id", "编号 ID"),
+    ("before", "之前 before"),
+    ("after", "之后 after"),
+    ("shortfall_before", "缺口 shortfall before m²"),
+    ("shortfall_after", "缺口 shortfall after m²"),
+)
+
+
+def change_layers(comm: gpd.GeoDataFrame, before: pd.DataFrame) -> list[Layer]:
+    """Communities whose service status is better or worse than in ``before``.
+
+    ``comm`` is the later scenario (display geometry), ``before`` the earlier one's
+    ``service_status`` and ``shortfall_m2`` by ``community_id``. Drawn as outlines
+    (green better, red worse) over the status layers.
+    """
+    prior = before.reindex(comm.index)
+    rank_now = comm["service_status"].map(STATUS_RANK)
+    rank_before = prior["service_status"].map(STATUS_RANK)
+    service = {s: st.label(SERVICE_STATUS_LABELS, s) for s in SERVICE_STATUSES}
+    props = pd.DataFrame({
+        "name": st.each(st.names(comm), st.esc),
+        "id": st.each(comm.index.astype(str), st.esc),
+        "before": [service.get(s, st.MISSING) for s in prior["service_status"].tolist()],
+        "after": [service[s] for s in comm["service_status"].tolist()],
+        "shortfall_before": st.each(prior["shortfall_m2"], st.num),
+        "shortfall_after": st.each(comm["shortfall_m2"], st.num),
+    }, index=comm.index)
+    geoms = np.asarray(compact_geometry_json(comm.geometry.values), dtype=object)
+    layers = []
+    for better, rows, zh, en, colour in (
+            (True, (rank_now < rank_before).to_numpy(), "改善", "better", "#1a7f37"),
+            (False, (rank_now > rank_before).to_numpy(), "变差", "worse", "#c62828")):
+        if not rows.any():
+            continue
+        layers.append(Layer(
+            id=f"change-{en}", group="communities", kind="change",
+            label=f"{swatch('transparent', 'planner-ring')}<b style='color:{colour}'>"
+                  f"{zh} {en}</b> ({int(rows.sum())})",
+            data=features_json(comm.index.astype(str)[rows], props[rows],
+                               geoms[rows].tolist()),
+            popup=CHANGE_POPUP, tooltip="name", count=int(rows.sum()),
+            extra={"better": better}))
+    return layers

@@ -32,7 +32,13 @@ from planner.maps.base import (
 )
 from planner.maps.files import GENERATOR, check_replaceable
 from planner.maps.geojson import to_json
-from planner.maps.layers import Layer, circle_layers, community_layers, facility_layers
+from planner.maps.layers import (
+    Layer,
+    change_layers,
+    circle_layers,
+    community_layers,
+    facility_layers,
+)
 from planner.schema import SERVICE_STATUSES
 
 log = logging.getLogger(__name__)
@@ -122,6 +128,7 @@ def gap_map(
     base: BaseMap | None = None,
     tiles: str | None = "osm",
     basemap: bool = True,
+    changes_from: pd.DataFrame | None = None,
 ) -> GapMap:
     """Draw the coverage gaps of a district as a self-contained web map.
 
@@ -157,6 +164,9 @@ def gap_map(
         then shifted to GCJ-02), ``"tianditu:KEY"``, or ``None``. Never shown by default.
     basemap
         ``False`` drops the online tiles (as ``tiles=None``).
+    changes_from
+        An earlier scenario's ``service_status`` and ``shortfall_m2`` by
+        ``community_id``: communities now better or worse are outlined in two more layers.
 
     Raises
     ------
@@ -184,6 +194,9 @@ def gap_map(
         has_circles = bool(circles)
         layers += circles
     layers += community_layers(comm, names)
+    if changes_from is not None:
+        _check_columns(changes_from, ("service_status", "shortfall_m2"), "changes_from")
+        layers += change_layers(comm, changes_from)
     layers += facility_layers(fac)
     warnings = [*warnings, GCJ02_NOTE] if gcj02 else list(warnings)
     m = GapMap(

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from planner.maps import gap_map, save_map
 from planner.maps.base import BaseMap
 from planner.maps.files import GENERATOR, check_replaceable
 from planner.maps.printing import print_map
@@ -134,6 +135,9 @@ def compare_report(
 ) -> Path:
     """Write a before/after report and maps for two assessments of the same district.
 
+    Beside ``path`` it writes ``<name>_map.html``: the web map of ``after`` with the
+    communities whose status is better or worse than ``before`` outlined (two layers).
+
     Parameters
     ----------
     before, after
@@ -154,11 +158,18 @@ def compare_report(
         No CJK font is installed (the maps are printed).
     """
     out = check_replaceable(path)
+    web = check_replaceable(out.with_name(f"{out.stem}_map.html"))
     a, b = _as_results(before), _as_results(after)
     maps = [print_png_uri(r, title=n, base=base, size="slide") for r, n in ((a, names[0]),
                                                                               (b, names[1]))]
-    body = _header(title, b.summary, data_date) + compare_body(a, b, names, maps)
+    body = compare_body(a, b, names, maps)  # checks the two hold the same communities
+    link = (f"<p><a class='screen-only' href='{html.escape(web.name)}'>交互地图 the web map of "
+            f"{html.escape(names[1])}, changes outlined</a></p>")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page(title, body), encoding="utf-8")
-    log.info("wrote comparison %s", out)
+    save_map(gap_map(b.communities, b.facilities, b.isochrones, title=f"{title}: {names[1]}",
+                     warnings=b.summary.get("notes", []), targets=b.targets, base=base,
+                     changes_from=a.communities[["service_status", "shortfall_m2"]]), web)
+    out.write_text(page(title, _header(title, b.summary, data_date) + link + body),
+                   encoding="utf-8")
+    log.info("wrote comparison %s and its map %s", out, web)
     return out

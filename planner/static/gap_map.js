@@ -101,6 +101,11 @@
             var c = kindColour(f.properties._k);
             return {color: c, weight: 1, opacity: 0.8, fillColor: c, fillOpacity: 0.08};
         },
+        change: function () {
+            var spec = this;
+            return {color: spec.better ? "#1a7f37" : "#c62828", weight: 3.5, opacity: 1,
+                    fill: true, fillOpacity: 0, dashArray: spec.better ? null : "6 3"};
+        },
         street: function () { return {color: C.street, weight: 1, opacity: 0.75}; },
         water: function (f) {
             var line = f.geometry && /LineString$/.test(f.geometry.type);
@@ -120,8 +125,9 @@
         }).join("") + "</table>";
     }
     function makeLayer(spec) {
-        var style = styles[spec.kind];
+        var style = styles[spec.kind].bind(spec);
         var cls = {community: "planner-community planner-status-" + spec.status,
+                   change: "planner-change planner-" + spec.id,
                    facility: "planner-facility planner-kind-" + spec.facilityKind,
                    circle: "planner-circle"}[spec.kind] || "";
         var options = {style: style, className: cls};
@@ -134,7 +140,7 @@
         } else if (spec.kind === "facility") {
             options.pane = "plannerFacilities";
         }
-        if (spec.kind === "facility" || spec.kind === "community") {
+        if (spec.kind === "facility" || spec.kind === "community" || spec.kind === "change") {
             options.pointToLayer = function (f, latlng) {
                 var s = Object.assign({className: cls, pane: options.pane || "overlayPane",
                                        radius: 7}, style(f));
