@@ -51,11 +51,17 @@ def make_districts(root: Path, n: int, sizes: list[float]) -> Path:
     return root / "districts.csv"
 
 
+CPU: dict[str, float] = {}
+
+
 def sequential(specs: list[DistrictSpec], out: Path) -> float:
     start = time.perf_counter()
+    cpu = 0.0
     for spec in specs:
         rec = run_district(spec, str(out))
         assert rec["status"] == "done", rec["error"]
+        cpu += rec["cpu_s"]
+    CPU["sequential"] = cpu
     return time.perf_counter() - start
 
 
@@ -63,6 +69,11 @@ def batch(specs: list[DistrictSpec], out: Path, client: object) -> float:
     start = time.perf_counter()
     result = run_batch(specs, out, client=client)
     assert not result.failed, result.failed
+    per_worker: dict[str, float] = {}
+    for rec in result.records:
+        per_worker[rec["worker"]] = per_worker.get(rec["worker"], 0.0) + rec["cpu_s"]
+    CPU["batch"] = sum(per_worker.values())
+    CPU["busiest_worker"] = max(per_worker.values())
     return time.perf_counter() - start
 
 
@@ -94,6 +105,7 @@ def main() -> None:
             client.run(_warm_imports)  # every worker imports the pipeline once
             batch(specs[: args.workers], root / "warm-workers", client)
             t_batch = batch(specs, root / "batch", client)
+            cpu = dict(CPU)
             growth = [(n, batch(specs[:n], root / f"grow{n}", client))
                       for n in range(5, args.districts + 1, 5)]
         finally:
@@ -107,6 +119,11 @@ def main() -> None:
     print(f"{'batch, cluster running':<28}{t_batch:8.1f}{t_seq / t_batch:10.2f}")
     print(f"{'batch + cluster start':<28}{t_batch + t_start:8.1f}"
           f"{t_seq / (t_batch + t_start):10.2f}   (start {t_start:.1f} s)")
+    print(f"\nCPU time of the district tasks: sequential {cpu['sequential']:.1f} s, batch "
+          f"{cpu['batch']:.1f} s; busiest worker {cpu['busiest_worker']:.1f} s, so with a free "
+          f"core per worker the batch would take about {cpu['busiest_worker']:.1f} s "
+          f"({cpu['sequential'] / cpu['busiest_worker']:.2f}x); wall times above include "
+          "waiting for cores that other jobs hold")
     print("\ngrowth with the number of districts (batch, cluster running)")
     print(f"{'districts':>10}{'s':>8}{'s/district':>12}")
     for n, t in growth:

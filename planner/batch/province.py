@@ -7,8 +7,9 @@
     ``households_unreachable``, ``share_households_served`` (households within the walking
     circle of a counted facility, i.e. ``meets`` + ``below_standard``, over all households),
     ``share_households_meets``, ``required_m2``, ``shortfall_m2``, ``facilities``,
-    ``targets_passed``, ``targets_failed``, ``elapsed_s`` (s), ``peak_rss_mb`` (MB) and
-    ``folder``; a last row ``district = "(province)"`` adds up the districts with results.
+    ``targets_passed``, ``targets_failed``, ``elapsed_s`` (wall, s), ``cpu_s`` (s),
+    ``peak_rss_mb`` (MB), ``worker`` (host:pid) and ``folder``; a last row
+    ``district = "(province)"`` adds up the districts with results.
 ``province_targets.csv``
     one row per district and target: ``district, id, metric, label_zh, label_en,
     numerator, denominator, value, threshold, passed, source``.
@@ -59,7 +60,8 @@ def _district_row(rec: dict[str, Any]) -> dict[str, Any]:
                 "facilities": s["facilities"]["count"],
                 "targets_passed": sum(p is True for p in passed),
                 "targets_failed": sum(p is False for p in passed)}
-    row |= {"elapsed_s": round(rec["elapsed_s"], 2), "peak_rss_mb": round(rec["peak_rss_mb"], 1),
+    row |= {"elapsed_s": round(rec["elapsed_s"], 2), "cpu_s": round(rec.get("cpu_s", 0.0), 2),
+            "peak_rss_mb": round(rec["peak_rss_mb"], 1), "worker": rec.get("worker"),
             "folder": rec["district"] if s else None}
     return row
 
@@ -83,13 +85,15 @@ def province_summary(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     total = {"district": PROVINCE_TOTAL, "status": f"{int(ok.sum())} of {len(frame)} with results",
              **{c: frame.loc[ok, c].sum() for c in _SUMMED},
              "elapsed_s": round(frame["elapsed_s"].sum(), 2),
+             "cpu_s": round(frame["cpu_s"].sum(), 2),
              "peak_rss_mb": frame["peak_rss_mb"].max()}
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     frame = _shares(frame)
     order = ["district", "row", "status", "error", "profile", "communities", "households",
              *(f"households_{s}" for s in _STATUSES), "share_households_served",
              "share_households_meets", "required_m2", "shortfall_m2", "facilities",
-             "targets_passed", "targets_failed", "elapsed_s", "peak_rss_mb", "folder"]
+             "targets_passed", "targets_failed", "elapsed_s", "cpu_s", "peak_rss_mb", "worker",
+             "folder"]
     return frame[order]
 
 

@@ -118,8 +118,8 @@ def _check_memory_limit(memory_limit: str) -> None:
 def _lost(spec: DistrictSpec, exc: BaseException) -> dict[str, Any]:
     """Record of a district whose task never returned (e.g. its workers kept dying)."""
     return {"district": spec.district, "row": spec.row, "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}", "elapsed_s": 0.0, "peak_rss_mb": 0.0,
-            "summary": None}
+            "error": f"{type(exc).__name__}: {exc}", "elapsed_s": 0.0, "cpu_s": 0.0,
+            "peak_rss_mb": 0.0, "worker": None, "summary": None}
 
 
 def run_batch(

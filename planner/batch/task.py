@@ -20,6 +20,7 @@ import logging
 import os
 import resource
 import shutil
+import socket
 import sys
 import time
 from pathlib import Path
@@ -189,13 +190,14 @@ def _peak_rss_mb() -> float:
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
-def _record(spec: DistrictSpec, status: str, started: float, *, error: str | None = None,
-            summary: dict[str, Any] | None = None) -> dict[str, Any]:
+def _record(spec: DistrictSpec, status: str, started: float, cpu_started: float, *,
+            error: str | None = None, summary: dict[str, Any] | None = None) -> dict[str, Any]:
     if summary is not None:
         summary = {k: v for k, v in summary.items() if k != "profile_detail"}  # keep it small
     return {"district": spec.district, "row": spec.row, "status": status, "error": error,
-            "elapsed_s": time.perf_counter() - started, "peak_rss_mb": _peak_rss_mb(),
-            "summary": summary}
+            "elapsed_s": time.perf_counter() - started,
+            "cpu_s": time.process_time() - cpu_started, "peak_rss_mb": _peak_rss_mb(),
+            "worker": f"{socket.gethostname()}:{os.getpid()}", "summary": summary}
 
 
 def run_district(spec: DistrictSpec, out_root: str) -> dict[str, Any]:
@@ -212,24 +214,27 @@ def run_district(spec: DistrictSpec, out_root: str) -> dict[str, Any]:
     -------
     dict
         ``district``, ``row``, ``status`` (``done``, ``skipped`` or ``failed``), ``error``
-        (the message, for ``failed``), ``elapsed_s`` (s), ``peak_rss_mb`` (the worker
-        process's peak resident memory so far, MB) and ``summary`` (the district's
+        (the message, for ``failed``), ``elapsed_s`` (wall time, s), ``cpu_s`` (CPU time
+        of the worker process during the task, s), ``peak_rss_mb`` (the worker process's
+        peak resident memory so far, MB), ``worker`` (host:pid) and ``summary`` (the district's
         ``summary.json`` as a dict, ``None`` when failed).
     """
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     root = Path(out_root)
     try:
         fingerprint = district_fingerprint(spec)
         if is_complete(root / spec.district, fingerprint):
-            return _record(spec, "skipped", started, summary=_read_summary(root / spec.district))
+            return _record(spec, "skipped", started, cpu_started,
+                           summary=_read_summary(root / spec.district))
         _check_target(spec, root)
         area, result, m = _assess(spec, fingerprint)
         _write(spec, root, area, result, m)
-        return _record(spec, "done", started, summary=_read_summary(root / spec.district))
+        return _record(spec, "done", started, cpu_started,
+                       summary=_read_summary(root / spec.district))
     except MemoryError:
-        return _record(spec, "failed", started,
+        return _record(spec, "failed", started, cpu_started,
                        error="ran out of memory: raise the worker memory limit "
                              "(--memory-limit) or clip the district's network")
     except Exception as exc:
         log.debug("district %s failed", spec.district, exc_info=True)
-        return _record(spec, "failed", started, error=f"{type(exc).__name__}: {exc}")
+        return _record(spec, "failed", started, cpu_started, error=f"{type(exc).__name__}: {exc}")
