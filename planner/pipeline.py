@@ -276,7 +276,7 @@ def assess(
                       streets, timeline=judged.timeline, care=care)
 
 
-def _prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:
+def prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:
     """Fill status (new/old), area type and circle minutes from the profile."""
     comm = communities.copy()
     none = pd.Series(None, index=comm.index, dtype=object)
@@ -314,7 +314,7 @@ def _combine(
     return comm, fac
 
 
-def _nearest_street(fac: gpd.GeoDataFrame, comm: gpd.GeoDataFrame) -> pd.Series:
+def nearest_street(fac: gpd.GeoDataFrame, comm: gpd.GeoDataFrame) -> pd.Series:
     """Street (街道/乡镇) of each facility: that of the nearest community."""
     if len(fac) == 0 or len(comm) == 0:
         return pd.Series(None, index=fac.index, dtype=object)
@@ -322,7 +322,7 @@ def _nearest_street(fac: gpd.GeoDataFrame, comm: gpd.GeoDataFrame) -> pd.Series:
     return joined.groupby(level=0)["street"].first().reindex(fac.index)
 
 
-def _meets_min_size(fac: gpd.GeoDataFrame, profile: Profile) -> pd.Series:
+def meets_min_size(fac: gpd.GeoDataFrame, profile: Profile) -> pd.Series:
     """True/False against the profile's minimum size for the kind; None without a rule."""
     out = pd.Series(None, index=fac.index, dtype=object)
     for kind, rule in profile.facility_min_m2.items():
@@ -331,6 +331,12 @@ def _meets_min_size(fac: gpd.GeoDataFrame, profile: Profile) -> pd.Series:
         sel = fac["kind"] == kind
         out[sel] = fac.loc[sel, "floor_area_m2"] >= rule.min_m2
     return out
+
+
+# The old private names, still used above (planner.scenarios uses the public ones).
+_prepare_communities = prepare_communities
+_nearest_street = nearest_street
+_meets_min_size = meets_min_size
 
 
 def _load_counts(load: LoadResult | None, written: int) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from planner.coverage import assess as assess_coverage
 from planner.coverage import facility_shares
 from planner.gaps import street_table
 from planner.judge import judge
-from planner.pipeline import _meets_min_size, _nearest_street, _prepare_communities
+from planner.pipeline import meets_min_size, nearest_street, prepare_communities
 from planner.schema import SERVICE_STATUSES
 from planner.standards import Profile
 
@@ -130,7 +130,7 @@ def evaluate(
     as_of
         Year the targets are judged in (default: the current year).
     """
-    comm = _prepare_communities(communities, profile)
+    comm = prepare_communities(communities, profile)
     comm["circle_minutes"] = circle_minutes_of(comm["area_type"].to_numpy(), profile, minutes)
     comm["access_points"] = access_points.reindex(comm.index).fillna(0).astype(int)
     fac = prepare_facilities(facilities, include_planned=include_planned)
@@ -151,8 +151,8 @@ def evaluate(
         comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
     fac = fac.join(facility_shares(active, comm, pairs))
     if "street" not in fac or fac["street"].isna().all():
-        fac["street"] = _nearest_street(fac, comm)
-    fac["meets_min_size"] = _meets_min_size(fac, profile)
+        fac["street"] = nearest_street(fac, comm)
+    fac["meets_min_size"] = meets_min_size(fac, profile)
     judged = judge(profile, comm, fac, pairs, as_of=as_of,
                    planned_costs=_planned_pairs(table, comm, fac, speed_m_s))
     comm, fac = judged.communities, judged.facilities

@@ -206,7 +206,9 @@ def recommend_sites(
     candidates = candidates.to_crs(scenario.net.pyproj_crs)
     before = scenario.result()
     pairs = candidate_pairs(scenario, candidates)
-    mins = {kind: rule.min_m2 for kind, rule in scenario.profile.facility_min_m2.items()}
+    # true minimum sizes only: a subsidy threshold (Wanzhou's 1,500 / 800 m²) is no minimum
+    mins = {kind: rule.min_m2 for kind, rule in scenario.profile.facility_min_m2.items()
+            if rule.is_minimum}
     problem, unreachable = build_problem(before, candidates, pairs, model=model, size_m2=size_m2,
                                          max_m2=max_m2, min_by_kind=mins)
     stats = {"candidates": len(candidates), "candidates_useful": len(problem.candidate_ids),
