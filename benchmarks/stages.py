@@ -174,7 +174,8 @@ def main() -> None:
 
 def _print(args: argparse.Namespace, cold_s: float, cold: dict, warm_s: float, warm: dict,
            stages: dict) -> None:
-    print(f"sample size {args.size:g}: {stages['nodes']:,} nodes, "
+    where = f"sample in {args.data}" if args.data else f"sample size {args.size:g}"
+    print(f"{where}: {stages['nodes']:,} nodes, "
           f"{stages['communities']:,} communities, {stages['facilities']:,} facilities "
           f"assessed, {stages['pairs']:,} pairs within 15 min")
     print(f"{'planner run (map included)':44s}{'wall s':>8s}{'CPU s':>8s}{'peak MB':>10s}")
