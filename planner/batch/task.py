@@ -115,7 +115,7 @@ def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
     The map has the offline base of the district's streets and offers OSM tiles.
     Returns ``(area, result, map)``.
     """
-    from planner.care.layer import add_care_layers  # noqa: PLC0415
+    from planner.maps.care import add_care_layers  # noqa: PLC0415
     from planner.circles import ReachParams  # noqa: PLC0415
     from planner.maps import BaseMap, gap_map, osm_outlines, street_lines  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415

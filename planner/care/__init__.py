@@ -16,7 +16,7 @@ Modules, one job each:
 - :mod:`~planner.care.privacy`: aggregated counts only, small counts suppressed;
 - :mod:`~planner.care.columns`: care columns from the input files; sample values;
 - :mod:`~planner.care.assess`: the stage (reach-core distances, summary, export layers);
-- :mod:`~planner.care.layer`: the care layer of the map.
+- the care layer of the map lives in :mod:`planner.maps.care` (maps sit above care).
 """
 
 from planner.care.assess import CareResult, assess_care, care_stage, export_layers, has_care_data

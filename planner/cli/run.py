@@ -169,7 +169,7 @@ def _run(opts: dict[str, Any]) -> None:
     profile = load_profile(opts["profile"])
     if opts["reading"]:
         profile = profile.with_reading(opts["reading"])
-    from planner.care.layer import add_care_layers  # noqa: PLC0415
+    from planner.maps.care import add_care_layers  # noqa: PLC0415
 
     with _step("loading network and layers"), _cli_names():
         area = load_study_area(

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from planner.care.privacy import is_safe
+from planner.maps.geojson import features_json, geometry_json
+from planner.maps.layers import Layer, swatch
 
 __all__ = ["add_care_layers", "care_layers"]
 
@@ -74,9 +76,6 @@ def care_layers(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
     ValueError
         A count under ``threshold`` in the layers (raw, unsuppressed data).
     """
-    from planner.maps.geojson import features_json, geometry_json  # noqa: PLC0415
-    from planner.maps.layers import Layer, swatch  # noqa: PLC0415
-
     _check(communities, threshold)
     _check(facilities, threshold)
     comm = communities[communities.get("vulnerable_elderly", pd.Series(
