@@ -26,10 +26,8 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import platformdirs
 import pyproj
-import requests
 import shapely
 
 from planner import settings
@@ -110,6 +108,8 @@ def load_network(
 
 def _load_graphml(path: Path) -> nx.MultiDiGraph:
     """Read an osmnx GraphML file; a damaged or foreign one is a clear error."""
+    import osmnx as ox  # noqa: PLC0415  (osmnx pulls in scikit-learn: import on use)
+
     try:
         return ox.load_graphml(path)
     except MemoryError:
@@ -160,6 +160,8 @@ def project_network(
         msg = (f"{source or 'network'}: the network has no walkable roads. "
                "Check the file or the area.")
         raise NetworkError(msg)
+    import osmnx as ox  # noqa: PLC0415  (osmnx pulls in scikit-learn: import on use)
+
     crs = pyproj.CRS.from_user_input(G.graph.get("crs", "epsg:4326"))
     if not crs.is_projected:
         xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float, len(G))
@@ -378,6 +380,8 @@ def fetch_network(place: str, *, cache_folder: Path | None = None) -> Path:
         log.info("using cached network %s", path)
         return path
     G = _download(place)
+    import osmnx as ox  # noqa: PLC0415  (osmnx pulls in scikit-learn: import on use)
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         ox.save_graphml(G, tmp)
@@ -394,6 +398,9 @@ def _user_cache() -> Path:
 
 def _download(place: str) -> nx.MultiDiGraph:
     """Ask OpenStreetMap for the walking network of ``place``; clear errors when offline."""
+    import osmnx as ox  # noqa: PLC0415  (osmnx pulls in scikit-learn: import on use)
+    import requests  # noqa: PLC0415
+
     ox.settings.cache_folder = str(_user_cache() / "osmnx-http")  # not ./cache in the cwd
     try:
         return ox.graph_from_place(place, network_type="walk", retain_all=True)
@@ -414,3 +421,13 @@ def _download(place: str) -> nx.MultiDiGraph:
 def _slug(text: str) -> str:
     """File-name-safe version of a place name (keeps Chinese characters)."""
     return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_") or "place"
+
+
+def __getattr__(name: str) -> object:
+    """``planner.network.ox`` is osmnx, imported on first use (it pulls in scikit-learn)."""
+    if name == "ox":
+        import osmnx  # noqa: PLC0415
+
+        return osmnx
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

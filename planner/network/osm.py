@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 
 import networkx as nx
-import osmnx as ox
 
 from planner._errors import InputError, NetworkError
 
@@ -39,6 +38,8 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
     public street would take the public stretch with it, and building outlines,
     railways and land-use ways would stay in the walking graph.
     """
+    import osmnx as ox  # noqa: PLC0415  (osmnx pulls in scikit-learn: import on use)
+
     tags = list(dict.fromkeys([*ox.settings.useful_tags_way, *EXTRA_WAY_TAGS]))
     saved = ox.settings.useful_tags_way
     ox.settings.useful_tags_way = tags
