@@ -226,3 +226,18 @@ def test_coverage_agrees_with_spopt_mclp(sample):
     mclp = mclp.solve(pulp.PULP_CBC_CMD(msg=False))
     assert ours.optimal and ours.objective > 0
     assert ours.objective == pytest.approx(mclp.problem.objective.value())
+
+
+def test_subsidy_threshold_is_not_a_site_size():
+    # Wanzhou: a station must have at least 300 m² (a minimum), a street centre gets a
+    # subsidy from 1,500 m² (a threshold, no minimum). A street-centre candidate therefore
+    # gets the default 300 m² (DEFAULT_SITE_M2), never 1,500; a station its 300 m² minimum.
+    wanzhou = Scenario.from_area(make_line_area(), "wanzhou")
+    mins = wanzhou.profile.facility_min_m2
+    assert mins["street_centre"].min_m2 == 1500 and not mins["street_centre"].is_minimum
+    cands = _cands({"K1700": 1700.0})
+    cands["kind"] = "street_centre"
+    s = recommend_sites(wanzhou, cands, k=1, model="coverage", curve=False)
+    assert list(s.sites["floor_area_m2"]) == [300.0]
+    # K1700 reaches C and D (400 households), both uncovered before
+    assert s.solution.objective == s.verified_households == 400
