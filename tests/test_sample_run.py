@@ -46,8 +46,9 @@ def test_every_community_accounted_for(sample_run):
 
 
 def test_statuses_follow_from_the_numbers(sample_run):
+    # exact arithmetic: the GeoPackage keeps full precision (the CSV is rounded for people)
     _, out, _ = sample_run
-    c = pd.read_csv(out / "communities.csv")
+    c = gpd.read_file(out / "communities.gpkg", layer="communities")
     reachable = c["access_points"] > 0
     assert (c.loc[~reachable, "service_status"] == "unreachable").all()
     r = c[reachable]
@@ -68,13 +69,33 @@ def test_statuses_follow_from_the_numbers(sample_run):
 def test_floor_area_is_conserved(sample_run):
     """Accessible m² over all communities = floor area of the counted facilities serving anyone."""
     _, out, _ = sample_run
-    c = pd.read_csv(out / "communities.csv")
+    c = gpd.read_file(out / "communities.gpkg", layer="communities")  # full precision
     f = gpd.read_file(out / "facilities.gpkg", layer="facilities")
     counted = f[f["in_assessment"].astype(bool) & (f["kind"] != "nursing_home")
                 & (f["households_served"] > 0)]
     assert c["accessible_m2"].sum() == pytest.approx(counted["floor_area_m2"].sum(), rel=1e-9)
     # and households served per facility = sum of households of communities in its circle
     assert (f["m2_per_100hh_served"].dropna() > 0).all()
+
+
+def test_csv_is_rounded_and_the_geopackage_is_not(sample_run):
+    """communities.csv (for people) rounds m² to 0.1, minutes to 0.01, shares to 0.0001;
+    communities.gpkg (for GIS) keeps every digit. Both hold the same communities."""
+    _, out, _ = sample_run
+    csv = pd.read_csv(out / "communities.csv").set_index("community_id")
+    gpkg = gpd.read_file(out / "communities.gpkg", layer="communities").set_index("community_id")
+    assert list(csv.index) == list(gpkg.index)
+    for col, places in [("accessible_m2_per_100hh", 1), ("shortfall_m2", 1),
+                        ("required_m2", 1), ("nearest_minutes", 2), ("snap_distance_m", 2)]:
+        raw = gpkg[col].astype(float)
+        shown = csv[col].astype(float)
+        both = raw.notna()
+        assert (shown[~both].isna()).all(), col
+        # the CSV holds the GeoPackage value rounded to `places` decimals ...
+        assert np.allclose(shown[both], raw[both].round(places), rtol=0, atol=1e-9), col
+        # ... which differs from the raw value somewhere (a real district has odd digits)
+        assert (np.abs(shown[both] - raw[both]) > 1e-9).any(), col
+        assert (np.abs(shown[both] - raw[both]) <= 0.5 * 10.0**-places + 1e-9).all(), col
 
 
 def test_isochrones_follow_streets(sample_run):

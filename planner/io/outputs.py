@@ -37,9 +37,9 @@ planner's mark, see :mod:`planner.io.guard`) and then moved into place with
 :func:`os.replace`, ``summary.json`` last, so an interrupted run never leaves a
 half-written GeoPackage that looks complete. CSV files are safe to open in Excel
 (:func:`planner.io.writers.write_csv`); numbers are rounded to a sensible precision and
-JSON never holds NaN or Infinity. Summary, target, street and pair tables are rounded
-(m² 0.1, minutes 0.01, shares 0.0001); the per-community and per-facility tables keep
-full precision so that their columns add up exactly.
+JSON never holds NaN or Infinity. Every CSV (tables for people, opened in Excel) is
+rounded (m² 0.1, minutes 0.01, shares 0.0001, metres 0.01); the GeoPackages keep full
+precision for GIS, so that their columns add up exactly.
 
 This module sits below the pipeline and the maps: it takes the assessment and the
 study area duck-typed (the attributes listed in :func:`write_outputs`) and the map as
@@ -111,7 +111,7 @@ def _write_all(tmp: Path, result: Any, loads: dict[str, Any],
                gap_map: Callable[[Path], object] | None) -> None:
     _for_file(result.communities).to_file(tmp / "communities.gpkg", layer="communities",
                                           engine="pyogrio")
-    write_csv(_csv_frame(result.communities), tmp / "communities.csv", round_numbers=False)
+    write_csv(_csv_frame(result.communities), tmp / "communities.csv")
     _for_file(result.facilities).to_file(tmp / "facilities.gpkg", layer="facilities",
                                          engine="pyogrio")
     if result.isochrones is not None and len(result.isochrones):

@@ -115,9 +115,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False,
     index
         Also write the index (as the first column).
     round_numbers
-        Round floats (:func:`round_for_output`). Per-community and per-facility tables
-        keep full precision, so their columns add up exactly (the accessible m² of all
-        communities equal the floor area of the facilities serving them).
+        Round floats (:func:`round_for_output`); every planner CSV is rounded. Full
+        precision (columns that add up exactly) lives in the GeoPackages.
 
     Returns
     -------
