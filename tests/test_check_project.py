@@ -103,6 +103,27 @@ def test_reach_share_and_effect_by_hand(street):
     assert check.neighbours.loc["B", "minutes"] == pytest.approx(4.0)
 
 
+def test_json_is_strict_without_nan_or_infinity(street):
+    """check-project --json: NaN/±inf become null, numpy values plain numbers (planner.io)."""
+    import json  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    from planner.project.render import to_json  # noqa: PLC0415
+
+    check = check_project(street["jinzhong"], project(facility_m2=300))
+    check.reach["odd"] = {"inf": float("inf"), "nan": np.float64("nan"),
+                          "minutes": np.array([np.inf, 1.23456])}
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} in JSON")
+
+    data = json.loads(to_json(check), parse_constant=refuse)
+    assert data["reach"]["odd"] == {"inf": None, "nan": None, "minutes": [None, 1.23]}
+    assert data["reach"]["nearest"]["station"]["minutes"] == pytest.approx(10.0)
+    assert data["verdict"] == check.verdict
+
+
 def test_project_without_facility_pushes_neighbours_below(street):
     check = check_project(street["jinzhong"], project(households=1000))
     # 1,000 households join F1's circle: A and B fall from 15 to 60 / 1,400 × 100 = 4.29

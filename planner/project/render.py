@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from planner.io.writers import to_json as strict_json
 from planner.project.check import VERDICTS, ProjectCheck
 from planner.project.rules import fmt
 
@@ -91,8 +91,13 @@ def to_dict(check: ProjectCheck) -> dict[str, Any]:
 
 
 def to_json(check: ProjectCheck) -> str:
-    """The check as indented JSON (UTF-8 text, Chinese kept as is)."""
-    return json.dumps(to_dict(check), ensure_ascii=False, indent=2)
+    """The check as indented, strict JSON (UTF-8 text, Chinese kept as is).
+
+    Written by :func:`planner.io.to_json`: NaN and ±Infinity become ``null`` (strict JSON
+    readers reject them), numpy values become plain numbers, m² are rounded to 0.1,
+    minutes to 0.01 and shares to 0.0001.
+    """
+    return strict_json(to_dict(check))
 
 
 def _name(value: Any, fallback: str) -> str:
