@@ -101,12 +101,15 @@ def drop_empty_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Drop rows with no value at all (and no geometry), keeping the index of the others."""
     geometry = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
     values = table.drop(columns=[geometry]) if geometry else table
-    blank = values.apply(lambda col: col.map(_blank)).all(axis=1) if len(values.columns) \
-        else pd.Series(True, index=table.index)
+    blank = np.ones(len(table), dtype=bool)
+    for i in range(len(values.columns)):  # column by column, until no row can be blank
+        if not blank.any():
+            break
+        blank &= values.iloc[:, i].map(_blank).to_numpy(dtype=bool)
     if geometry:
         geoms = np.asarray(table.geometry.to_numpy(), dtype=object)
         blank &= shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    return table[~blank.to_numpy()]
+    return table[~blank]
 
 
 def _blank(value: object) -> bool:

@@ -134,13 +134,15 @@ def boundary_access(
 def _on_edge(edges: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position along each edge nearest to its polygon, and the distance between them (m).
 
-    The shortest line from an edge to a polygon starts on the edge; its two ends are read
-    as coordinates (cheaper than point geometries).
+    The shortest line from an edge to a polygon starts on the edge; its start is taken as a
+    point (``get_point``, cheaper than building points from its coordinates) and its length
+    read from the coordinates of both ends.
     """
     if len(edges) == 0:
         return np.zeros(0), np.zeros(0)
-    ends = shapely.get_coordinates(shapely.shortest_line(edges, polygons)).reshape(-1, 2, 2)
-    along = shapely.line_locate_point(edges, shapely.points(ends[:, 0]))
+    lines = shapely.shortest_line(edges, polygons)
+    ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+    along = shapely.line_locate_point(edges, shapely.get_point(lines, 0))  # its edge end
     return along, np.hypot(*(ends[:, 1] - ends[:, 0]).T)
 
 
