@@ -184,8 +184,8 @@ def read_districts(path: str | Path) -> list[DistrictSpec]:
         raise InputError(msg)
     specs: list[DistrictSpec] = []
     seen: dict[str, int] = {}
-    for i, (_, row) in enumerate(table.iterrows()):
-        spec = _spec(row, path, i + _FIRST_ROW)
+    for index, row in table.iterrows():  # the index is the row's place in the file
+        spec = _spec(row, path, int(index) + _FIRST_ROW)  # (empty rows dropped, not counted)
         if spec.district in seen:
             raise _bad(path, spec.row, "district", spec.district,
                        f"already used in row {seen[spec.district]}; district names must be "

@@ -33,6 +33,8 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from planner.io.writers import write_csv
+
 __all__ = ["PROVINCE_TEMP_PREFIX", "PROVINCE_TOTAL", "province_map", "province_summary",
            "province_targets", "write_province"]
 
@@ -226,10 +228,10 @@ def write_province(records: Sequence[dict[str, Any]], out_dir: str | Path) -> di
     return {
         "province_summary.csv": _atomic_write(
             out / "province_summary.csv",
-            lambda p: summary.to_csv(p, index=False, encoding="utf-8-sig")),
+            lambda p: write_csv(summary, p)),
         "province_targets.csv": _atomic_write(
             out / "province_targets.csv",
-            lambda p: targets.to_csv(p, index=False, encoding="utf-8-sig")),
+            lambda p: write_csv(targets, p)),
         "province_map.html": _atomic_write(
             out / "province_map.html", lambda p: p.write_text(m, encoding="utf-8")),
     }
