@@ -720,3 +720,125 @@ def _flatten(coords):
     if isinstance(coords[0], (int, float)):
         return list(coords)
     return [c for part in coords for c in _flatten(part)]
+
+
+# --------------------------------------------------------------------------- timeline, extra layers
+
+
+def _headline(text: str) -> str:
+    return text[text.index('id="planner-headline"'):text.index('id="planner-legend"')]
+
+
+def _first_met_cells(text: str) -> list[str]:
+    return re.findall(r"<td class='planner-firstmet' title='([^']*)'>(.*?)</td>", _headline(text))
+
+
+def test_targets_panel_says_when_each_target_is_first_met(communities, facilities, targets):
+    # Hand-made timeline, 2026–2029, as planned facilities open:
+    #   T1 (≥90%): 61.5% → 80% → 92% (passes 2028) → 95%  ⇒ first met 2028
+    #   T2 (≥100%): 50% → 50% → 75% → 90%, never 100%     ⇒ "not met by 2029"
+    timeline = pd.DataFrame({
+        "year": [2026, 2027, 2028, 2029] * 2,
+        "id": ["T1"] * 4 + ["T2"] * 4,
+        "value": [0.615, 0.8, 0.92, 0.95, 0.5, 0.5, 0.75, 0.9],
+        "passed": [False, False, True, True, False, False, False, False],
+    })
+    ts = targets.assign(id=["T1", "T2"])
+    text = gap_map(communities, facilities, title="t", targets=ts, timeline=timeline).render()
+    cells = _first_met_cells(text)
+    assert [c[1] for c in cells] == [
+        "2028", '<span class="planner-notmet">至2029年未达标 not met by 2029</span>']
+    assert "首次达标 first met" in _headline(text)
+    # hovering shows the values year by year, a tick where met
+    assert cells[0][0] == "2026 61.5% · 2027 80.0% · 2028 92.0% ✓ · 2029 95.0% ✓"
+    assert cells[1][0].startswith("2026 50.0% · 2027 50.0% · 2028 75.0%")
+
+
+def test_first_year_met_column_of_the_targets_table_wins(communities, facilities, targets):
+    # the targets table's own first_year_met (2031, NA); the timeline only gives the
+    # last year (2032) for "not met by"
+    ts = targets.assign(id=["T1", "T2"], first_year_met=pd.array([2031, pd.NA], dtype="Int64"))
+    timeline = pd.DataFrame({"year": [2030, 2032], "id": ["T1", "T1"], "value": [0.5, 0.95],
+                             "passed": [False, True]})
+    cells = _first_met_cells(
+        gap_map(communities, facilities, title="t", targets=ts, timeline=timeline).render())
+    assert [c[1] for c in cells] == [
+        "2031", '<span class="planner-notmet">至2032年未达标 not met by 2032</span>']
+    # without a timeline the last year is unknown: said so, no year made up
+    cells = _first_met_cells(gap_map(communities, facilities, title="t", targets=ts).render())
+    assert "not met in the timeline" in cells[1][1]
+    # a targets table with neither gets no column at all
+    text = gap_map(communities, facilities, title="t", targets=targets).render()
+    assert "first met" not in text
+
+
+def _styled_layer(layer_id: str = "extra-dots", *, show: bool = False):
+    from planner.maps.geojson import features_json, geometry_json  # noqa: PLC0415
+    from planner.maps.layers import Layer  # noqa: PLC0415
+
+    pts = gpd.GeoSeries([Point(X0 + 75, Y0 + 75), Point(X0 + 475, Y0 + 75)],
+                        crs=CRS).to_crs(4326)
+    props = pd.DataFrame({"name": ["a", "b"], "_c": ["#ffffff"] * 2,
+                          "_f": ["#d73027", "#1a9850"], "_r": [9, 9]}, index=[0, 1])
+    return Layer(id=layer_id, group="communities", kind="styled", label="extra",
+                 data=features_json(["a", "b"], props, geometry_json(pts.values)),
+                 show=show, popup=(("name", "名称 name"),), count=2,
+                 legend="<div>额外图层 extra legend line</div>")
+
+
+def test_extra_layers_hook_adds_layer_and_legend(communities, facilities):
+    text = gap_map(communities, facilities, title="t",
+                   extra_layers=[_styled_layer()]).render()
+    layers = _layers(text)
+    assert layers["extra-dots"]["kind"] == "styled"
+    assert [f["properties"]["_f"] for f in layers["extra-dots"]["data"]["features"]] == [
+        "#d73027", "#1a9850"]
+    assert "legend" not in layers["extra-dots"]  # legend HTML goes to the panel, not the data
+    legend = text[text.index('id="planner-legend"'):]
+    assert "更多图层 More layers" in legend and "额外图层 extra legend line" in legend
+    # the same id twice is refused rather than silently drawn twice
+    with pytest.raises(ValueError, match="extra-dots"):
+        gap_map(communities, facilities, title="t",
+                extra_layers=[_styled_layer(), _styled_layer()])
+
+
+def test_care_layers_are_red_green_grey_with_their_legend(communities, facilities):
+    from planner.maps.care import CARE_COLOURS, care_layers  # noqa: PLC0415
+
+    # C1 lacks places (red), C2 has them (green), C3 has vulnerable elderly but no verdict
+    # (grey), C4 no data (not drawn); every count ≥ 5 (the suppression threshold)
+    comm = communities.assign(vulnerable_elderly=[12, 20, 8, None],
+                              lacks_care_places=[True, False, None, None])
+    fac = facilities.assign(care_places=[30, 0])  # only F1 has places
+    layers = care_layers(comm, fac, threshold=5)
+    text = gap_map(communities, facilities, title="t", extra_layers=layers).render()
+    drawn = _layers(text)
+    fills = {f["id"]: f["properties"]["_f"]
+             for f in drawn["care-vulnerable"]["data"]["features"]}
+    assert fills == {"C1": CARE_COLOURS["lacks"], "C2": CARE_COLOURS["has"],
+                     "C3": CARE_COLOURS["no_data"]}
+    assert (CARE_COLOURS["lacks"], CARE_COLOURS["has"], CARE_COLOURS["no_data"]) == (
+        "#d73027", "#1a9850", "#8c8c8c")
+    assert [f["id"] for f in drawn["care-places"]["data"]["features"]] == ["F1"]
+    assert drawn["care-vulnerable"]["kind"] == drawn["care-places"]["kind"] == "styled"
+    assert "(1 缺少服务 lack places)" in drawn["care-vulnerable"]["label"]
+    legend = text[text.index('id="planner-legend"'):]
+    assert "vulnerable elderly lack places" in legend and "care places" in legend
+
+
+def test_styled_layer_draws_in_the_browser(browser, communities, facilities, tmp_path):
+    path = save_map(gap_map(communities, facilities, title="t", basemap=False,
+                            extra_layers=[_styled_layer(show=True)]), tmp_path / "x.html")
+    _open(browser, path, SCREENS[0])
+    fills = browser.execute_script(
+        "return Array.from(document.querySelectorAll('path.planner-extra-dots'))"
+        ".map(p => p.getAttribute('fill'))")
+    assert sorted(fills) == ["#1a9850", "#d73027"]
+    # switching to the shortfall colouring leaves the styled layer as it is
+    browser.execute_script(
+        "document.querySelector('input[name=planner-mode][value=shortfall]').click()")
+    fills = browser.execute_script(
+        "return Array.from(document.querySelectorAll('path.planner-extra-dots'))"
+        ".map(p => p.getAttribute('fill'))")
+    assert sorted(fills) == ["#1a9850", "#d73027"]
+    assert js_errors(browser) == []

@@ -115,9 +115,9 @@ def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
     The map has the offline base of the district's streets and offers OSM tiles.
     Returns ``(area, result, map)``.
     """
-    from planner.maps.care import add_care_layers  # noqa: PLC0415
     from planner.circles import ReachParams  # noqa: PLC0415
     from planner.maps import BaseMap, gap_map, osm_outlines, street_lines  # noqa: PLC0415
+    from planner.maps.care import care_map_layers  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415
     from planner.standards import load_profile  # noqa: PLC0415
 
@@ -144,8 +144,8 @@ def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
         m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
                     warnings=area.notes,
                     notes=[*(n for n in s["notes"] if n not in area.notes), *s["choices"]],
-                    targets=result.targets, base=base, tiles="osm")
-        add_care_layers(m, result)
+                    targets=result.targets, base=base, tiles="osm", timeline=result.timeline,
+                    extra_layers=care_map_layers(result))  # care map (关爱地图)
     return area, result, m
 
 

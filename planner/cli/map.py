@@ -186,7 +186,8 @@ def map_command(**opts: Any) -> None:
             warnings, notes = split_notes(run.summary.get("notes", []))
             m = gap_map(run.communities, run.facilities, run.isochrones, title=title,
                         warnings=warnings, notes=[*notes, *run.summary.get("choices", [])],
-                        targets=run.targets, base=base, tiles=opts["tiles"])
+                        targets=run.targets, base=base, tiles=opts["tiles"],
+                        timeline=run.timeline)
             save_map(m, opts["html_path"])
     source = run.summary.get("inputs", {}).get("communities", {}).get("file")
     written = write_map_extras(run, opts["out_dir"], opts, base=base, title=title,

@@ -169,7 +169,7 @@ def _run(opts: dict[str, Any]) -> None:
     profile = load_profile(opts["profile"])
     if opts["reading"]:
         profile = profile.with_reading(opts["reading"])
-    from planner.maps.care import add_care_layers  # noqa: PLC0415
+    from planner.maps.care import care_map_layers  # noqa: PLC0415
 
     with _step("loading network and layers"), _cli_names():
         area = load_study_area(
@@ -193,8 +193,8 @@ def _run(opts: dict[str, Any]) -> None:
                            title=title, warnings=area.notes,  # data and coordinate warnings
                            notes=[*(n for n in result.summary["notes"] if n not in area.notes),
                                   *result.summary["choices"]], targets=result.targets,
-                           base=base, tiles=opts["tiles"])
-            add_care_layers(html, result)  # care map (关爱地图), small counts suppressed
+                           base=base, tiles=opts["tiles"], timeline=result.timeline,
+                           extra_layers=care_map_layers(result))  # care map (关爱地图)
     with _step(f"writing outputs to {opts['out_dir']}"):
         files = write_outputs(result, area, opts["out_dir"], gap_map=html)
     if opts["map_path"] and html is not None:

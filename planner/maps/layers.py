@@ -68,6 +68,18 @@ class Layer:
         Property shown on hover.
     count
         Number of features.
+    extra
+        More settings sent to the page (e.g. ``status``, ``facilityKind``).
+    legend
+        HTML of the layer's lines in the legend (extra layers, see
+        :meth:`planner.maps.GapMap.add_layers`); empty for none. Not sent as data.
+
+    Notes
+    -----
+    ``kind="styled"`` is the hook for extra layers: each feature carries its own style in
+    ``_c`` (line colour), ``_f`` (fill colour, none for no fill), ``_fo`` (fill opacity),
+    ``_w`` (line width, px), ``_d`` (dash pattern, e.g. ``"6 4"``) and ``_r`` (radius of
+    point markers, px); the page draws it as given, whatever the colouring mode.
     """
 
     id: str
@@ -80,6 +92,7 @@ class Layer:
     tooltip: str | None = None
     count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    legend: str = ""
 
     def meta(self) -> dict[str, Any]:
         """Everything but the data, JSON-ready."""

@@ -72,6 +72,29 @@ class GapMap:
     bounds: list[list[float]] | None
     tiles: list[dict[str, Any]] = field(default_factory=list)
 
+    def add_layers(self, layers: Sequence[Layer]) -> GapMap:
+        """Add extra layers (above the others) and their legend lines; returns the map.
+
+        The hook for layers other stages draw (the care map, what the hills take away):
+        each :class:`~planner.maps.layers.Layer` brings its own style (``kind="styled"``
+        for per-feature colours) and ``legend`` HTML, shown under "more layers".
+        """
+        layers = list(layers)
+        if not layers:
+            return self
+        ids = [layer.id for layer in [*self.layers, *layers]]
+        clash = sorted({i for i in ids if ids.count(i) > 1})
+        if clash:
+            msg = f"gap map already has layer(s) {', '.join(clash)}; give extra layers new ids"
+            raise ValueError(msg)
+        self.layers += layers
+        lines = "".join(layer.legend for layer in layers if layer.legend)
+        if lines:
+            self.legend += (f'<div class="planner-legend-extra"><h3>更多图层 More layers '
+                            '<span class="planner-hint">(默认关闭 off by default)</span>'
+                            f"</h3>{lines}</div>")
+        return self
+
     def data_json(self) -> str:
         """The page's data block: settings and every layer (JSON text)."""
         config = {
@@ -129,6 +152,8 @@ def gap_map(
     tiles: str | None = "osm",
     basemap: bool = True,
     changes_from: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    extra_layers: Sequence[Layer] = (),
 ) -> GapMap:
     """Draw the coverage gaps of a district as a self-contained web map.
 
@@ -156,7 +181,8 @@ def gap_map(
         Lines shown first and in colour: coordinate or data problems, "synthetic sample".
     targets
         District targets with ``label_zh``, ``label_en``, ``value``, ``threshold`` and
-        ``passed`` (and ``due_year`` when known).
+        ``passed`` (and ``due_year``, ``due_status``, ``id`` and ``first_year_met``
+        when known: the targets panel then says the year each target is first met).
     base
         Streets, water and boundary drawn under the data (offline).
     tiles
@@ -167,6 +193,13 @@ def gap_map(
     changes_from
         An earlier scenario's ``service_status`` and ``shortfall_m2`` by
         ``community_id``: communities now better or worse are outlined in two more layers.
+    timeline
+        Targets year by year as planned facilities open (``year``, ``id``, ``value``,
+        ``passed``; the assessment's ``timeline``): the targets panel says when each is
+        first met, or "not met by <last year>", with the values year by year on hover.
+    extra_layers
+        More layers drawn above the rest, each with its style and legend lines (see
+        :meth:`GapMap.add_layers`): e.g. :func:`planner.maps.care.care_map_layers`.
 
     Raises
     ------
@@ -201,7 +234,7 @@ def gap_map(
     warnings = [*warnings, GCJ02_NOTE] if gcj02 else list(warnings)
     m = GapMap(
         title=title,
-        headline=panels.headline_html(comm, targets),
+        headline=panels.headline_html(comm, targets, timeline),
         warnings=panels.warnings_html(warnings),
         notes=panels.notes_html(notes),
         legend=panels.legend_html(comm, fac, has_circles=has_circles,
@@ -210,6 +243,7 @@ def gap_map(
         bounds=_bounds([comm, fac]),
         tiles=tile_config(provider, key),
     )
+    m.add_layers(extra_layers)
     log.info("gap map %r: %d communities, %d facilities, %d layers", title, len(comm), len(fac),
              len(layers))
     return m

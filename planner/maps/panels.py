@@ -28,8 +28,9 @@ SHORT_STATUS_EN = {"meets": "meets", "below_standard": "below standard",
 TARGET_COLUMNS = ("label_zh", "label_en", "value", "threshold", "passed")
 
 
-def headline_html(comm: pd.DataFrame, targets: pd.DataFrame | None) -> str:
-    """Counts by status, total shortfall and the targets' verdicts."""
+def headline_html(comm: pd.DataFrame, targets: pd.DataFrame | None,
+                  timeline: pd.DataFrame | None = None) -> str:
+    """Counts by status, total shortfall and the targets' verdicts (and when each is met)."""
     hh = pd.to_numeric(comm["households"], errors="coerce").fillna(0)
     total_hh = float(hh.sum())
     rows = []
@@ -54,7 +55,7 @@ def headline_html(comm: pd.DataFrame, targets: pd.DataFrame | None) -> str:
         f'<span class="planner-en">({st.whole(short_hh)} 户 households short)</span></div>',
     ]
     if targets is not None and len(targets):
-        parts.append(targets_html(targets))
+        parts.append(targets_html(targets, timeline=timeline))
     return "".join(parts)
 
 
@@ -84,25 +85,83 @@ def _whole_percent(share: object) -> str:
     return text.replace(".0%", "%")
 
 
-def targets_html(targets: pd.DataFrame, *, this_year: int | None = None) -> str:
-    """The targets as a compact table: label (due year), value, threshold, verdict.
+def _first_met(targets: pd.DataFrame, timeline: pd.DataFrame | None) -> pd.Series | None:
+    """Each target's first year met (NA if never), from ``first_year_met`` or the timeline.
+
+    None when neither the targets nor a timeline say it.
+    """
+    ids = targets["id"] if "id" in targets else pd.Series(targets.index, index=targets.index)
+    if "first_year_met" in targets:
+        return pd.to_numeric(targets["first_year_met"], errors="coerce")
+    if timeline is None or len(timeline) == 0 or not {"id", "year", "passed"} <= set(timeline):
+        return None
+    passed = timeline["passed"].map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
+    met = timeline[passed].groupby(timeline["id"].astype(str))["year"].min()
+    return ids.astype(str).map(met).astype(float)
+
+
+def _year_by_year(tid: object, timeline: pd.DataFrame | None) -> str:
+    """The target's value year by year ("2026 61.5% · 2027 92.0% ✓"), for a hover title."""
+    if timeline is None or len(timeline) == 0 or not {"id", "year", "value"} <= set(timeline):
+        return ""
+    rows = timeline[timeline["id"].astype(str) == str(tid)].sort_values("year")
+    passed = rows.get("passed", pd.Series(False, index=rows.index))
+    return " · ".join(
+        f"{int(y)} {st.percent(v)}{' ✓' if str(p).strip().lower() in ('true', '1', '1.0') else ''}"
+        for y, v, p in zip(rows["year"], rows["value"], passed, strict=True))
+
+
+def first_met_text(year: object, last_year: int | None) -> str:
+    """When a target is first met: the year, or "not met by <last year>" (HTML).
+
+    Parameters
+    ----------
+    year
+        First year met (NA/NaN when never within the timeline).
+    last_year
+        Last year of the timeline; None when unknown.
+    """
+    if not st.is_missing(year):
+        return f"{int(float(str(year)))}"
+    if last_year is None:
+        return '<span class="planner-notmet">时间表内未达标 not met in the timeline</span>'
+    return (f'<span class="planner-notmet">至{last_year}年未达标 '
+            f"not met by {last_year}</span>")
+
+
+def targets_html(targets: pd.DataFrame, *, this_year: int | None = None,
+                 timeline: pd.DataFrame | None = None) -> str:
+    """The targets as a compact table: label (due year), value, threshold, verdict, first met.
 
     A target not yet due (``due_status``, else ``due_year`` after ``this_year``) that
-    fails is marked "not yet due" rather than failed.
+    fails is marked "not yet due" rather than failed. With ``first_year_met`` (the targets
+    table) or a ``timeline`` (``year``, ``id``, ``value``, ``passed``: one row per year and
+    target as planned facilities open) a last column says the year each target is first
+    met, or "not met by <last year of the timeline>"; hovering it shows the values year
+    by year.
     """
     now = this_year if this_year is not None else pd.Timestamp.now().year
+    first = _first_met(targets, timeline)
+    last = (int(pd.to_numeric(timeline["year"]).max())
+            if timeline is not None and len(timeline) and "year" in timeline else None)
     rows = []
-    for _, t in targets.iterrows():
+    for i, (_, t) in enumerate(targets.iterrows()):
         due, year = _is_due(t, now)
         due_text = "" if year is None else f" <span class='planner-en'>({year})</span>"
         en = st.esc(t["label_en"])
+        met = ""
+        if first is not None:
+            steps = st.esc(_year_by_year(t.get("id"), timeline))
+            met = (f"<td class='planner-firstmet' title='{steps}'>"
+                   f"{first_met_text(first.iloc[i], last)}</td>")
         rows.append(
             f"<tr><td>{st.esc(t['label_zh'])}{due_text}<br>"
             f"<span class='planner-en planner-clip' title='{en}'>{en}</span></td>"
             f"<td>{st.percent(t['value'])}</td><td>≥{_whole_percent(t['threshold'])}</td>"
-            f"<td>{_verdict(t['passed'], due=due)}</td></tr>")
+            f"<td>{_verdict(t['passed'], due=due)}</td>{met}</tr>")
+    met_head = "" if first is None else "<th>首次达标 first met</th>"
     head = ("<tr><th>目标 (到期年) target (due)</th><th>数值 value</th><th>要求 threshold</th>"
-            "<th>结果 result</th></tr>")
+            f"<th>结果 result</th>{met_head}</tr>")
     return f'<table class="planner-targets">{head}{"".join(rows)}</table>'
 
 

@@ -106,6 +106,13 @@
             return {color: spec.better ? "#1a7f37" : "#c62828", weight: 3.5, opacity: 1,
                     fill: true, fillOpacity: 0, dashArray: spec.better ? null : "6 3"};
         },
+        styled: function (f) {
+            var p = f.properties;
+            return {color: p._c, weight: p._w === undefined ? 2 : p._w, opacity: 0.95,
+                    fill: !!p._f, fillColor: p._f || p._c,
+                    fillOpacity: p._fo === undefined ? 0.6 : p._fo,
+                    dashArray: p._d || null, radius: p._r || 6};
+        },
         street: function () { return {color: C.street, weight: 1, opacity: 0.75}; },
         water: function (f) {
             var line = f.geometry && /LineString$/.test(f.geometry.type);
@@ -129,7 +136,8 @@
         var cls = {community: "planner-community planner-status-" + spec.status,
                    change: "planner-change planner-" + spec.id,
                    facility: "planner-facility planner-kind-" + spec.facilityKind,
-                   circle: "planner-circle"}[spec.kind] || "";
+                   circle: "planner-circle",
+                   styled: "planner-styled planner-" + spec.id}[spec.kind] || "";
         var options = {style: style, className: cls};
         if (spec.group === "base") {
             options.renderer = baseRenderer;
@@ -140,7 +148,8 @@
         } else if (spec.kind === "facility") {
             options.pane = "plannerFacilities";
         }
-        if (spec.kind === "facility" || spec.kind === "community" || spec.kind === "change") {
+        if (spec.kind === "facility" || spec.kind === "community" || spec.kind === "change" ||
+                spec.kind === "styled") {
             options.pointToLayer = function (f, latlng) {
                 var s = Object.assign({className: cls, pane: options.pane || "overlayPane",
                                        radius: 7}, style(f));
