@@ -241,3 +241,22 @@ def test_subsidy_threshold_is_not_a_site_size():
     assert list(s.sites["floor_area_m2"]) == [300.0]
     # K1700 reaches C and D (400 households), both uncovered before
     assert s.solution.objective == s.verified_households == 400
+
+
+def test_sites_needed_by_hand(street):
+    # 60 m² sites: K1000's circle holds A, B and C (600 households: 60 / 600 = 10 per 100),
+    # K1700's C and D (400: 15 per 100). C lacks 20: 15 < 20 <= 15 + 10, so 2 sites;
+    # D lacks 15 and K1700 gives it 15: 1 site.
+    from planner.sites.problem import sites_needed
+
+    cands = _cands(CANDIDATES)
+    pairs = candidate_pairs(street, cands)
+    problem, _ = build_problem(street.result(), cands, pairs, model="standard", size_m2=60)
+    assert problem.gain[list(problem.target_ids).index("C")].toarray().round(9).tolist() == [
+        [10.0, 15.0]]
+    need = dict(zip(problem.target_ids, sites_needed(problem), strict=True))
+    assert need == {"C": 2, "D": 1}
+    # 40 m²: C gets 6.67 + 10 < 20 and D 10 < 15 even from all the sites reaching them, so
+    # each needs one more site than reaches it (3 and 2): they cannot be won.
+    small, _ = build_problem(street.result(), cands, pairs, model="standard", size_m2=40)
+    assert dict(zip(small.target_ids, sites_needed(small), strict=True)) == {"C": 3, "D": 2}
