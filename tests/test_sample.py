@@ -323,9 +323,19 @@ def test_write_sample_round_trips(tmp_path) -> None:
         "status",
         "area_type",
         "street",
+        # care counts added by write_sample (planner.care.add_sample_care_columns)
+        "elderly_80plus",
+        "living_alone",
+        "empty_nest",
+        "disabled",
         "geometry",
     ]
-    assert_geodataframe_equal(comm, expected.communities, check_dtype=False)
+    care = ["elderly_80plus", "living_alone", "empty_nest", "disabled"]
+    assert_geodataframe_equal(comm.drop(columns=care), expected.communities, check_dtype=False)
+    # plausible: whole people, never more than the community's 60+ residents
+    assert (comm[care] >= 0).all().all()
+    assert (comm[care].max(axis=1) <= comm["elderly"]).all()
+    assert (comm["living_alone"] < comm["elderly"]).any()
     gates = pd.read_csv(paths["gates"])
     assert list(gates.columns) == ["community_id", "lon", "lat"]
     # gates read from CSV are still exactly on road end points
@@ -340,10 +350,17 @@ def test_write_sample_round_trips(tmp_path) -> None:
         "floor_area_m2",
         "beds",
         "status",
+        "day_care_places",
+        "home_visit_capacity",
         "lon",
         "lat",
     ]
     np.testing.assert_array_equal(fac["lon"], expected.facilities.geometry.x)
+    np.testing.assert_array_equal(fac["beds"], expected.facilities["beds"])  # kept as generated
+    # day-care places only at stations, day-care and street/township centres (10-30)
+    day = fac["kind"].isin(["station", "day_care", "street_centre", "township_centre"])
+    assert fac.loc[day, "day_care_places"].between(10, 30).all()
+    assert (fac.loc[~day, "day_care_places"] == 0).all()
     boundary = gpd.read_file(paths["boundary"])
     assert len(boundary) == 1
     assert boundary.crs.to_epsg() == 4326

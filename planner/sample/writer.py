@@ -52,11 +52,14 @@ not a map of it.
   `road_id`, `road_class` (lane, street, main, bridge, estate_road).
 - `communities.gpkg`, layer `communities`: polygons; `community_id`, `name`,
   `households`, `residents`, `elderly` (60+), `completion_year`, `status` (old/new),
-  `area_type` (urban/rural), `street` (街道 or 乡镇).
+  `area_type` (urban/rural), `street` (街道 or 乡镇); care counts (made up, plausible
+  shares of the 60+): `elderly_80plus` (高龄), `living_alone` (独居), `empty_nest`
+  (空巢), `disabled` (失能).
 - `gates.csv`: `community_id`, `lon`, `lat`; the gates of the gated new-build
   communities, each exactly on a road end point.
 - `facilities.csv`: `facility_id`, `name`, `kind`, `floor_area_m2`, `beds`,
-  `status` (existing/planned), `lon`, `lat`.
+  `status` (existing/planned), `day_care_places` (日托床位), `home_visit_capacity`
+  (上门服务能力), `lon`, `lat`.
 - `boundary.geojson`: the district outline.
 - `river.geojson`: the river; only roads of class `bridge` cross it.
 
@@ -104,6 +107,30 @@ def _readme_text(district: SampleDistrict, seed: int, size: float) -> str:
     )
 
 
+#: Care columns the sample carries (plausible values, :func:`planner.care.add_sample_care_columns`).
+_COMMUNITY_CARE = ("elderly_80plus", "living_alone", "empty_nest", "disabled")
+_FACILITY_CARE = ("day_care_places", "home_visit_capacity")
+
+
+def _with_care_columns(district: SampleDistrict, seed: int
+                       ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The district's communities and facilities with plausible care counts (whole people).
+
+    Only the care columns are added; every other column (``beds`` included) is kept as
+    generated.
+    """
+    from planner.care.columns import add_sample_care_columns  # noqa: PLC0415
+
+    comm, fac = add_sample_care_columns(district.communities, district.facilities, seed=seed)
+    communities = district.communities.copy()
+    facilities = district.facilities.copy()
+    for col in _COMMUNITY_CARE:
+        communities[col] = comm[col].astype("int64")
+    for col in _FACILITY_CARE:
+        facilities[col] = fac[col].astype("int64")
+    return communities, facilities
+
+
 def write_sample(
     out_dir: str | Path,
     *,
@@ -132,6 +159,7 @@ def write_sample(
     district = generate_sample(
         seed=seed, size=size, n_communities=n_communities, n_facilities=n_facilities
     )
+    communities, facilities = _with_care_columns(district, seed)
     started = time.perf_counter()
     paths = {
         name: out / file
@@ -145,9 +173,9 @@ def write_sample(
             ("readme", "README.md"),
         )
     }
-    for name in ("roads", "communities"):
+    for name, layer in (("roads", district.roads), ("communities", communities)):
         paths[name].unlink(missing_ok=True)
-        getattr(district, name).to_file(
+        layer.to_file(
             paths[name], layer=name, driver="GPKG", engine="pyogrio", use_arrow=True,
             layer_metadata=SYNTHETIC_MARKER,  # the "synthetic sample" label (planner.notes)
         )
@@ -155,8 +183,9 @@ def write_sample(
         paths[name].unlink(missing_ok=True)
         getattr(district, name).to_file(paths[name], driver="GeoJSON", engine="pyogrio")
     _point_table(district.gates, ["community_id"]).to_csv(paths["gates"], index=False)
-    facility_columns = ["facility_id", "name", "kind", "floor_area_m2", "beds", "status"]
-    _point_table(district.facilities, facility_columns).to_csv(paths["facilities"], index=False)
+    facility_columns = ["facility_id", "name", "kind", "floor_area_m2", "beds", "status",
+                        *_FACILITY_CARE]
+    _point_table(facilities, facility_columns).to_csv(paths["facilities"], index=False)
     paths["readme"].write_text(_readme_text(district, seed, size), encoding="utf-8")
     log.info(f"wrote sample district to {out} in {time.perf_counter() - started:.1f} s")
     return paths
