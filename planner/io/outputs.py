@@ -99,9 +99,8 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _csv_frame(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    wgs = gdf.to_crs(OUTPUT_CRS)
     centre = gdf.geometry.representative_point().to_crs(OUTPUT_CRS)
-    frame = pd.DataFrame(wgs.drop(columns=wgs.geometry.name)).reset_index()
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).reset_index()  # no reprojection
     frame["lon"] = centre.x.round(7).to_numpy()
     frame["lat"] = centre.y.round(7).to_numpy()
     return frame
