@@ -842,3 +842,91 @@ def test_styled_layer_draws_in_the_browser(browser, communities, facilities, tmp
         ".map(p => p.getAttribute('fill'))")
     assert sorted(fills) == ["#1a9850", "#d73027"]
     assert js_errors(browser) == []
+
+
+def test_hills_layers_show_what_the_terrain_takes_away(communities, facilities, tmp_path):
+    from planner.maps.terrain import HILLS_COLOURS, hills_layers  # noqa: PLC0415
+
+    # flat: C1 meets (4.25 min), C2 below standard (11 min); with terrain C1 needs
+    # 17.5 min and is uncovered (lost: +13.25 min), C2 still 11 → keeps its circle;
+    # C3, C4 were outside on the flat already
+    hilly = communities.assign(
+        nearest_minutes=[17.5, 11.0, np.nan, np.nan],
+        service_status=["uncovered", "below_standard", "uncovered", "unreachable"])
+    # F1's flat circle 400 × 300 m = 120,000 m²; with terrain 300 × 300 m = 90,000 m²:
+    # 30,000 m² lost, 1 − 90,000 / 120,000 = 25 %. F2's circle is the same either way.
+    flat_iso = gpd.GeoDataFrame({"facility_id": ["F1", "F2"], "kind": ["day_care", "station"],
+                                 "minutes": [15.0, 15.0]},
+                                geometry=[box(X0, Y0, X0 + 400, Y0 + 300),
+                                          box(X0 + 500, Y0, X0 + 700, Y0 + 200)], crs=CRS)
+    hilly_iso = flat_iso.set_geometry([box(X0, Y0, X0 + 300, Y0 + 300),
+                                       box(X0 + 500, Y0, X0 + 700, Y0 + 200)])
+    layers = hills_layers(communities, hilly, flat_iso, hilly_iso, {"F1": "城南中心"})
+    m = gap_map(hilly, facilities, hilly_iso, title="t", extra_layers=layers, basemap=False)
+    drawn = _layers(m.render())
+    lost = drawn["hills-lost-communities"]["data"]["features"]
+    assert [f["id"] for f in lost] == ["C1"]
+    # one decimal, half to even: 4.25 → "4.2", 17.5 − 4.25 = 13.25 → "13.2"
+    assert {k: lost[0]["properties"][k] for k in ("flat", "terrain", "added", "status")} == {
+        "flat": "4.2", "terrain": "17.5", "added": "13.2", "status": "meets → uncovered"}
+    area = drawn["hills-lost-area"]["data"]["features"]
+    assert [f["id"] for f in area] == ["F1"]  # F2 loses nothing
+    p = area[0]["properties"]
+    assert (p["facility"], p["flat"], p["terrain"], p["lost"], p["share"]) == (
+        "城南中心", "120,000", "90,000", "30,000", "25.0%")
+    assert p["_f"] == HILLS_COLOURS["lost_area"]
+    # the lost piece is the strip x 300–400 m: its area in the page is 100 m × 300 m
+    ring = np.array(decoded_geometry(area[0]["geometry"])["coordinates"][0])
+    back = gpd.GeoSeries(gpd.points_from_xy(ring[:, 0], ring[:, 1]), crs=4326).to_crs(CRS)
+    poly = shapely.Polygon(np.column_stack([back.x, back.y]))
+    # (encoded polylines keep ~1 m: a 100 m strip's area within 1 %)
+    assert poly.area == pytest.approx(30_000, rel=1e-2)
+    assert poly.bounds[0] == pytest.approx(X0 + 300, abs=1.5)
+    assert poly.bounds[2] == pytest.approx(X0 + 400, abs=1.5)
+    assert [f["id"] for f in drawn["hills-flat-circles"]["data"]["features"]] == ["F1", "F2"]
+    legend = m.legend
+    assert "communities inside a flat walking circle but outside with terrain" in legend
+    assert "flat walking circle outline" in legend
+    # nothing lost → no lost layers, only the flat outlines
+    same = hills_layers(communities, communities, flat_iso, flat_iso)
+    assert [x.id for x in same] == ["hills-flat-circles"]
+
+
+def test_run_with_dem_maps_what_the_hills_take_away(tmp_path):
+    # planner sample --hilly; planner run flat (no map) and with --dem (map): the map's
+    # "communities losing coverage" are exactly those covered in the flat run's
+    # communities.csv and not in the terrain run's, its notes give that count, and every
+    # facility of the assessment has its flat circle outline.
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from planner.cli import main  # noqa: PLC0415
+
+    runner = CliRunner()
+    d = tmp_path / "hilly"
+    res = runner.invoke(main, ["sample", "--hilly", "--size", "0.3", "--out", str(d)],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    common = ["run", "--network", str(d / "roads.gpkg"), "--communities",
+              str(d / "communities.gpkg"), "--facilities", str(d / "facilities.csv"),
+              "--gates", str(d / "gates.csv"), "--profile", "wanzhou", "--tiles", "none"]
+    for out, extra in (("flat", ["--no-map"]), ("hill", ["--dem", str(d / "dem.tif")])):
+        res = runner.invoke(main, [*common, *extra, "--out", str(tmp_path / out)],
+                            catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    flat = pd.read_csv(tmp_path / "flat" / "communities.csv", index_col="community_id")
+    hill = pd.read_csv(tmp_path / "hill" / "communities.csv", index_col="community_id")
+    covered = ("meets", "below_standard")
+    lost = sorted(flat.index[flat["service_status"].isin(covered)
+                             & ~hill["service_status"].reindex(flat.index).isin(covered)])
+    text = (tmp_path / "hill" / "gap_map.html").read_text(encoding="utf-8")
+    layers = _layers(text)
+    drawn = (sorted(f["id"] for f in layers["hills-lost-communities"]["data"]["features"])
+             if "hills-lost-communities" in layers else [])
+    assert drawn == lost
+    assert f"{len(lost)} communities (" in text  # the comparison's note
+    fac = gpd.read_file(tmp_path / "hill" / "facilities.gpkg", layer="facilities")
+    n_assessed = int(fac["in_assessment"].astype(bool).sum())
+    assert layers["hills-flat-circles"]["count"] == n_assessed
+    # the terrain never makes a circle larger, and on this hilly sample some shrink
+    assert layers["hills-lost-area"]["count"] >= 1
+    assert all(layer["show"] is False for k, layer in layers.items() if k.startswith("hills-"))

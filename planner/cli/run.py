@@ -188,13 +188,22 @@ def _run(opts: dict[str, Any]) -> None:
     title = map_title(result.summary)
     base = base_map(opts, net=area.net, network_path=opts["network"])
     if not opts["no_map"]:
+        hills, hill_notes = [], []
+        if area.terrain is not None:  # --dem: walk it flat too, map what the hills take away
+            from planner.maps.terrain import hills_map_layers  # noqa: PLC0415
+
+            with _step("flat walk for comparison (what the hills take away)"):
+                hills, hill_notes = hills_map_layers(
+                    area, result, profile, params=params,
+                    include_planned=opts["include_planned"], as_of=opts["as_of"])
         with _step("drawing the gap map"):
             html = gap_map(result.communities, result.facilities, result.isochrones,
                            title=title, warnings=area.notes,  # data and coordinate warnings
                            notes=[*(n for n in result.summary["notes"] if n not in area.notes),
-                                  *result.summary["choices"]], targets=result.targets,
+                                  *result.summary["choices"], *hill_notes],
+                           targets=result.targets,
                            base=base, tiles=opts["tiles"], timeline=result.timeline,
-                           extra_layers=care_map_layers(result))  # care map (关爱地图)
+                           extra_layers=[*care_map_layers(result), *hills])  # care map (关爱地图)
     with _step(f"writing outputs to {opts['out_dir']}"):
         files = write_outputs(result, area, opts["out_dir"], gap_map=html)
     if opts["map_path"] and html is not None:
