@@ -304,15 +304,19 @@ def judge(
 
 
 def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame,
-                  params: Any) -> pd.DataFrame | None:
+                  params: Any, *, study: Any = None) -> pd.DataFrame | None:
     """Pairs within circles of planned facilities with an opening year, not yet assessed.
 
     For the timeline; None when there are none.
 
     ``area`` is a :class:`planner.pipeline.StudyArea` (its ``net`` and ``gates``), ``params``
-    the run's :class:`planner.circles.ReachParams`.
+    the run's :class:`planner.circles.ReachParams`. ``study`` is the assessment's
+    :class:`planner.reach.StudyGraph` (``ReachResult.study``), built for these
+    communities: a copy of it searches from the planned facilities only, without
+    snapping every community again (the same pairs as a new graph).
     """
     from planner.circles import compute_reach  # noqa: PLC0415
+    from planner.reach import circle_pairs  # noqa: PLC0415
 
     if "opening_year" not in facilities:
         return None
@@ -320,6 +324,9 @@ def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame
            & facilities["opening_year"].notna())
     if not sel.any():
         return None
+    if study is not None:
+        rows = study.copy().add_facilities(facilities[sel])
+        return circle_pairs(rows, communities["circle_minutes"], speed_m_s=params.speed_m_s)
     reach = compute_reach(area.net, communities, facilities[sel],
                           circle_minutes=communities["circle_minutes"].to_numpy(),
                           params=params, gates=area.gates)

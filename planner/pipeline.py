@@ -255,7 +255,8 @@ def assess(
         )
         comm, fac = _combine(comm, fac, reach, profile, counted)
         judged = judge(profile, comm, fac, reach.costs, as_of=as_of,
-                       planned_costs=planned_costs(area, comm, fac, params))
+                       planned_costs=planned_costs(area, comm, fac, params,
+                                                   study=reach.study))
     except BaseException:
         if pending is not None:
             pending.cancel()
