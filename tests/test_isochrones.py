@@ -254,3 +254,80 @@ def test_facility_circles_follow_the_study_graph(shanghai):
     raw = circle_polygons(net, sample_edges(net), node_dist[:1], 900.0, own_edge=np.array([-1]),
                           own_along_m=np.zeros(1), own_budget_m=np.full(1, -1.0))[0]
     assert shapely.get_num_coordinates(one.geometry.iloc[0]) < shapely.get_num_coordinates(raw)
+
+
+# ------------------------------------------------------------------------ sloped streets
+
+
+def sloped(from_u: list[float], to_u: list[float], length: float = 1000.0):
+    """A straight street u (0, 0) → v (length, 0) with direction-aware cumulative costs.
+
+    ``from_u``/``to_u`` are the profiles at evenly spaced stations (flat-equivalent
+    metres, :class:`planner.network.directed.DirectedCosts`).
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from planner.network.directed import DirectedCosts  # noqa: PLC0415
+
+    net = network([(0, 0), (length, 0)], [(0, 1)])
+    n_seg = len(from_u) - 1
+    costs = DirectedCosts(np.array([0, n_seg + 1]), np.array([length / n_seg]),
+                          np.array(from_u, dtype=float), np.array(to_u, dtype=float))
+    return replace(net, directed=costs)
+
+
+# a uniform 1,000 m climb from u to v: uphill (u → v) 1.5 flat-equivalent metres per metre,
+# downhill (v → u) 1.0 (no gain going down); ten 100 m segments
+UPHILL = sloped([150.0 * i for i in range(11)], [100.0 * i for i in range(11)])
+
+
+def test_cut_piece_priced_in_the_residents_direction():
+    # facility at the top (v), 300 m budget: a resident a metres from u walks *up* to it,
+    # 1.5 × (1,000 − a) ≤ 300 → a ≥ 800: the piece 800–1,000 m (200 m), not the flat
+    # 700–1,000 m
+    edge, start, end, whole = reached_pieces(UPHILL, np.array([np.inf, 0.0]), 300.0)
+    assert whole.tolist() == [False]
+    assert (start[0], end[0]) == (pytest.approx(800.0), pytest.approx(1000.0))
+    want = 200 * 40 + DISC_M2
+    assert exact(UPHILL, [np.inf, 0.0], 300.0).area == pytest.approx(want, rel=0.002)
+    assert fast(UPHILL, [np.inf, 0.0], 300.0).area == pytest.approx(want, rel=TOLERANCE)
+    # facility at the foot (u): residents walk *down* to it at 1.0 per metre: 0–300 m
+    _, start, end, _ = reached_pieces(UPHILL, np.array([0.0, np.inf]), 300.0)
+    assert (start[0], end[0]) == (pytest.approx(0.0), pytest.approx(300.0))
+
+
+def test_both_ends_cut_in_their_own_directions():
+    # d[u] = 200, d[v] = 400, B = 700: through u 500 left, walking down a ≤ 500;
+    # through v 300 left, walking up 1.5 × (1,000 − a) ≤ 300 → a ≥ 800.
+    # Not whole (the flat rule, 500 + 300 < 1,000, agrees), pieces 0–500 and 800–1,000
+    _, start, end, whole = reached_pieces(UPHILL, np.array([200.0, 400.0]), 700.0)
+    assert whole.tolist() == [False, False]
+    assert sorted(zip(start.round(6), end.round(6), strict=True)) == [(0, 500), (800, 1000)]
+    # B = 900: through u a ≤ 700, through v 1.5 × (1,000 − a) ≤ 500 → a ≥ 666.7: they
+    # overlap, so the whole street is reached
+    _, _, end, whole = reached_pieces(UPHILL, np.array([200.0, 400.0]), 900.0)
+    assert whole.tolist() == [True] and end[0] == pytest.approx(1000)
+
+
+def test_own_edge_priced_each_way_on_a_slope():
+    # facility 500 m up the climb with 300 m left: below it residents walk up,
+    # 1.5 × (500 − a) ≤ 300 → a ≥ 300; above it they walk down, a − 500 ≤ 300 → a ≤ 800
+    _, start, end, _ = reached_pieces(UPHILL, np.array([np.inf, np.inf]), 300.0,
+                                      own_edge=0, own_along_m=500.0, own_budget_m=300.0)
+    assert (start[0], end[0]) == (pytest.approx(300.0), pytest.approx(800.0))
+    fa = fast(UPHILL, [np.inf, np.inf], 300.0, own=(0, 500.0, 300.0))
+    assert fa.area == pytest.approx(500 * 40 + DISC_M2, rel=TOLERANCE)
+
+
+def test_cut_follows_the_profile_not_a_pro_rata_share():
+    # two 500 m segments: a steep first half (2.0 per metre up, from_u 0 → 1,000) and a
+    # flat second half (1.0, → 1,500); down 1.0 all the way. Facility at v, B = 800:
+    # 1,500 − from_u(a) ≤ 800 → from_u(a) ≥ 700 → a = 700 / 2.0 = 350 m (in the steep
+    # half); a pro-rata share of the whole edge would say 1,000 − 800 / 1.5 = 466.7 m
+    net = sloped([0.0, 1000.0, 1500.0], [0.0, 500.0, 1000.0])
+    _, start, end, _ = reached_pieces(net, np.array([np.inf, 0.0]), 800.0)
+    assert (start[0], end[0]) == (pytest.approx(350.0), pytest.approx(1000.0))
+    rows = np.array([[np.inf, 0.0]])
+    fa = circle_polygons(net, sample_edges(net), rows, 800.0, own_edge=np.array([-1]),
+                         own_along_m=np.array([0.0]), own_budget_m=np.array([-1.0]))[0]
+    assert shapely.bounds(fa)[0] == pytest.approx(350 - 20, abs=5.0)  # the band starts there

@@ -4,7 +4,9 @@ A facility's circle is the set of street positions reachable within the budget: 
 edges, and parts of edges cut exactly where the budget runs out (from either end, and
 both ways from the facility along its own edge). The polygon is that set of street
 pieces widened by :data:`STREET_HALF_WIDTH_M` on each side, never a convex or concave
-hull of reached nodes, which would claim blocks nobody can walk into.
+hull of reached nodes, which would claim blocks nobody can walk into. With terrain
+(direction-aware costs, :mod:`planner.network.directed`) the cut is where the walk from
+the street position *towards* the facility uses up the budget (:func:`cut_edges`).
 
 Two implementations share the reach rule (:func:`reached_pieces`):
 
@@ -36,7 +38,9 @@ from planner.isochrones.facilities import (
     start_facility_circles,
 )
 from planner.isochrones.pieces import (
+    cut_edges,
     exact_circle_polygon,
+    own_edge_piece,
     piece_lines,
     reached_pieces,
     vertex_along,
@@ -64,9 +68,11 @@ __all__ = [
     "PendingCircles",
     "StreetRuns",
     "circle_polygons",
+    "cut_edges",
     "exact_circle_polygon",
     "facility_circles",
     "node_edges",
+    "own_edge_piece",
     "piece_lines",
     "reached_pieces",
     "sample_edges",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.isochrones.pieces import _ranges, vertex_along
+from planner.isochrones.pieces import _ranges, cut_edges, own_edge_piece, vertex_along
 from planner.isochrones.sizes import CELL_M, SEGMENTS_PER_CHUNK, STREET_HALF_WIDTH_M
 from planner.network.store import CompiledNetwork
 
@@ -192,17 +192,16 @@ def _batch_pieces(
     once = (node[owner] == net.edge_u[e]) | (du > budget_m)  # each edge from one end only
     f, e, du, dv = f[once], e[once], du[once], dv[once]
     ru, rv, length = budget_m - du, budget_m - dv, net.edge_length[e]
-    whole = (ru >= length) | (rv >= length) | ((ru >= 0) & (rv >= 0) & (ru + rv >= length))
+    whole, end_u, start_v = cut_edges(net, e, ru, rv)  # direction-aware with terrain
     from_u, from_v = ~whole & (ru >= 0), ~whole & (rv >= 0)
     own_edge, own_along, own_budget = own
     mine = np.flatnonzero((own_edge >= 0) & (own_budget >= 0))
     oe = own_edge[mine]
     parts = [
         (f[whole], e[whole], np.zeros(whole.sum()), length[whole]),
-        (f[from_u], e[from_u], np.zeros(from_u.sum()), ru[from_u]),
-        (f[from_v], e[from_v], length[from_v] - rv[from_v], length[from_v]),
-        (mine, oe, np.maximum(own_along[mine] - own_budget[mine], 0.0),
-         np.minimum(own_along[mine] + own_budget[mine], net.edge_length[oe])),
+        (f[from_u], e[from_u], np.zeros(from_u.sum()), end_u[from_u]),
+        (f[from_v], e[from_v], start_v[from_v], length[from_v]),
+        (mine, oe, *own_edge_piece(net, oe, own_along[mine], own_budget[mine])),
     ]
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     kind = np.repeat([True, False], [whole.sum(), len(cols[0]) - whole.sum()])
