@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
-import rasterio
-import rasterio.windows
-from rasterio.errors import RasterioIOError
 
 from planner._errors import InputError
 from planner.reach import CompiledNetwork
+
+if TYPE_CHECKING:
+    import rasterio.io
 
 log = logging.getLogger("planner")
 
@@ -123,6 +124,9 @@ def read_dem_at(path: str | Path, xy: np.ndarray, crs: pyproj.CRS) -> np.ndarray
     if not path.exists():
         msg = f"{path}: DEM file not found. Give a GeoTIFF of heights in metres (--dem)."
         raise InputError(msg)
+    import rasterio  # noqa: PLC0415  (only with --dem: keeps planner run's start-up short)
+    from rasterio.errors import RasterioIOError  # noqa: PLC0415
+
     try:
         src = rasterio.open(path)
     except RasterioIOError as exc:
@@ -152,6 +156,8 @@ def _bilinear(src: rasterio.io.DatasetReader, x: np.ndarray, y: np.ndarray) -> n
     r0 = int(max(0, np.floor(row[inside].min()) - 1))
     c1 = int(min(src.width, np.ceil(col[inside].max()) + 2))
     r1 = int(min(src.height, np.ceil(row[inside].max()) + 2))
+    import rasterio.windows  # noqa: PLC0415
+
     window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
     band = src.read(1, window=window, masked=True)
     z = np.ma.filled(band.astype(float), np.nan)
