@@ -2,7 +2,8 @@
 
 The writing itself (atomic, never over a user's file, Excel-safe CSV) lives in
 :mod:`planner.io.outputs`, below the pipeline and the maps; this thin layer only turns
-a folium map into the function that saves it (:func:`planner.maps.save_map`).
+a gap map (:class:`planner.maps.GapMap`, our own small page template) into the function
+that saves it (:func:`planner.maps.save_map`).
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import folium
-
 from planner.io.guard import check_output_paths
 from planner.io.outputs import OUTPUT_CRS, OUTPUT_FILES, clear_partial, rejects_table
 from planner.io.outputs import write_outputs as _write_outputs
-from planner.maps import save_map
+from planner.maps import GapMap, save_map
 
 __all__ = ["OUTPUT_CRS", "OUTPUT_FILES", "check_output_paths", "clear_partial",
            "rejects_table", "write_outputs"]
@@ -26,7 +25,7 @@ def write_outputs(
     area: Any,
     out_dir: str | Path,
     *,
-    gap_map: folium.Map | None = None,
+    gap_map: GapMap | None = None,
 ) -> dict[str, Path]:
     """Write every output file into ``out_dir``; see :func:`planner.io.outputs.write_outputs`.
 
