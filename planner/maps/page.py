@@ -77,7 +77,8 @@ class GapMap:
 
         The hook for layers other stages draw (the care map, what the hills take away):
         each :class:`~planner.maps.layers.Layer` brings its own style (``kind="styled"``
-        for per-feature colours) and ``legend`` HTML, shown under "more layers".
+        for per-feature colours) and ``legend`` HTML, shown under "more layers". Their
+        data is WGS84 lon/lat as given: it is not shifted to GCJ-02 for Amap tiles.
         """
         layers = list(layers)
         if not layers:
