@@ -22,9 +22,9 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import platformdirs
 import pyproj
@@ -46,6 +46,9 @@ from planner.network.store import (
     load_compiled,
     save_compiled,
 )
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built (not for a cached network)
+    import networkx as nx
 
 log = logging.getLogger("planner")
 
@@ -240,6 +243,8 @@ def _road_line_arrays(
 
 def _graph_from_projected_lines(lines: gpd.GeoDataFrame) -> nx.MultiDiGraph:
     """Build the graph from projected LineStrings."""
+    import networkx as nx  # noqa: PLC0415  (only when compiling: a cached network skips it)
+
     node_xy, u_idx, v_idx, geoms = _road_line_arrays(lines)
     G = nx.MultiDiGraph(crs=lines.crs)
     G.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(node_xy))

@@ -10,10 +10,12 @@ import logging
 import tempfile
 import warnings
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from planner._errors import InputError, NetworkError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger("planner")
 

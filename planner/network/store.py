@@ -18,8 +18,8 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import platformdirs
 import pyproj
@@ -28,6 +28,9 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from planner.network.directed import DirectedCosts
+
+if TYPE_CHECKING:  # networkx only in annotations: a cached network never imports it
+    import networkx as nx
 
 log = logging.getLogger("planner")
 
