@@ -343,7 +343,7 @@ def _solution(problem: SiteProblem, res: object, n: int, start: float, *,
 
 
 def best_of(solution: Solution, heuristic: Solution, model: str) -> Solution:
-    """The optimiser's choice, or the heuristic's when it is better.
+    """The optimiser's choice, or the heuristic's (greedy, local search) when it is better.
 
     That happens only when the optimiser stopped at its time limit; its bound holds for
     both, so the gap is still proven.
@@ -358,7 +358,7 @@ def best_of(solution: Solution, heuristic: Solution, model: str) -> Solution:
     gap = abs(solution.bound - heuristic.objective) / abs(solution.bound) if solution.bound \
         else 0.0
     return Solution(heuristic.chosen, heuristic.sizes_m2, heuristic.won, heuristic.objective,
-                    solution.bound, gap, f"{solution.status} (greedy's choice kept)",
+                    solution.bound, gap, f"{solution.status} ({heuristic.status}'s choice kept)",
                     solution.seconds + heuristic.seconds)
 
 

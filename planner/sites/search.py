@@ -18,6 +18,7 @@ import pandas as pd
 
 from planner._errors import InputError
 from planner.scenarios import Scenario, ScenarioResult, compare
+from planner.sites.local import local_search
 from planner.sites.problem import MODELS, SiteProblem, Solution, best_of, greedy, solve
 
 log = logging.getLogger("planner")
@@ -47,9 +48,14 @@ class SiteSearch:
         credited to the chosen site that gives it most), ``rank`` (1 = most households).
     solution, greedy
         The optimiser's and the greedy heuristic's :class:`~planner.sites.problem.Solution`.
+        ``solution`` is the better of HiGHS's choice and the local search's
+        (:mod:`planner.sites.local`, from greedy's) when HiGHS stops at its time limit.
+    local
+        The local search's :class:`~planner.sites.problem.Solution` (greedy's for the
+        models it does not search: ``capacity``, ``cover``).
     curve
         Trade-off: one row per k: ``k``, ``households_optimal``, ``bound``, ``gap``,
-        ``status``, ``households_greedy``, ``seconds``.
+        ``status``, ``households_greedy``, ``households_local_search``, ``seconds``.
     before, after
         The scenario assessed without and with the chosen sites (the planner's 2SFCA).
     verified_households
@@ -72,6 +78,7 @@ class SiteSearch:
     verified_households: int
     unreachable: pd.Index
     stats: dict[str, Any] = field(default_factory=dict)
+    local: Solution | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready figures: objective, bound, gap, status, greedy, verification."""
@@ -81,6 +88,8 @@ class SiteSearch:
             "objective": s.objective, "bound": s.bound, "gap": s.gap, "status": s.status,
             "optimal": s.optimal, "seconds": round(s.seconds, 3),
             "greedy_objective": g.objective, "greedy_seconds": round(g.seconds, 3),
+            "local_search_objective": (self.local or g).objective,
+            "local_search_seconds": round((self.local or g).seconds, 3),
             "verified_households": self.verified_households,
             "floor_area_m2": float(self.sites["floor_area_m2"].sum()),
             "targets_unreachable": len(self.unreachable), **self.stats,
@@ -215,21 +224,23 @@ def recommend_sites(
              "targets": len(problem.target_ids), "pairs": len(pairs)}
     log.info("sites: %s", stats)
     heuristic = greedy(problem, k)
+    improved = local_search(problem, k, heuristic)
     best = best_of(solve(problem, k, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap),
-                   heuristic, model)
-    table = _curve(problem, k, best, heuristic, curve=curve, time_limit_s=time_limit_s,
-                   mip_rel_gap=mip_rel_gap)
+                   improved, model)
+    table = _curve(problem, k, best, heuristic, improved, curve=curve,
+                   time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     chosen = candidates.loc[problem.candidate_ids[best.chosen]].copy()
     chosen["floor_area_m2"] = best.sizes_m2
     after = _with_sites(scenario, chosen).result()
     verified = _verified(before, after, model)
     sites = _site_table(problem, best, chosen, pairs, before)
     return SiteSearch(model, k, sites, best, heuristic, table, before, after, verified,
-                      unreachable, stats)
+                      unreachable, stats, improved)
 
 
-def _curve(problem: SiteProblem, k: int | None, best: Solution, heuristic: Solution, *,
-           curve: bool, time_limit_s: float, mip_rel_gap: float) -> pd.DataFrame:
+def _curve(problem: SiteProblem, k: int | None, best: Solution, heuristic: Solution,
+           improved: Solution, *, curve: bool, time_limit_s: float,
+           mip_rel_gap: float) -> pd.DataFrame:
     rows = []
     if problem.model == "cover" or k is None:
         ks: list[int] = []
@@ -237,17 +248,19 @@ def _curve(problem: SiteProblem, k: int | None, best: Solution, heuristic: Solut
         ks = list(range(1, k)) if curve else []
     for kk in ks:
         g = greedy(problem, kk)
-        s = best_of(solve(problem, kk, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap), g,
+        ls = local_search(problem, kk, g)
+        s = best_of(solve(problem, kk, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap), ls,
                     problem.model)
-        rows.append(_curve_row(kk, s, g))
-    rows.append(_curve_row(len(best.chosen) if k is None else k, best, heuristic))
+        rows.append(_curve_row(kk, s, g, ls))
+    rows.append(_curve_row(len(best.chosen) if k is None else k, best, heuristic, improved))
     return pd.DataFrame(rows)
 
 
-def _curve_row(k: int, s: Solution, g: Solution) -> dict[str, Any]:
+def _curve_row(k: int, s: Solution, g: Solution, ls: Solution) -> dict[str, Any]:
     return {"k": int(k), "households_optimal": int(s.objective),
             "bound": float(np.floor(s.bound + 1e-6)) if np.isfinite(s.bound) else s.bound,
             "gap": round(s.gap, 6), "status": s.status, "households_greedy": int(g.objective),
+            "households_local_search": int(ls.objective),
             "seconds": round(s.seconds, 3)}
 
 
