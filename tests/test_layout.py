@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"care", "terrain", "rasters"},
     {"pipeline", "diagnostics"},
     {"project", "scenarios", "sites", "maps", "report", "outputs", "sample"},
-    {"batch"},
+    {"batch", "run"},  # run: `planner run` as a library function, which batch reuses
     {"cli"},
     # the public facade re-exports names of every layer, imported on first use; it
     # imports only _errors and units when the package loads

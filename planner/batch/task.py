@@ -1,9 +1,10 @@
 """One district of a batch: the task a Dask worker runs.
 
-:func:`run_district` runs the same library calls as ``planner run`` (load, assess, draw,
-write) on the worker, reading the network from its path or the compiled-network cache there:
-only the small :class:`~planner.batch.districts.DistrictSpec` goes through the scheduler, and
-only a small record (counts, targets, an outline) comes back.
+:func:`run_district` runs ``planner run``'s own code (:func:`planner.run.run_planner`: load,
+assess, draw the gap map with its care layers, write) on the worker, reading the network
+from its path or the compiled-network cache there: only the small
+:class:`~planner.batch.districts.DistrictSpec` goes through the scheduler, and only a small
+record (counts, targets, an outline) comes back.
 
 Faults stay inside the district: any error becomes a ``failed`` record with its message, so
 the other districts finish. A district's files are written into a hidden staging folder
@@ -109,65 +110,38 @@ def _outline_wkt(communities: Any) -> str | None:
     return shapely.to_wkt(hull, rounding_precision=6)
 
 
-def _assess(spec: DistrictSpec, fingerprint: str) -> tuple[Any, Any, Any]:
-    """Load, assess and draw as ``planner run`` does with its default map options.
-
-    The map has the offline base of the district's streets and offers OSM tiles.
-    Returns ``(area, result, map)``.
-    """
-    from planner.circles import ReachParams  # noqa: PLC0415
-    from planner.maps import BaseMap, gap_map, osm_outlines, street_lines  # noqa: PLC0415
-    from planner.maps.care import care_map_layers  # noqa: PLC0415
-    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
-    from planner.standards import load_profile  # noqa: PLC0415
-
-    profile = load_profile(spec.profile)
-    if spec.reading:
-        profile = profile.with_reading(spec.reading)
-    area = load_study_area(
-        spec.network, spec.communities, spec.facilities, gates=spec.gates,
-        network_crs=spec.network_crs, communities_crs=spec.communities_crs,
-        facilities_crs=spec.facilities_crs, metric_crs=spec.metric_crs)
-    params = ReachParams(speed_m_s=spec.speed or profile.walking_speed_m_s.value)
-    result = assess(area, profile, params=params, include_planned=spec.include_planned,
-                    isochrones=not spec.no_map)
-    result.summary[BATCH_KEY] = {"district": spec.district, "fingerprint": fingerprint,
-                                 "outline_wgs84": _outline_wkt(result.communities),
-                                 "no_map": spec.no_map}
-    m = None
-    if not spec.no_map:
-        s = result.summary
-        title = (f"{s.get('profile_name_zh', '')} 15分钟养老服务圈缺口图 / "
-                 f"elderly-care gap map ({s.get('profile', '')})")
-        osm = osm_outlines(spec.network)
-        base = BaseMap(streets=street_lines(area.net), water=osm.water, boundary=osm.boundary)
-        m = gap_map(result.communities, result.facilities, result.isochrones, title=title,
-                    warnings=area.notes,
-                    notes=[*(n for n in s["notes"] if n not in area.notes), *s["choices"]],
-                    targets=result.targets, base=base, tiles="osm", timeline=result.timeline,
-                    extra_layers=care_map_layers(result))  # care map (关爱地图)
-    return area, result, m
+def _options(spec: DistrictSpec, out_dir: Path) -> dict[str, Any]:
+    """The ``planner run`` options of a district (the rest keep ``planner run``'s defaults)."""
+    return {"network": spec.network, "communities": spec.communities,
+            "facilities": spec.facilities, "gates": spec.gates, "out_dir": str(out_dir),
+            **spec.options()}
 
 
-def _write(spec: DistrictSpec, out_root: Path, area: Any, result: Any, m: Any) -> Path:
-    """Write the district's outputs so that ``out_root/<district>`` is never half-written.
+def _run(spec: DistrictSpec, out_root: Path, fingerprint: str) -> Path:
+    """Run the district exactly as ``planner run`` does (:func:`planner.run.run_planner`).
 
-    A new district is written into a marked staging folder (``.partial-planner-…``, see
-    :mod:`planner.io.guard`) and renamed into place when complete. An existing folder is
-    updated by :func:`planner.outputs.write_outputs` itself, which replaces only the files
-    the planner wrote there, one by one, ``summary.json`` (the completeness mark) last.
+    Its outputs never look half-written: a new district is written into a marked staging
+    folder (``.partial-planner-…``, see :mod:`planner.io.guard`) and renamed into place
+    when complete. An existing folder is updated by :func:`planner.outputs.write_outputs`
+    itself, which replaces only the files the planner wrote there, one by one,
+    ``summary.json`` (the completeness mark) last. The summary records the fingerprint.
     """
     from planner.io.guard import make_partial  # noqa: PLC0415
-    from planner.outputs import write_outputs  # noqa: PLC0415
+    from planner.run import run_planner  # noqa: PLC0415
+
+    def batch_record(result: Any) -> dict[str, Any]:
+        return {BATCH_KEY: {"district": spec.district, "fingerprint": fingerprint,
+                            "outline_wgs84": _outline_wkt(result.communities),
+                            "no_map": spec.no_map}}
 
     out_root.mkdir(parents=True, exist_ok=True)
     target = out_root / spec.district
     if target.exists():
-        write_outputs(result, area, target, gap_map=m)
+        run_planner(_options(spec, target), summary_extra=batch_record)
         return target
     staging = make_partial(out_root)
     try:
-        write_outputs(result, area, staging / "district", gap_map=m)
+        run_planner(_options(spec, staging / "district"), summary_extra=batch_record)
         os.replace(staging / "district", target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -227,8 +201,7 @@ def run_district(spec: DistrictSpec, out_root: str) -> dict[str, Any]:
             return _record(spec, "skipped", started, cpu_started,
                            summary=_read_summary(root / spec.district))
         _check_target(spec, root)
-        area, result, m = _assess(spec, fingerprint)
-        _write(spec, root, area, result, m)
+        _run(spec, root, fingerprint)
         return _record(spec, "done", started, cpu_started,
                        summary=_read_summary(root / spec.district))
     except MemoryError:

@@ -3,12 +3,11 @@
 The same options (``--boundary``, ``--water``, ``--tiles``, ``--png``, ``--pdf``,
 ``--report``, ``--print-size``) are offered by ``planner run``; :func:`map_options` adds
 them to a command, :func:`check_map_options` checks them before any computing and
-:func:`write_map_extras` writes the files.
+:func:`planner.run.maps.write_map_extras` writes the files (the same code as ``planner run``).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,10 @@ import click
 
 from planner._errors import InputError
 from planner.cli._common import CRS_HELP, _friendly_errors, _step
+from planner.run.maps import base_map, file_date, map_title, write_map_extras
+
+__all__ = ["base_map", "check_map_options", "file_date", "map_options", "map_title",
+           "split_notes", "write_map_extras"]
 
 PRINT_SIZES = ("a4", "a3", "slide")
 
@@ -71,60 +74,6 @@ def check_map_options(opts: dict[str, Any]) -> None:
         cjk_font()
 
 
-def base_map(opts: dict[str, Any], *, net: Any = None, network_path: str | None = None) -> Any:
-    """The base map from the options: the network's streets, --water, --boundary or OSM."""
-    from planner.maps import BaseMap, osm_outlines, read_outline, street_lines  # noqa: PLC0415
-
-    osm = osm_outlines(network_path) if network_path else BaseMap()
-    return BaseMap(
-        streets=street_lines(net) if net is not None else None,
-        water=read_outline(opts["water"], what="water") if opts.get("water") else osm.water,
-        boundary=(read_outline(opts["boundary"], what="boundary") if opts.get("boundary")
-                  else osm.boundary),
-    )
-
-
-def file_date(path: str | Path | None) -> str | None:
-    """The modification date of an input file (``YYYY-MM-DD``), shown as the data date."""
-    if path is None or not Path(path).exists():
-        return None
-    return datetime.date.fromtimestamp(Path(path).stat().st_mtime).isoformat()
-
-
-def write_map_extras(run: Any, out_dir: str | Path, opts: dict[str, Any], *, base: Any,
-                     title: str, data_date: str | None, fresh_run: bool = False
-                     ) -> dict[str, Path]:
-    """Write the print(s) and the report asked for in ``opts``; returns what was written.
-
-    ``fresh_run``: the folder's results were just written, so a report of an earlier run
-    left there (the planner's own) is removed when no report is asked for.
-    """
-    from planner.maps.files import planner_made  # noqa: PLC0415
-    from planner.maps.printing import print_map  # noqa: PLC0415
-    from planner.report import write_report  # noqa: PLC0415
-
-    notes = [*run.summary.get("notes", []), *run.summary.get("choices", [])]
-    written: dict[str, Path] = {}
-    for key in ("png_path", "pdf_path"):
-        if opts.get(key):
-            with _step(f"printing the map to {opts[key]}"):
-                written[key] = print_map(run.communities, run.facilities, opts[key],
-                                         title=title, base=base, notes=notes,
-                                         data_date=data_date, size=opts["print_size"],
-                                         dpi=opts.get("print_dpi") or 200)
-    stale = Path(out_dir) / "report.html"
-    if fresh_run and not opts.get("report") and stale.exists() and planner_made(stale):
-        stale.unlink()  # an earlier run's report must not pass for this run's
-    if opts.get("report"):
-        with _step(f"writing the report to {Path(out_dir) / 'report.html'}"):
-            has_map = (Path(out_dir) / "gap_map.html").exists()
-            written["report"] = write_report(
-                run, Path(out_dir) / "report.html", title=title, base=base,
-                map_png=written.get("png_path"), data_date=data_date,
-                map_html="gap_map.html" if has_map else None)
-    return written
-
-
 #: Words that mark a note about the data or its coordinates (shown first, in colour).
 WARNING_WORDS = ("synthetic", "合成", "坐标", "GCJ", "BD-09", "gcj02", "bd09", "outside",
                  "范围外", "repaired", "修复", "unreadable", "无法识别", "off the roads",
@@ -135,12 +84,6 @@ def split_notes(notes: list[str]) -> tuple[list[str], list[str]]:
     """(warnings, other notes): a note naming data or coordinate trouble is a warning."""
     warn = [n for n in notes if any(w.lower() in n.lower() for w in WARNING_WORDS)]
     return warn, [n for n in notes if n not in warn]
-
-
-def map_title(summary: dict[str, Any]) -> str:
-    """The title of maps and reports: the profile's city and the circle."""
-    return (f"{summary.get('profile_name_zh', '')} 15分钟养老服务圈缺口图 / "
-            f"elderly-care gap map ({summary.get('profile', '')})")
 
 
 @click.command(name="map")
@@ -191,7 +134,7 @@ def map_command(**opts: Any) -> None:
             save_map(m, opts["html_path"])
     source = run.summary.get("inputs", {}).get("communities", {}).get("file")
     written = write_map_extras(run, opts["out_dir"], opts, base=base, title=title,
-                               data_date=opts["data_date"] or file_date(source))
+                               data_date=opts["data_date"] or file_date(source), step=_step)
     for path in written.values():
         click.echo(f"wrote {path}")
 

@@ -1,10 +1,11 @@
-"""``planner run``."""
+"""``planner run``: checks the options, then runs :func:`planner.run.run_planner` and prints.
+
+The work itself lives in :mod:`planner.run`, the same code path ``planner batch`` runs.
+"""
 
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,21 +15,8 @@ import click
 
 from planner._errors import InputError, PlannerError
 from planner.cli._common import CRS_HELP, _friendly_errors, _step
-from planner.cli.map import (
-    base_map,
-    check_map_options,
-    file_date,
-    map_options,
-    map_title,
-    write_map_extras,
-)
-from planner.cli.terrain_options import (
-    apply_terrain,
-    check_terrain_options,
-    prefill_population,
-    terrain_options,
-    write_terrain_extras,
-)
+from planner.cli.map import check_map_options, map_options
+from planner.cli.terrain_options import check_terrain_options, terrain_options
 
 #: Fastest walking speed accepted by --speed (m/s); faster is not walking.
 MAX_SPEED_M_S = 3.0
@@ -123,18 +111,6 @@ def _cli_names() -> Iterator[None]:
         raise
 
 
-def _layers(opts: dict[str, Any]) -> dict[str, str | None]:
-    """Layer or sheet per input role, from --*-layer (and --sheet for Excel files)."""
-    out: dict[str, str | None] = {}
-    for role in ("network", "communities", "facilities", "gates"):
-        chosen = opts.get(f"{role}_layer")
-        path = str(opts.get(role) or "")
-        if chosen is None and opts.get("sheet") and path.lower().endswith((".xlsx", ".xlsm")):
-            chosen = opts["sheet"]
-        out[role] = chosen
-    return out
-
-
 def _check_options(opts: dict[str, Any]) -> None:
     """Refuse bad option values and unsafe or unwritable outputs before any computing."""
     from planner.crs import check_metric_crs  # noqa: PLC0415
@@ -160,80 +136,17 @@ def _check_options(opts: dict[str, Any]) -> None:
 
 
 def _run(opts: dict[str, Any]) -> None:
-    from planner.circles import ReachParams  # noqa: PLC0415  (keeps --help fast)
-    from planner.maps import gap_map  # noqa: PLC0415
-    from planner.outputs import write_outputs  # noqa: PLC0415
-    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
-    from planner.standards import load_profile  # noqa: PLC0415
+    """Run :func:`planner.run.run_planner` (the library's ``planner run``) and print."""
+    from planner.run import run_planner, run_scenario_file  # noqa: PLC0415  (fast --help)
 
-    profile = load_profile(opts["profile"])
-    if opts["reading"]:
-        profile = profile.with_reading(opts["reading"])
-    from planner.maps.care import care_map_layers  # noqa: PLC0415
-
-    with _step("loading network and layers"), _cli_names():
-        area = load_study_area(
-            opts["network"], prefill_population(opts),  # --population: missing households
-            opts["facilities"], gates=opts["gates"],
-            network_crs=opts["network_crs"], communities_crs=opts["communities_crs"],
-            facilities_crs=opts["facilities_crs"], metric_crs=opts["metric_crs"],
-            use_cache=not opts["no_cache"], layers=_layers(opts),
-        )
-    apply_terrain(area, opts)  # --dem / --no-steps / --population
-    params = ReachParams(speed_m_s=opts["speed"] or profile.walking_speed_m_s.value)
-    with _step("walking circles and floor area per household"):
-        result = assess(area, profile, params=params, include_planned=opts["include_planned"],
-                        isochrones=not opts["no_map"], progress=True, as_of=opts["as_of"])
-    html = None
-    title = map_title(result.summary)
-    base = base_map(opts, net=area.net, network_path=opts["network"])
-    if not opts["no_map"]:
-        hills, hill_notes = [], []
-        if area.terrain is not None:  # --dem: walk it flat too, map what the hills take away
-            from planner.maps.terrain import hills_map_layers  # noqa: PLC0415
-
-            with _step("flat walk for comparison (what the hills take away)"):
-                hills, hill_notes = hills_map_layers(
-                    area, result, profile, params=params,
-                    include_planned=opts["include_planned"], as_of=opts["as_of"])
-        with _step("drawing the gap map"):
-            html = gap_map(result.communities, result.facilities, result.isochrones,
-                           title=title, warnings=area.notes,  # data and coordinate warnings
-                           notes=[*(n for n in result.summary["notes"] if n not in area.notes),
-                                  *result.summary["choices"], *hill_notes],
-                           targets=result.targets,
-                           base=base, tiles=opts["tiles"], timeline=result.timeline,
-                           extra_layers=[*care_map_layers(result), *hills])  # care map (关爱地图)
-    with _step(f"writing outputs to {opts['out_dir']}"):
-        files = write_outputs(result, area, opts["out_dir"], gap_map=html)
-    if opts["map_path"] and html is not None:
-        _copy_map(files["gap_map.html"], Path(opts["map_path"]))
-    write_map_extras(result, opts["out_dir"], opts, base=base, title=title,
-                     data_date=file_date(opts["communities"]), fresh_run=True)
-    write_terrain_extras(result, area, opts)  # --minutes-raster
-    _print_summary(result.summary)
+    with _cli_names():
+        outcome = run_planner(opts, step=_step, progress=True)
+    _print_summary(outcome.result.summary)
     if opts["scenario_file"]:
-        from planner.scenarios.report import describe, run_scenario  # noqa: PLC0415
+        from planner.scenarios.report import describe  # noqa: PLC0415
 
-        with _step(f"scenario {opts['scenario_file']}"):
-            diff = run_scenario(area, profile, speed_m_s=params.speed_m_s,
-                                include_planned=opts["include_planned"],
-                                changes=opts["scenario_file"],
-                                out_dir=Path(opts["out_dir"]) / "scenario")
+        diff = run_scenario_file(outcome, opts, step=_step)
         click.echo("\n".join(describe(diff)))
-
-
-def _copy_map(source: Path, target: Path) -> None:
-    """Copy the map to ``--map`` in one step (a temporary file, then a rename)."""
-    if target.resolve() == source.resolve():
-        return  # --map is OUT/gap_map.html itself
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
