@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import shapely
 from click.testing import CliRunner
 
@@ -27,7 +28,8 @@ from planner.sites import (
     recommend_sites,
     solve,
 )
-from planner.sites.problem import Solution, best_of
+from planner.sites.local import local_search
+from planner.sites.problem import SiteProblem, Solution, best_of, sites_needed
 from tests.conftest import METRIC, to_lonlat
 from tests.test_scenarios import X0, Y0, make_line_area
 
@@ -249,8 +251,6 @@ def test_sites_needed_by_hand(street):
     # 60 m² sites: K1000's circle holds A, B and C (600 households: 60 / 600 = 10 per 100),
     # K1700's C and D (400: 15 per 100). C lacks 20: 15 < 20 <= 15 + 10, so 2 sites;
     # D lacks 15 and K1700 gives it 15: 1 site.
-    from planner.sites.problem import sites_needed
-
     cands = _cands(CANDIDATES)
     pairs = candidate_pairs(street, cands)
     problem, _ = build_problem(street.result(), cands, pairs, model="standard", size_m2=60)
@@ -270,11 +270,6 @@ def test_local_search_beats_greedy_by_hand():
     # 1, reached by C; T3 (7) lacks 1, reached by D. k = 2: greedy takes C then D (7 + 7 =
     # 14; A or B alone wins nothing); one swap cannot help (A with D still wins only T3),
     # the random restarts find A + B: T1, 15 households.
-    import scipy.sparse as sp
-
-    from planner.sites.local import local_search
-    from planner.sites.problem import SiteProblem
-
     cover = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=float))
     ones = np.ones(4)
     problem = SiteProblem("standard", np.array(list("ABCD")), np.array(["T1", "T2", "T3"]),

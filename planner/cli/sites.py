@@ -108,6 +108,9 @@ def _print(search: Any, out: Path) -> None:
     click.echo(f"  optimiser (HiGHS): {s['objective']:,.0f} {unit}, {verdict} "
                f"({s['seconds']:.1f} s)")
     click.echo(f"  greedy heuristic:  {s['greedy_objective']:,.0f} {unit}")
+    if s["model"] in ("coverage", "standard"):
+        click.echo(f"  local search:      {s['local_search_objective']:,.0f} {unit} "
+                   "(from greedy's choice)")
     what = ("newly within a walking circle" if s["model"] in ("coverage", "cover")
             else "newly meeting the floor-area standard")
     click.echo(f"  checked by the planner's assessment: {s['verified_households']:,} "
