@@ -285,7 +285,7 @@ def test_cut_piece_priced_in_the_residents_direction():
     # facility at the top (v), 300 m budget: a resident a metres from u walks *up* to it,
     # 1.5 × (1,000 − a) ≤ 300 → a ≥ 800: the piece 800–1,000 m (200 m), not the flat
     # 700–1,000 m
-    edge, start, end, whole = reached_pieces(UPHILL, np.array([np.inf, 0.0]), 300.0)
+    _, start, end, whole = reached_pieces(UPHILL, np.array([np.inf, 0.0]), 300.0)
     assert whole.tolist() == [False]
     assert (start[0], end[0]) == (pytest.approx(800.0), pytest.approx(1000.0))
     want = 200 * 40 + DISC_M2
