@@ -730,7 +730,8 @@ def _headline(text: str) -> str:
 
 
 def _first_met_cells(text: str) -> list[str]:
-    return re.findall(r"<td class='planner-firstmet' title='([^']*)'>(.*?)</td>", _headline(text))
+    return re.findall(r"<td class='planner-firstmet' colspan='4' title='([^']*)'>↳ (.*?)</td>",
+                      _headline(text))
 
 
 def test_targets_panel_says_when_each_target_is_first_met(communities, facilities, targets):
@@ -747,8 +748,8 @@ def test_targets_panel_says_when_each_target_is_first_met(communities, facilitie
     text = gap_map(communities, facilities, title="t", targets=ts, timeline=timeline).render()
     cells = _first_met_cells(text)
     assert [c[1] for c in cells] == [
-        "2028", '<span class="planner-notmet">至2029年未达标 not met by 2029</span>']
-    assert "首次达标 first met" in _headline(text)
+        "首次达标 first met <b>2028</b>",
+        '<span class="planner-notmet">至2029年未达标 not met by 2029</span>']
     # hovering shows the values year by year, a tick where met
     assert cells[0][0] == "2026 61.5% · 2027 80.0% · 2028 92.0% ✓ · 2029 95.0% ✓"
     assert cells[1][0].startswith("2026 50.0% · 2027 50.0% · 2028 75.0%")
@@ -763,7 +764,8 @@ def test_first_year_met_column_of_the_targets_table_wins(communities, facilities
     cells = _first_met_cells(
         gap_map(communities, facilities, title="t", targets=ts, timeline=timeline).render())
     assert [c[1] for c in cells] == [
-        "2031", '<span class="planner-notmet">至2032年未达标 not met by 2032</span>']
+        "首次达标 first met <b>2031</b>",
+        '<span class="planner-notmet">至2032年未达标 not met by 2032</span>']
     # without a timeline the last year is unknown: said so, no year made up
     cells = _first_met_cells(gap_map(communities, facilities, title="t", targets=ts).render())
     assert "not met in the timeline" in cells[1][1]
@@ -930,3 +932,27 @@ def test_run_with_dem_maps_what_the_hills_take_away(tmp_path):
     # the terrain never makes a circle larger, and on this hilly sample some shrink
     assert layers["hills-lost-area"]["count"] >= 1
     assert all(layer["show"] is False for k, layer in layers.items() if k.startswith("hills-"))
+
+
+def test_first_met_column_fits_the_headline_on_a_projector(browser, communities, facilities,
+                                                           targets, tmp_path):
+    timeline = pd.DataFrame({"year": [2026, 2027, 2028, 2029] * 2,
+                             "id": ["T1"] * 4 + ["T2"] * 4,
+                             "value": [0.615, 0.8, 0.92, 0.95, 0.5, 0.5, 0.75, 0.9],
+                             "passed": [False, False, True, True] + [False] * 4})
+    m = gap_map(communities, facilities, title="城南片区养老设施缺口 Gap map", basemap=False,
+                targets=targets.assign(id=["T1", "T2"]), timeline=timeline)
+    _open(browser, save_map(m, tmp_path / "t.html"), SCREENS[0])
+    cells = browser.find_elements(By.CSS_SELECTOR, ".planner-title td.planner-firstmet")
+    assert [c.text for c in cells] == ["↳ 首次达标 first met 2028",
+                                       "↳ 至2029年未达标 not met by 2029"]
+    assert all(c.is_displayed() for c in cells)
+    # the panel holds its table (no sideways overflow) and leaves most of the width free
+    fit = browser.execute_script(
+        "var p = document.querySelector('.planner-title');"
+        "var t = p.querySelector('table.planner-targets');"
+        "return [p.getBoundingClientRect().right, t.getBoundingClientRect().right,"
+        " p.offsetWidth];")
+    assert fit[1] <= fit[0] + 1
+    assert fit[2] < SCREENS[0][0] / 2
+    assert js_errors(browser) == []

@@ -122,7 +122,7 @@ def first_met_text(year: object, last_year: int | None) -> str:
         Last year of the timeline; None when unknown.
     """
     if not st.is_missing(year):
-        return f"{int(float(str(year)))}"
+        return f"首次达标 first met <b>{int(float(str(year)))}</b>"
     if last_year is None:
         return '<span class="planner-notmet">时间表内未达标 not met in the timeline</span>'
     return (f'<span class="planner-notmet">至{last_year}年未达标 '
@@ -136,7 +136,7 @@ def targets_html(targets: pd.DataFrame, *, this_year: int | None = None,
     A target not yet due (``due_status``, else ``due_year`` after ``this_year``) that
     fails is marked "not yet due" rather than failed. With ``first_year_met`` (the targets
     table) or a ``timeline`` (``year``, ``id``, ``value``, ``passed``: one row per year and
-    target as planned facilities open) a last column says the year each target is first
+    target as planned facilities open) a line under each target says the year it is first
     met, or "not met by <last year of the timeline>"; hovering it shows the values year
     by year.
     """
@@ -150,18 +150,17 @@ def targets_html(targets: pd.DataFrame, *, this_year: int | None = None,
         due_text = "" if year is None else f" <span class='planner-en'>({year})</span>"
         en = st.esc(t["label_en"])
         met = ""
-        if first is not None:
+        if first is not None:  # a line of its own under the target: the panel stays narrow
             steps = st.esc(_year_by_year(t.get("id"), timeline))
-            met = (f"<td class='planner-firstmet' title='{steps}'>"
-                   f"{first_met_text(first.iloc[i], last)}</td>")
+            met = (f"<tr class='planner-firstmet-row'><td class='planner-firstmet' colspan='4' "
+                   f"title='{steps}'>↳ {first_met_text(first.iloc[i], last)}</td></tr>")
         rows.append(
             f"<tr><td>{st.esc(t['label_zh'])}{due_text}<br>"
             f"<span class='planner-en planner-clip' title='{en}'>{en}</span></td>"
             f"<td>{st.percent(t['value'])}</td><td>≥{_whole_percent(t['threshold'])}</td>"
-            f"<td>{_verdict(t['passed'], due=due)}</td>{met}</tr>")
-    met_head = "" if first is None else "<th>首次达标 first met</th>"
+            f"<td>{_verdict(t['passed'], due=due)}</td></tr>{met}")
     head = ("<tr><th>目标 (到期年) target (due)</th><th>数值 value</th><th>要求 threshold</th>"
-            f"<th>结果 result</th>{met_head}</tr>")
+            "<th>结果 result</th></tr>")
     return f'<table class="planner-targets">{head}{"".join(rows)}</table>'
 
 
