@@ -956,3 +956,21 @@ def test_first_met_column_fits_the_headline_on_a_projector(browser, communities,
     assert fit[1] <= fit[0] + 1
     assert fit[2] < SCREENS[0][0] / 2
     assert js_errors(browser) == []
+
+
+def test_extra_layers_move_to_gcj02_with_amap_tiles(communities, facilities):
+    # the extra layer's first point, in WGS84, and where Amap's GCJ-02 puts it (the
+    # shift is some hundreds of metres in China, so a missed shift cannot pass)
+    p = gpd.GeoSeries([Point(X0 + 75, Y0 + 75)], crs=CRS).to_crs(4326).iloc[0]
+    lon, lat = wgs84_to_gcj02(np.array([p.x]), np.array([p.y]))
+    plain = _layers(gap_map(communities, facilities, title="t", tiles="osm",
+                            extra_layers=[_styled_layer()]).render())
+    amap = _layers(gap_map(communities, facilities, title="t", tiles="amap",
+                           extra_layers=[_styled_layer()]).render())
+    got_plain = plain["extra-dots"]["data"]["features"][0]["geometry"]["coordinates"]
+    got_amap = amap["extra-dots"]["data"]["features"][0]["geometry"]["coordinates"]
+    assert got_plain == pytest.approx([p.x, p.y], abs=1e-9)
+    assert got_amap == pytest.approx([lon[0], lat[0]], abs=2e-6)
+    assert abs(got_amap[0] - p.x) + abs(got_amap[1] - p.y) > 1e-3  # really moved
+    # styles and properties travel with it
+    assert amap["extra-dots"]["data"]["features"][0]["properties"]["_f"] == "#d73027"

@@ -8,17 +8,21 @@ every layer's data, written once and never passed through a template engine.
 from __future__ import annotations
 
 import html
+import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+import shapely.geometry
 
 from planner._errors import CRSError, InputError, MissingColumnError
+from planner.crs import wgs84_to_gcj02
 from planner.maps import assets, panels
 from planner.maps import style as st
 from planner.maps.base import (
@@ -31,7 +35,7 @@ from planner.maps.base import (
     to_display,
 )
 from planner.maps.files import GENERATOR, check_replaceable
-from planner.maps.geojson import to_json
+from planner.maps.geojson import decoded_geometry, to_json
 from planner.maps.layers import (
     Layer,
     change_layers,
@@ -71,6 +75,7 @@ class GapMap:
     layers: list[Layer]
     bounds: list[list[float]] | None
     tiles: list[dict[str, Any]] = field(default_factory=list)
+    gcj02: bool = False
 
     def add_layers(self, layers: Sequence[Layer]) -> GapMap:
         """Add extra layers (above the others) and their legend lines; returns the map.
@@ -78,7 +83,8 @@ class GapMap:
         The hook for layers other stages draw (the care map, what the hills take away):
         each :class:`~planner.maps.layers.Layer` brings its own style (``kind="styled"``
         for per-feature colours) and ``legend`` HTML, shown under "more layers". Their
-        data is WGS84 lon/lat as given: it is not shifted to GCJ-02 for Amap tiles.
+        data is WGS84 lon/lat; on a map drawn for Amap tiles (``gcj02``) it is shifted to
+        GCJ-02 here, like the rest of the page.
         """
         layers = list(layers)
         if not layers:
@@ -88,6 +94,8 @@ class GapMap:
         if clash:
             msg = f"gap map already has layer(s) {', '.join(clash)}; give extra layers new ids"
             raise ValueError(msg)
+        if self.gcj02:
+            layers = [replace(layer, data=_shift_to_gcj02(layer.data)) for layer in layers]
         self.layers += layers
         lines = "".join(layer.legend for layer in layers if layer.legend)
         if lines:
@@ -243,6 +251,7 @@ def gap_map(
         layers=layers,
         bounds=_bounds([comm, fac]),
         tiles=tile_config(provider, key),
+        gcj02=gcj02,
     )
     m.add_layers(extra_layers)
     log.info("gap map %r: %d communities, %d facilities, %d layers", title, len(comm), len(fac),
@@ -270,6 +279,23 @@ def save_map(m: GapMap, path: str | Path) -> Path:
     out.write_text(text, encoding="utf-8")
     log.info("wrote %s (%s bytes)", out, f"{out.stat().st_size:,}")
     return out
+
+
+def _shift_to_gcj02(data: str) -> str:
+    """A FeatureCollection's JSON text (WGS84 lon/lat) shifted to GCJ-02 (Amap tiles).
+
+    Encoded polylines come back as plain coordinates (extra layers are small).
+    """
+    collection = json.loads(data)
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lon, lat]), 6)
+
+    for feature in collection["features"]:
+        geom = shapely.geometry.shape(decoded_geometry(feature["geometry"]))
+        feature["geometry"] = json.loads(shapely.to_geojson(shapely.transform(geom, move)))
+    return to_json(collection)
 
 
 def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
