@@ -40,9 +40,9 @@ def _layers(html: Path) -> dict[str, int]:
 def test_batch_district_is_planner_run(small: Path) -> None:
     """Same files, same tables and the same map layers (care layer included) both ways."""
     d = small / "data"
-    r = CliRunner().invoke(main, ["run", *sum(([f"--{k}", v] for k, v in _inputs(d).items()),
-                                              []),
-                                  "--profile", "jinzhong", "--out", str(small / "run")])
+    args = [word for k, v in _inputs(d).items() for word in (f"--{k}", v)]
+    r = CliRunner().invoke(main, ["run", *args, "--profile", "jinzhong",
+                                  "--out", str(small / "run")])
     assert r.exit_code == 0, r.output
     spec = DistrictSpec(district="d", profile="jinzhong", **_inputs(d))
     rec = run_district(spec, str(small / "batch"))
