@@ -390,3 +390,15 @@ def test_care_without_centres_stations_or_health(care_district: dict[str, Path])
     assert care["beds"]["nursing_share"]["passed"] is True  # Yangjiang: ≥ 50 %
     # the nursing home's 30 beds + 10 day-care + 20 home-visit places serve A (300 m away)
     assert result.care.communities.loc["A", "care_places_accessible"] == pytest.approx(60)
+
+
+def test_bad_care_count_names_the_row_as_excel_shows_it(tmp_path):
+    from planner._errors import InputError
+    from planner.care.columns import _read
+
+    path = tmp_path / "communities.csv"
+    # row 1 header, row 2 data, row 3 blank, row 4 the bad count: Excel says row 4
+    path.write_text("community_id,households,living_alone\nc1,100,3\n,,\nc2,80,many\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 4, column 'living_alone', value 'many'"):
+        _read(path, "community_id", {}, ("living_alone",))

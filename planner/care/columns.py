@@ -62,7 +62,9 @@ def _counts(values: pd.Series, path: Path, column: str) -> pd.Series:
     bad = (values.notna() & numbers.isna()) | (numbers < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        msg = (f"{path}: row {i + _FIRST_ROW}, column {column!r}, value {values.iloc[i]!r}: "
+        # read_table keeps each row's position in the file as its index (blank rows count)
+        row = int(values.index[i]) + _FIRST_ROW
+        msg = (f"{path}: row {row}, column {column!r}, value {values.iloc[i]!r}: "
                "not a count of people. Give a whole number >= 0, or leave the cell empty "
                "when unknown.")
         raise InputError(msg)
