@@ -93,8 +93,9 @@ def _check_frame(gdf: object, *, index: str, required: tuple[str, ...], what: st
         msg = (f"{source}: {what} lack column(s) {', '.join(missing)}. "
                f"Columns found: {', '.join(map(str, columns))}.")
         raise MissingColumnError(msg)
-    if not gdf.index.is_unique:
-        dup = gdf.index[gdf.index.duplicated()][0]
+    frame_index = gdf.index  # type: ignore[attr-defined]  # a frame, checked above
+    if not frame_index.is_unique:
+        dup = frame_index[frame_index.duplicated()][0]
         msg = f"{source}: {what} have duplicate {index} {dup!r}; IDs must be unique."
         raise InputError(msg)
 

@@ -6,7 +6,9 @@ import difflib
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -172,7 +174,7 @@ def _rename_columns(table: pd.DataFrame, aliases: dict[str, str],
     return table.rename(columns=mapping)
 
 
-def _check_duplicate_headers(mapping: dict[object, str], path: Path | None) -> None:
+def _check_duplicate_headers(mapping: Mapping[Any, str], path: Path | None) -> None:
     """Raise InputError when two headers mean the same column (``households``, ``Households``)."""
     seen: dict[str, object] = {}
     for col, target in mapping.items():

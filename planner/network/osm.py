@@ -10,7 +10,7 @@ import logging
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from planner._errors import InputError, NetworkError
 
@@ -79,11 +79,11 @@ def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
             nodes: set[int] = set()
             for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
                     osmium.filter.KeyFilter("highway")):
-                nodes.update(n.ref for n in way.nodes)
+                nodes.update(n.ref for n in cast("osmium.osm.Way", way).nodes)
             with osmium.SimpleWriter(str(xml)) as writer:
                 for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
-                    if (obj.is_node() and obj.id in nodes) or (
-                            obj.is_way() and "highway" in obj.tags):
+                    if (isinstance(obj, osmium.osm.Node) and obj.id in nodes) or (
+                            isinstance(obj, osmium.osm.Way) and "highway" in obj.tags):
                         writer.add(obj)
         except MemoryError:
             raise

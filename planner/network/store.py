@@ -197,15 +197,15 @@ def _csr(
         rows.append(one_way[0])
         cols.append(one_way[1])
         vals.append(one_way[2])
-    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    order = np.lexsort((vals, cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    row_arr, col_arr, val_arr = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    order = np.lexsort((val_arr, col_arr, row_arr))
+    row_arr, col_arr, val_arr = row_arr[order], col_arr[order], val_arr[order]
+    first = np.ones(len(row_arr), dtype=bool)
+    first[1:] = (row_arr[1:] != row_arr[:-1]) | (col_arr[1:] != col_arr[:-1])
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, rows[first] + 1, 1)
+    np.add.at(indptr, row_arr[first] + 1, 1)
     return sp.csr_matrix(
-        (vals[first], cols[first].astype(np.int32), np.cumsum(indptr)), shape=(n, n)
+        (val_arr[first], col_arr[first].astype(np.int32), np.cumsum(indptr)), shape=(n, n)
     )
 
 

@@ -168,11 +168,11 @@ def _split_groups(
     for j0, j1, i0, i1 in groups[split]:
         j, i = (g.ravel() for g in np.meshgrid(np.arange(j0, j1 + 1), np.arange(i0, i1 + 1)))
         singles.append(np.c_[j, j, i, i])
-    singles = np.concatenate(singles)
-    groups = np.r_[groups[~split], singles]
-    resident = np.r_[resident[~split], np.ones(len(singles), bool)]
+    single_rows = np.concatenate(singles)
+    groups = np.r_[groups[~split], single_rows]
+    resident = np.r_[resident[~split], np.ones(len(single_rows), bool)]
     surplus = rng.choice(
-        np.flatnonzero(resident[-len(singles) :]) + len(groups) - len(singles),
+        np.flatnonzero(resident[-len(single_rows) :]) + len(groups) - len(single_rows),
         resident.sum() - need,
         replace=False,
     )

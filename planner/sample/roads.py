@@ -320,8 +320,9 @@ def _rural_cells(
         (0, lay.old_y[lay.rural_south_rows], south_ids),
         (1, lay.new_y[lay.rural_north_rows], north_ids),
     ):
-        ci, rj = np.meshgrid(np.arange(len(lay.rural_x) - 1), np.arange(len(row_y) - 1))
-        ci, rj = ci.ravel(), rj.ravel()
+        ci_grid, rj_grid = np.meshgrid(np.arange(len(lay.rural_x) - 1),
+                                       np.arange(len(row_y) - 1))
+        ci, rj = ci_grid.ravel(), rj_grid.ravel()
         out.append(
             np.c_[
                 lay.rural_x[ci],

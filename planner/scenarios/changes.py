@@ -150,7 +150,8 @@ def _minutes(s: Scenario, r: _Row) -> Scenario:
     kinds = [r.text("area_type")] if r.has("area_type") else ["urban", "rural"]
     if not set(kinds) <= {"urban", "rural"}:
         r.fail("area_type", kinds[0], "is not urban or rural")
-    return s.with_minutes(**dict.fromkeys(kinds, value))
+    return s.with_minutes(urban=value if "urban" in kinds else None,
+                          rural=value if "rural" in kinds else None)
 
 
 def _planned(s: Scenario, r: _Row) -> Scenario:

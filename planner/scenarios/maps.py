@@ -57,7 +57,8 @@ def _community_features(result: ScenarioResult, other: ScenarioResult | None) ->
     for i, cid in enumerate(comm.index):
         s = status.iat[i]
         label_zh, label_en = SERVICE_STATUS_LABELS.get(s, (s, s))
-        changed = ref is not None and str(ref.iat[i]) != s
+        was = None if ref is None else ref.iat[i]
+        changed = ref is not None and str(was) != s
         name = comm["name"].iat[i] if "name" in comm else cid
         hh = int(comm["households"].iat[i])
         feats.append({
@@ -68,7 +69,7 @@ def _community_features(result: ScenarioResult, other: ScenarioResult | None) ->
                   f"households<br>{label_zh} / {label_en}<br>"
                   f"{comm['accessible_m2_per_100hh'].iat[i]:.1f} m² per 100 households "
                   f"(standard {comm['required_m2_per_100hh'].iat[i]:.0f})"
-                  + (f"<br><i>was: {html.escape(str(ref.iat[i]))}</i>" if changed else "")),
+                  + (f"<br><i>was: {html.escape(str(was))}</i>" if changed else "")),
         })
     return feats
 

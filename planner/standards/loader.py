@@ -324,7 +324,10 @@ def _build(path: Path, layers: list[dict[str, Any]]) -> Profile:
         documents=MappingProxyType(merged["documents"]),
         **{key: merged[key] for key in _SINGLE_KEYS},
         **{key: merged[key] for key in _OPTIONAL_KEYS if key in merged},
-        **{key: MappingProxyType(merged[key]) for key in _KEYED},
+        circle_minutes=MappingProxyType(merged["circle_minutes"]),
+        area_per_100hh=MappingProxyType(merged["area_per_100hh"]),
+        facility_min_m2=MappingProxyType(merged["facility_min_m2"]),
+        targets=MappingProxyType(merged["targets"]),
     )
 
 

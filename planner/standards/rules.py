@@ -132,7 +132,7 @@ def _status_parts(completion_year: Any, status: Any) -> tuple[np.ndarray, ...]:
         )
         raise InputError(msg)
     like = status if completion_year is None else completion_year
-    shape = np.shape(like) if status is None or completion_year is None else None
+    shape = np.shape(like)
     status_arr = np.full(shape, None, dtype=object) if status is None else status
     year_arr = np.full(shape, None, dtype=object) if completion_year is None else completion_year
     clean, no_status = _normalise(status_arr, COMMUNITY_STATUSES, "status")
