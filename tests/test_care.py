@@ -30,6 +30,7 @@ from planner.care import (
     tiers_by_unit,
     vulnerable_demand,
 )
+from planner.care.columns import _read
 from planner.cli import main
 from planner.pipeline import assess, load_study_area
 from planner.sample import write_sample
@@ -393,9 +394,6 @@ def test_care_without_centres_stations_or_health(care_district: dict[str, Path])
 
 
 def test_bad_care_count_names_the_row_as_excel_shows_it(tmp_path):
-    from planner._errors import InputError
-    from planner.care.columns import _read
-
     path = tmp_path / "communities.csv"
     # row 1 header, row 2 data, row 3 blank, row 4 the bad count: Excel says row 4
     path.write_text("community_id,households,living_alone\nc1,100,3\n,,\nc2,80,many\n",
