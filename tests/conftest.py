@@ -19,9 +19,12 @@ hypothesis_settings.register_profile("planner", database=None, derandomize=True)
 hypothesis_settings.load_profile("planner")
 
 #: Real public extracts, read in place (never copied into the repository).
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED_DATA.exists():
-    SHARED_DATA = Path("/work/shared/data")
+#: ``shared/`` beside the checkout (a clone elsewhere falls back to the workplace's copy).
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+if not SHARED.exists():
+    SHARED = Path("/work/shared")
+SHARED_DATA = SHARED / "data"
+SEEDS = SHARED / "seeds"  # the five city policy documents
 
 #: Metric CRS of the hand-made districts: UTM 49N, near Yuci (Jinzhong).
 METRIC = "EPSG:32649"

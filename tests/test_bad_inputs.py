@@ -31,11 +31,10 @@ from planner._errors import InputError
 from planner.cli import main
 from planner.network import compile_network
 from planner.pipeline import assess, load_study_area
+from tests.conftest import SHARED_DATA
 
 BAD = Path(__file__).parent / "data" / "bad"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.exists():
-    SHARED = Path("/work/shared/data")
+SHARED = SHARED_DATA
 SHANGHAI = SHARED / "shanghai_central" / "shanghai_central.osm"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,10 +12,9 @@ from shapely.geometry import LineString, Point, Polygon
 
 from planner import crs
 from planner._errors import CRSError
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not DATA.exists():
-    DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 GEOD = pyproj.Geod(ellps="WGS84")
 
 

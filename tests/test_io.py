@@ -18,11 +18,10 @@ from shapely.geometry import Point, Polygon
 
 from planner import crs, io, schema
 from planner._errors import InputError, MissingColumnError
+from tests.conftest import SHARED_DATA
 
 BAD = Path(__file__).parent / "data" / "bad"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not DATA.exists():
-    DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 BEIJING = DATA / "beijing" / "lianjia_xiaoqu_beijing.csv"
 GEOD = pyproj.Geod(ellps="WGS84")
 ALL_EXTS = [".csv", ".xlsx", ".geojson", ".gpkg", ".shp"]

@@ -32,8 +32,8 @@ from planner.standards import (
     required_m2_per_100hh,
     status_basis,
 )
+from tests.conftest import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 CITIES = ["changji", "chishui", "jinzhong", "wanzhou", "yangjiang"]
 
 

@@ -4,15 +4,11 @@ assumption; every target carries a deadline found in its clause (or labelled).""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from planner.standards import list_profiles, load_profile
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-if not SEEDS.exists():
-    SEEDS = Path("/work/shared/seeds")
+from tests.conftest import SEEDS
 
 
 def _squash(text: str) -> str:
