@@ -522,3 +522,15 @@ def test_validators_reject_broken_frames():
         schema.validate_communities(gdf.reset_index())
     with pytest.raises(MissingColumnError, match="kind"):
         schema.validate_facilities(gdf.rename_axis("facility_id"))
+
+
+def test_care_columns_are_not_reported_as_ignored(tmp_path, caplog):
+    # the care stage reads these counts from the file itself: the reader must not tell the
+    # user they were ignored, while a column nobody reads still is
+    path = tmp_path / "communities.csv"
+    path.write_text("community_id,households,lon,lat,living_alone,colour\n"
+                    "c1,100,112.75,37.69,3,red\n", encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="planner"):
+        io.read_communities(path)
+    lines = [r.getMessage() for r in caplog.records if "ignored columns" in r.getMessage()]
+    assert lines == ["communities.csv: ignored columns colour"]

@@ -154,7 +154,9 @@ def _finish(table: pd.DataFrame, *, columns: dict[str, pd.Series], geoms: gpd.Ge
 
 def _log_ignored(table: pd.DataFrame, columns: dict[str, pd.Series], path: Path) -> None:
     used = set(columns) | {"_row", "geometry"} | set(LON_NAMES) | set(LAT_NAMES) | set(WKT_NAMES)
-    ignored = [str(c) for c in table.columns if c not in used]
+    # columns a later stage reads from the file itself (the care network's counts and places)
+    later = set(schema.COMMUNITY_OPTIONAL) | set(schema.FACILITY_OPTIONAL)
+    ignored = [str(c) for c in table.columns if c not in used and c not in later]
     if ignored:
         logger.info("%s: ignored columns %s", path.name, ", ".join(ignored))
 
