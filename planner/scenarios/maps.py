@@ -19,12 +19,9 @@ import numpy as np
 import pandas as pd
 
 from planner.maps.assets import leaflet_css, leaflet_js
+from planner.maps.style import STATUS_COLOURS  # the gap map's palette, one table
 from planner.scenarios.evaluate import ScenarioResult
 from planner.schema import SERVICE_STATUS_LABELS
-
-#: Colours of the service statuses (the gap map's palette).
-STATUS_COLOURS = {"meets": "#1a9850", "below_standard": "#fdae61", "uncovered": "#d73027",
-                  "unreachable": "#7f7f7f"}
 
 
 class BeforeAfterMap:
