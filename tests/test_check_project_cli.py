@@ -125,6 +125,19 @@ def test_map_is_written_offline(street, tmp_path):  # noqa: F811
     assert "cdn.jsdelivr.net/npm/leaflet" not in page and "L.map(" in page
 
 
+def test_map_inlines_leaflet_images_and_never_overwrites_a_users_file(street, tmp_path):  # noqa: F811
+    path = tmp_path / "p.html"
+    args = ("--households", 1000, *site(600), "--facility-m2", 300, "--map", path)
+    assert run(street, *args).exit_code == 0
+    page = path.read_text(encoding="utf-8")
+    assert "url(images/" not in page and "url(data:image/png;base64," in page  # layer icons
+    assert run(street, *args).exit_code == 0  # the planner's own map is replaced
+    path.write_text("my notes", encoding="utf-8")
+    r = run(street, *args)
+    assert r.exit_code == 2 and "was not written by planner" in r.stderr
+    assert path.read_text(encoding="utf-8") == "my notes"
+
+
 def test_boundary_polygon_entered_from_its_nearest_street(street, tmp_path):  # noqa: F811
     # a triangle whose lowest corner is 20 m north of the street at x = 600: entered there,
     # so F1 is 20 + 600 = 620 m away (10.33 min)

@@ -1,6 +1,6 @@
 """A small HTML map of one project check: the site, its walking circle, neighbours, facilities.
 
-Self-contained: Leaflet is inlined from ``planner/static`` (no CDN), so the data shows
+Self-contained: Leaflet is inlined (:mod:`planner.maps.assets`, no CDN), so the data shows
 offline; only the OpenStreetMap basemap tiles need the internet. The walking circle is
 drawn as the streets reached from the project's site within its circle minutes (searched
 on the district's study graph), not as a straight-line buffer.
@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.maps import assets
+from planner.maps.files import GENERATOR, check_replaceable
 from planner.project.check import VERDICTS, ProjectCheck
 from planner.project.district import SITE_ID, District, project_layers
 
-_STATIC = Path(__file__).resolve().parents[1] / "static"
 _STATUS_COLOURS = {"meets": "#1a9850", "below_standard": "#fdae61", "uncovered": "#d73027",
                    "unreachable": "#777777"}
 
@@ -115,13 +116,17 @@ def _facilities(m: folium.Map, district: District, check: ProjectCheck, crs: obj
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write the map as one HTML file with Leaflet inlined (works offline but for tiles)."""
-    page = m.get_root().render()
-    js = (_STATIC / "leaflet.js").read_text(encoding="utf-8")
-    css = (_STATIC / "leaflet.css").read_text(encoding="utf-8")
-    inline = f"<style>{css}</style>\n<script>{js}</script>\n"
-    page = page.replace("<head>", "<head>\n" + inline, 1)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    """Write the map as one HTML file with Leaflet inlined (works offline but for tiles).
+
+    Raises
+    ------
+    InputError
+        ``path`` is a file the planner did not write (it is left untouched).
+    """
+    out = check_replaceable(path)
+    inline = (f'<meta name="generator" content="{GENERATOR}">\n'
+              f"<style>{assets.leaflet_css()}</style>\n<script>{assets.leaflet_js()}</script>\n")
+    page = m.get_root().render().replace("<head>", "<head>\n" + inline, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
