@@ -231,7 +231,7 @@ def assess(
     if area.terrain is not None:  # hills and stairs: directed costs at this walking speed
         area = replace(area, net=area.terrain.network(area.net, speed_m_s=params.speed_m_s),
                        terrain=None)
-    comm = _prepare_communities(area.communities, profile)
+    comm = prepare_communities(area.communities, profile)
     fac = area.facilities.copy()
     if "status" not in fac:
         fac["status"] = "existing"
@@ -310,8 +310,8 @@ def _combine(
     fac = fac.join(reach.facilities)
     comm, fac = assess_profile(comm, fac, reach.study.costs, profile,
                                speed_m_s=reach.speed_m_s, counted_kinds=counted)
-    # the street of each facility is filled row by row, and reported, in planner.judge
-    fac["meets_min_size"] = _meets_min_size(fac, profile)
+    # the street of each facility is filled row by row, and reported, and meets_min_size
+    # judged (with the smaller minimum where the 社区 has few elderly), in planner.judge
     return comm, fac
 
 
@@ -332,12 +332,6 @@ def meets_min_size(fac: gpd.GeoDataFrame, profile: Profile) -> pd.Series:
         sel = fac["kind"] == kind
         out[sel] = fac.loc[sel, "floor_area_m2"] >= rule.min_m2
     return out
-
-
-# The old private names, still used above (planner.scenarios uses the public ones).
-_prepare_communities = prepare_communities
-_nearest_street = nearest_street
-_meets_min_size = meets_min_size
 
 
 def _load_counts(load: LoadResult | None, written: int) -> dict[str, Any]:

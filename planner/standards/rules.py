@@ -18,6 +18,7 @@ from planner._errors import InputError
 from planner.schema import AREA_TYPES, COMMUNITY_STATUSES
 from planner.standards.model import _STATUS_LABELS, AreaRule, Profile
 from planner.standards.text import _fmt
+from planner.units import metres_for_minutes
 
 
 def _as_object(values: Any) -> np.ndarray:
@@ -209,7 +210,7 @@ def circle_minutes(area_type: str | Any, profile: Profile) -> float | np.ndarray
 def circle_distance_m(area_type: str | Any, profile: Profile) -> float | np.ndarray:
     """Return the walking distance of each community's circle, m (minutes × 60 × m/s)."""
     minutes = np.asarray(circle_minutes(area_type, profile), dtype=float)
-    result = minutes * 60.0 * profile.walking_speed_m_s.value
+    result = metres_for_minutes(minutes, profile.walking_speed_m_s.value)
     return _scalar_or_array(result, area_type)
 
 
