@@ -186,11 +186,3 @@ def _facility_units(fac: pd.DataFrame, fids: pd.Index, base: QuickBase) -> pd.Da
                                     for g, s in zip(given, street, strict=True)]
     return known
 
-
-def summary_line(q: QuickResult, ref: QuickResult | None = None) -> str:
-    """One line: households meeting the standard (and the change against ``ref``)."""
-    meets = q.households_by_status["meets"]
-    if ref is None:
-        return f"{q.name}: {meets:,} households meet the standard"
-    gain = meets - ref.households_by_status["meets"]
-    return f"{q.name}: {meets:,} households meet the standard ({gain:+,d})"
