@@ -310,13 +310,12 @@ def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame
     For the timeline; None when there are none.
 
     ``area`` is a :class:`planner.pipeline.StudyArea` (its ``net`` and ``gates``), ``params``
-    the run's :class:`planner.circles.ReachParams`. ``study`` is the assessment's
+    the run's :class:`planner.reach.ReachParams`. ``study`` is the assessment's
     :class:`planner.reach.StudyGraph` (``ReachResult.study``), built for these
     communities: a copy of it searches from the planned facilities only, without
     snapping every community again (the same pairs as a new graph).
     """
-    from planner.circles import compute_reach  # noqa: PLC0415
-    from planner.reach import circle_pairs  # noqa: PLC0415
+    from planner.reach import circle_pairs, compute_reach  # noqa: PLC0415
 
     if "opening_year" not in facilities:
         return None

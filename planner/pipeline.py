@@ -27,7 +27,6 @@ import pandas as pd
 from planner import diagnostics, standards
 from planner._errors import NetworkError
 from planner.care.assess import care_stage
-from planner.circles import ReachParams, ReachResult, compute_reach
 from planner.coverage import assess_profile
 from planner.gaps import street_table
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
@@ -35,7 +34,7 @@ from planner.isochrones import start_facility_circles
 from planner.judge import judge, planned_costs
 from planner.network import compile_network
 from planner.notes import result_notes, synthetic_notes
-from planner.reach import CompiledNetwork
+from planner.reach import CompiledNetwork, ReachParams, ReachResult, compute_reach
 from planner.schema import validate_communities, validate_facilities
 from planner.standards import Profile
 from planner.terrain import Terrain
