@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from planner.project import effects, rules
@@ -304,12 +303,3 @@ def _refusal(project: Project, district: District, floor: Finding, pooled: bool)
                    "规划审核：未按规划要求配建社区居家养老服务设施，不予规划审核。",
                    "Planning review: the project does not allocate the facility as required; "
                    "planning review is refused.", clauses.refusal.text())
-
-
-def finite_or_none(x: Any) -> Any:
-    """JSON-safe number: NaN/inf become None, numpy scalars become Python ones."""
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
