@@ -31,11 +31,6 @@ def suppressed_label(threshold: int) -> str:
     return f"<{threshold}"
 
 
-def _small(values: pd.Series, threshold: int) -> pd.Series:
-    numbers = pd.to_numeric(values, errors="coerce")
-    return numbers.notna() & (numbers < threshold)
-
-
 def suppress_counts(frame: pd.DataFrame, columns: Iterable[str], *,
                     threshold: int = 5, withhold: Iterable[str] = ()) -> pd.DataFrame:
     """Return a copy with small counts replaced by ``"<threshold"``.
@@ -65,9 +60,9 @@ def suppress_counts(frame: pd.DataFrame, columns: Iterable[str], *,
     for col in columns:
         if col not in out:
             continue
-        small = _small(out[col], threshold)
-        hidden |= small
         numbers = pd.to_numeric(out[col], errors="coerce")
+        small = numbers.notna() & (numbers < threshold)
+        hidden |= small
         out[col] = pd.Series([label if s else (None if pd.isna(v) else round(float(v)))
                               for s, v in zip(small, numbers, strict=True)],
                              index=out.index, dtype=object)
