@@ -163,6 +163,16 @@ def test_foreign_file_with_an_output_name_is_not_replaced(line_district, tmp_pat
     assert checksums(out) == before
 
 
+def test_foreign_output_name_is_refused_before_computing(line_district, tmp_path):
+    """The user's file is found before the network is loaded, not after the whole run."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "communities.csv").write_text("my own list\n", encoding="utf-8")
+    before = checksums(out)
+    assert_refused(run(line_district, out), "communities.csv", "did not write")
+    assert checksums(out) == before
+
+
 def test_rerun_replaces_its_own_files_and_edited_ones_are_protected(line_district, tmp_path):
     out = tmp_path / "o"
     assert run(line_district, out, "--no-map").exit_code == 0

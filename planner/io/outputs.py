@@ -49,7 +49,7 @@ a function that writes it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,8 @@ OUTPUT_FILES = ("communities.gpkg", "communities.csv", "facilities.gpkg", "targe
 OUTPUT_CRS = "EPSG:4326"
 REJECT_COLUMNS = ["layer", "file", "row", "column", "value", "reason"]
 
-__all__ = ["OUTPUT_CRS", "OUTPUT_FILES", "clear_partial", "rejects_table", "write_outputs"]
+__all__ = ["OUTPUT_CRS", "OUTPUT_FILES", "clear_partial", "refuse_foreign_outputs",
+           "rejects_table", "write_outputs"]
 
 
 def rejects_table(loads: dict[str, Any]) -> pd.DataFrame:
@@ -180,8 +181,36 @@ def write_outputs(
                 tmp.rmdir()
 
 
-def _move_into_place(tmp: Path, out: Path, manifest: Manifest) -> dict[str, Path]:
-    names = sorted(p.name for p in tmp.iterdir() if p.name in OUTPUT_FILES)
+def refuse_foreign_outputs(out_dir: str | Path, *, gap_map: bool = True,
+                           manifest: Manifest | None = None,
+                           names: Iterable[str] | None = None) -> None:
+    """Refuse an output folder holding a user's file under an output's name.
+
+    Called before computing (by :func:`planner.run.run_planner`) and again before the
+    files are moved into place.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder.
+    gap_map
+        Whether ``gap_map.html`` will be written.
+    manifest
+        The folder's manifest (read from the folder when ``None``).
+    names
+        The output names about to be written (default: every one in
+        :data:`OUTPUT_FILES`).
+
+    Raises
+    ------
+    InputError
+        Listing those files and what to do.
+    """
+    out = Path(out_dir)
+    if manifest is None:
+        manifest = Manifest.read(out, legacy=OUTPUT_FILES)
+    if names is None:
+        names = [n for n in OUTPUT_FILES if gap_map or n != "gap_map.html"]
     foreign = manifest.foreign(names)
     if foreign:
         listed = ", ".join(foreign)
@@ -189,6 +218,11 @@ def _move_into_place(tmp: Path, out: Path, manifest: Manifest) -> dict[str, Path
                "changed since): planner will not replace them. Move them away, or give a new "
                "--out folder.")
         raise InputError(msg)
+
+
+def _move_into_place(tmp: Path, out: Path, manifest: Manifest) -> dict[str, Path]:
+    names = sorted(p.name for p in tmp.iterdir() if p.name in OUTPUT_FILES)
+    refuse_foreign_outputs(out, manifest=manifest, names=names)
     if manifest.owns("summary.json") or "summary.json" in manifest.legacy:
         (out / "summary.json").unlink()  # the old summary must not vouch for a mix of files
     sizes = {n: [(tmp / n).stat().st_size] for n in names}

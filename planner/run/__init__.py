@@ -148,11 +148,13 @@ def run_planner(options: Mapping[str, Any], *, step: Step = quiet, progress: boo
         Bad input files or values (the message names file, row, column and value).
     """
     from planner.circles import ReachParams  # noqa: PLC0415  (keeps --help fast)
+    from planner.io.outputs import refuse_foreign_outputs  # noqa: PLC0415
     from planner.outputs import write_outputs  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415
     from planner.standards import load_profile  # noqa: PLC0415
 
     opts = {**DEFAULT_OPTIONS, **options}
+    refuse_foreign_outputs(opts["out_dir"], gap_map=not opts["no_map"])  # before computing
     profile = load_profile(opts["profile"])
     if opts["reading"]:
         profile = profile.with_reading(opts["reading"])
