@@ -307,7 +307,9 @@ def _combine(
     """Join reach results onto the layers and assess floor area (:mod:`planner.coverage`)."""
     comm = comm.join(reach.communities.drop(columns=["circle_minutes"]))
     fac = fac.join(reach.facilities)
-    comm, fac = assess_profile(comm, fac, reach.study.costs, profile,
+    # reach.costs already holds only the pairs within each circle: assess_profile's own
+    # circle filter keeps them all, without a second pass over the whole study table
+    comm, fac = assess_profile(comm, fac, reach.costs, profile,
                                speed_m_s=reach.speed_m_s, counted_kinds=counted)
     # the street of each facility is filled row by row, and reported, and meets_min_size
     # judged (with the smaller minimum where the 社区 has few elderly), in planner.judge
