@@ -222,7 +222,8 @@ def recommend_sites(
                                          max_m2=max_m2, min_by_kind=mins)
     stats = {"candidates": len(candidates), "candidates_useful": len(problem.candidate_ids),
              "targets": len(problem.target_ids), "pairs": len(pairs)}
-    log.info("sites: %s", stats)
+    log.info("sites: %s candidates (%s reach a target community), %s target communities, "
+             "%s candidate-community pairs", *(f"{v:,}" for v in stats.values()))
     heuristic = greedy(problem, k)
     improved = local_search(problem, k, heuristic)
     best = best_of(solve(problem, k, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap),
