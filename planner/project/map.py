@@ -73,8 +73,8 @@ def project_map(district: District, check: ProjectCheck) -> folium.Map:
                                                  "fillOpacity": 0.3}).add_to(m)
     folium.CircleMarker([centre.y, centre.x], radius=9, color=verdict_colour, fill=True,
                         fill_opacity=0.9, tooltip=label).add_to(m)
-    _communities(m, district, check, crs)
-    _facilities(m, district, check, crs)
+    _communities(m, district, check)
+    _facilities(m, district, check)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -83,7 +83,7 @@ def _points(frame: pd.DataFrame, geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return geoms.loc[frame.index].representative_point().to_crs(4326)
 
 
-def _communities(m: folium.Map, district: District, check: ProjectCheck, crs: object) -> None:
+def _communities(m: folium.Map, district: District, check: ProjectCheck) -> None:
     after = check.changes["status_after"] if len(check.changes) else pd.Series(dtype=object)
     ids = check.neighbours.index.union(after.index)
     base = district.base.communities
@@ -99,7 +99,7 @@ def _communities(m: folium.Map, district: District, check: ProjectCheck, crs: ob
     group.add_to(m)
 
 
-def _facilities(m: folium.Map, district: District, check: ProjectCheck, crs: object) -> None:
+def _facilities(m: folium.Map, district: District, check: ProjectCheck) -> None:
     fac = district.base.facilities
     ids = [f for f in (*check.shared.index,
                        *(v["facility_id"] for v in check.reach["nearest"].values()))
