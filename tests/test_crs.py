@@ -212,3 +212,11 @@ def test_metric_crs_for(bounds, epsg):
 def test_metric_crs_rejects_metres():
     with pytest.raises(CRSError):
         crs.metric_crs_for(500000, 3500000, 510000, 3510000)
+
+
+def test_unknown_epsg_number_says_what_to_do():
+    """EPSG:99999 is well formed but not registered: the message says so and offers names."""
+    with pytest.raises(CRSError, match="not in the EPSG register") as info:
+        crs.parse_declared("epsg:99999")
+    assert "wgs84, cgcs2000, gcj02 or bd09" in str(info.value)
+    assert "Internal Proj Error" not in str(info.value)

@@ -290,7 +290,9 @@ def parse_declared(declared: str) -> tuple[str, pyproj.CRS | None]:
         try:
             return "epsg", pyproj.CRS.from_epsg(int(match.group(1)))
         except pyproj.exceptions.CRSError as exc:
-            msg = f"Unknown coordinate system {declared!r}: {exc}."
+            msg = (f"Unknown coordinate system {declared!r}: EPSG:{match.group(1)} is not in "
+                   "the EPSG register. Check the number (e.g. EPSG:4547 for CGCS2000 "
+                   "3-degree Gauss-Kruger zone 38), or use wgs84, cgcs2000, gcj02 or bd09.")
             raise CRSError(msg) from exc
     accepted = ", ".join(INPUT_CRS_NAMES)
     msg = (
