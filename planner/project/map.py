@@ -19,11 +19,13 @@ import shapely
 
 from planner.maps import assets
 from planner.maps.files import GENERATOR, check_replaceable
+from planner.maps.style import STATUS_COLOURS
 from planner.project.check import VERDICTS, ProjectCheck
 from planner.project.district import SITE_ID, District, project_layers
 
-_STATUS_COLOURS = {"meets": "#1a9850", "below_standard": "#fdae61", "uncovered": "#d73027",
-                   "unreachable": "#777777"}
+#: A verdict is drawn in the colour of the service status it resembles (the gap map's table).
+_VERDICT_STATUS = {"pass": "meets", "pass_with_conditions": "below_standard",
+                   "fail": "uncovered"}
 
 
 def reached_streets(district: District, check: ProjectCheck) -> shapely.Geometry | None:
@@ -57,8 +59,7 @@ def project_map(district: District, check: ProjectCheck) -> folium.Map:
     m = folium.Map(location=[centre.y, centre.x], zoom_start=15, tiles="OpenStreetMap")
     m.default_js = []
     m.default_css = []
-    verdict_colour = {"pass": "#1a9850", "pass_with_conditions": "#fdae61",
-                      "fail": "#d73027"}[check.verdict]
+    verdict_colour = STATUS_COLOURS[_VERDICT_STATUS[check.verdict]]
     streets = reached_streets(district, check)
     if streets is not None:
         folium.GeoJson(gpd.GeoSeries([streets], crs=crs).to_crs(4326).__geo_interface__,
@@ -94,7 +95,7 @@ def _communities(m: folium.Map, district: District, check: ProjectCheck) -> None
         status = after.get(cid, base.at[cid, "service_status"])
         before = base.at[cid, "service_status"]
         tip = html.escape(f"{cid}: {int(base.at[cid, 'households']):,} 户, {before} → {status}")
-        folium.CircleMarker([pt.y, pt.x], radius=6, color=_STATUS_COLOURS.get(status, "#555"),
+        folium.CircleMarker([pt.y, pt.x], radius=6, color=STATUS_COLOURS.get(status, "#555"),
                             fill=True, fill_opacity=0.8, tooltip=tip).add_to(group)
     group.add_to(m)
 
