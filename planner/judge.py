@@ -138,12 +138,13 @@ def timeline(
     dues = [t.due_year for t in profile.targets.values() if t.due_year]
     last = int(max([as_of, *dues, *opening[planned].dropna().astype(int)]))
     rows = []
+    unallocated = communities.drop(
+        columns=[c for c in communities if c.startswith("allocation_")])
     for year in range(as_of, min(last, as_of + 50) + 1):
         open_now = ~planned | (opening <= year)
         fac = facilities[open_now]
-        comm = communities.drop(columns=[c for c in communities if c.startswith("allocation_")])
-        alloc, _ = allocation_status(comm, fac, profile)
-        comm = comm.join(alloc)
+        alloc, _ = allocation_status(unallocated, fac, profile)
+        comm = unallocated.join(alloc)
         # pairs of facilities not open this year are dropped inside (no match in fac)
         table = evaluate_targets(profile.targets.values(), comm, fac, costs, as_of=year)
         opened = ", ".join(map(str, facilities.index[planned & (opening == year)]))
