@@ -52,6 +52,11 @@ def _raster_crs(path: Path) -> pyproj.CRS:
         raise InputError(msg) from exc
 
 
+def households_from_residents(residents: np.ndarray, household_size: float) -> np.ndarray:
+    """Households of ``residents`` people: rounded, at least 1 where anyone lives, else 0."""
+    return np.where(residents > 0, np.maximum(1, np.round(residents / household_size)), 0)
+
+
 def zonal_sums(raster: str | Path, polygons: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     """Exact sum of the raster over each polygon (cells weighted by the share covered).
 
@@ -147,8 +152,7 @@ def estimate_households(
         given = out["residents"].to_numpy(dtype=float)
         base = np.where(np.isnan(given), residents, given)
         hh = hh.astype(float)
-        hh[todo] = np.where(base[todo] > 0, np.maximum(1, np.round(base[todo] / household_size)),
-                            0)
+        hh[todo] = households_from_residents(base[todo], household_size)
         out.loc[need_res, "residents"] = residents[need_res]
     out["households"] = hh
     if need_old.any():

@@ -26,6 +26,7 @@ from planner.rasters.population import (
     DEFAULT_ELDERLY_SHARE,
     DEFAULT_HOUSEHOLD_SIZE,
     _raster_crs,
+    households_from_residents,
     zonal_sums,
 )
 
@@ -118,7 +119,7 @@ def prefill_households(
     if sub.crs is None or not sub.crs.is_projected:
         sub = to_wgs84(sub.set_crs(4326, allow_override=True), crs)
     residents = zonal_sums(population, sub.geometry)
-    households = np.where(residents > 0, np.maximum(1, np.round(residents / household_size)), 0)
+    households = households_from_residents(residents, household_size)
     out = frame.copy()
     out[hh_col] = pd.to_numeric(out[hh_col], errors="coerce")
     out.loc[todo, hh_col] = households
