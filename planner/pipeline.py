@@ -35,7 +35,7 @@ from planner.judge import judge, planned_costs
 from planner.network import compile_network
 from planner.notes import result_notes, synthetic_notes
 from planner.reach import CompiledNetwork, ReachParams, ReachResult, compute_reach
-from planner.schema import validate_communities, validate_facilities
+from planner.schema import SERVICE_STATUSES, validate_communities, validate_facilities
 from planner.standards import Profile
 from planner.terrain import Terrain
 
@@ -387,10 +387,9 @@ def summarise(
         "communities": {
             "count": len(comm),
             "households": int(hh.sum()),
-            "by_status": {s: int(statuses.get(s, 0)) for s in
-                          ("meets", "below_standard", "uncovered", "unreachable")},
-            "households_by_status": {s: int(hh[comm["service_status"] == s].sum()) for s in
-                                     ("meets", "below_standard", "uncovered", "unreachable")},
+            "by_status": {s: int(statuses.get(s, 0)) for s in SERVICE_STATUSES},
+            "households_by_status": {s: int(hh[comm["service_status"] == s].sum())
+                                     for s in SERVICE_STATUSES},
             "on_minor_network_component": off_main,
             "shortfall_m2": float(comm["shortfall_m2"].sum()),
             "required_m2": float(comm["required_m2"].sum()),
