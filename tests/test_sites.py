@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import shapely
 from click.testing import CliRunner
 
+from planner._errors import InputError
 from planner.cli import main
 from planner.pipeline import load_study_area
 from planner.sample import write_sample
@@ -282,3 +283,17 @@ def test_local_search_beats_greedy_by_hand():
     assert ls.objective == 15 and list(ls.won) == [True, False, False]
     exact = solve(problem, 2)
     assert exact.optimal and exact.objective == 15
+
+
+def test_candidates_size_that_is_not_a_number(tmp_path):
+    # Row 3 (B) holds text where m² belong: refused, naming file, row, column and value,
+    # instead of silently taking the default size. C's empty size is the default (NaN).
+    path = tmp_path / "cands.csv"
+    path.write_text("candidate_id,lon,lat,floor_area_m2\nA,112.75,37.69,300\n"
+                    "C,112.77,37.69,\n", encoding="utf-8")
+    sizes = read_candidates(path)["floor_area_m2"]
+    assert sizes["A"] == 300 and np.isnan(sizes["C"])
+    path.write_text("candidate_id,lon,lat,floor_area_m2\nA,112.75,37.69,300\n"
+                    "B,112.76,37.69,300平方米\nC,112.77,37.69,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 3, column floor_area_m2: value '300平方米'"):
+        read_candidates(path)

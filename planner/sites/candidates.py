@@ -82,7 +82,15 @@ def read_candidates(path: str | Path, *, crs: str = "wgs84",
         raise InputError(msg)
     for col in ("floor_area_m2", "max_floor_area_m2"):
         if col in out:
-            out[col] = pd.to_numeric(out[col], errors="coerce")
+            raw = out[col]
+            out[col] = pd.to_numeric(raw, errors="coerce")
+            text = raw.astype(str).str.strip()
+            junk = out[col].isna().to_numpy() & raw.notna().to_numpy() & (text != "").to_numpy()
+            if junk.any():
+                i = int(np.flatnonzero(junk)[0])
+                msg = (f"{path}: row {i + 2}, column {col}: value {raw.iloc[i]!r} is not a "
+                       "number of m²; give a number or leave it empty for the default size.")
+                raise InputError(msg)
     return out.to_crs(metric_crs) if metric_crs is not None else out
 
 
