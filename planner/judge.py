@@ -227,10 +227,10 @@ def _area_type_notes(comm: pd.DataFrame) -> list[str]:
 
 
 def _summary(comm: pd.DataFrame, targets: pd.DataFrame, line: pd.DataFrame,
-             as_of: int) -> dict[str, Any]:
+             first: Any, as_of: int) -> dict[str, Any]:
+    """``first`` is the first year each target is met, by target id (from the timeline)."""
     status = comm["allocation_status"]
     hh = comm["households"]
-    first = line.drop_duplicates("id").set_index("id")["first_year_met"] if len(line) else {}
     return {
         "as_of": as_of,
         "measures": TWO_MEASURES,
@@ -301,7 +301,8 @@ def judge(
     notes += alloc_notes + size_notes + _area_type_notes(comm) + [TWO_MEASURES]
     notes += [f"目标 {r.id}：{r.verdict} / target {r.id}: {r.verdict}"
               for r in targets.itertuples() if not r.computable or r.unit_used != r.unit]
-    return Judged(comm, fac, targets, line, notes, _summary(comm, targets, line, as_of))
+    return Judged(comm, fac, targets, line, notes,
+                  _summary(comm, targets, line, first, as_of))
 
 
 def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame,
