@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.schema import SERVICE_STATUSES
 from planner.standards import Target, due_status
 
 #: Tolerance on a share (a value printed as 100.0 % never fails a 100 % target by rounding).
@@ -443,7 +444,7 @@ def street_table(communities: pd.DataFrame) -> pd.DataFrame:
         "communities": grouped.size(),
         "households": grouped["households"].sum(),
     })
-    for status in ("meets", "below_standard", "uncovered", "unreachable"):
+    for status in SERVICE_STATUSES:
         hh = frame["households"].where(frame["service_status"] == status, 0)
         out[f"households_{status}"] = hh.groupby(frame["street"], sort=False).sum()
     out["share_households_meets"] = out["households_meets"] / out["households"]
