@@ -228,5 +228,9 @@ _HILLY_README = """
 - `population.tif`: residents per 10 m cell (EPSG:32649), each community's residents spread
   evenly over its polygon.
 
-Try: `planner run ... --dem dem.tif` (and `--no-steps` for wheelchair users).
+Try, in this folder (add `--no-steps` for wheelchair users):
+
+    planner run --network roads.gpkg --communities communities.gpkg \\
+        --facilities facilities.csv --gates gates.csv --profile wanzhou \\
+        --dem dem.tif --out out_hilly
 """
