@@ -219,15 +219,29 @@ def _walk_cost(p, q, n=400):
     return float(np.sum(run * slope_factor(np.diff(z) / run)))
 
 
+def _grid() -> tuple[list[tuple[float, float]], list[tuple[int, int]]]:
+    """A 4x3 grid of 100 m streets: node (x, y) in metres and edges as node pairs."""
+    xs, ys = np.meshgrid([0.0, 100, 200, 300], [0.0, 100, 200])
+    nodes = list(zip(xs.ravel(), ys.ravel(), strict=True))
+    edges = [(r * 4 + c, r * 4 + c + 1) for r in range(3) for c in range(3)]
+    edges += [(r * 4 + c, (r + 1) * 4 + c) for r in range(2) for c in range(4)]
+    return nodes, edges
+
+
+def _hilly_grid(tmp_path):
+    """The grid over the smooth hill (5 m DEM cells): nodes, edges, terrain network."""
+    dem = write_dem(tmp_path / "hill.tif", _surface, pixel=5.0, x0=-100, y0=-100, size=500)
+    nodes, edges = _grid()
+    net = network(nodes, edges)
+    return nodes, edges, terrain_network(net, elevations=sample_edges(net, dem), speed_m_s=1.0)
+
+
 def test_engine_matches_networkx_directed_dijkstra(tmp_path):
     # a 4x3 grid of 100 m streets plus a diagonal, over a smooth hill. Facilities and
     # communities sit mid-street, so the engine splits edges; networkx gets the same
     # split graph built independently, with costs integrated from the height formula.
     dem = write_dem(tmp_path / "hill.tif", _surface, pixel=2.0, x0=-100, y0=-100, size=500)
-    xs, ys = np.meshgrid([0.0, 100, 200, 300], [0.0, 100, 200])
-    nodes = list(zip(xs.ravel(), ys.ravel(), strict=True))
-    edges = [(r * 4 + c, r * 4 + c + 1) for r in range(3) for c in range(3)]
-    edges += [(r * 4 + c, (r + 1) * 4 + c) for r in range(2) for c in range(4)]
+    nodes, edges = _grid()
     edges += [(0, 5)]
     net = network(nodes, edges)
     elev = sample_edges(net, dem, spacing_m=2.0)
@@ -274,13 +288,7 @@ def test_engine_matches_networkx_directed_dijkstra(tmp_path):
 def test_engine_exact_on_its_own_costs(tmp_path):
     # exactness of the engine itself: networkx on the very same per-edge directed costs
     # (whole edges, points at nodes) agrees to 1e-9 m.
-    dem = write_dem(tmp_path / "hill.tif", _surface, pixel=5.0, x0=-100, y0=-100, size=500)
-    xs, ys = np.meshgrid([0.0, 100, 200, 300], [0.0, 100, 200])
-    nodes = list(zip(xs.ravel(), ys.ravel(), strict=True))
-    edges = [(r * 4 + c, r * 4 + c + 1) for r in range(3) for c in range(3)]
-    edges += [(r * 4 + c, (r + 1) * 4 + c) for r in range(2) for c in range(4)]
-    net = network(nodes, edges)
-    hilly = terrain_network(net, elevations=sample_edges(net, dem), speed_m_s=1.0)
+    nodes, edges, hilly = _hilly_grid(tmp_path)
     walk = nx.DiGraph()
     for i, (a, b) in enumerate(edges):
         walk.add_edge(a, b, w=hilly.directed.forward_m[i])
@@ -298,13 +306,7 @@ def test_study_graph_on_terrain_both_search_directions(tmp_path):
     # facility searches (build) and from community searches (facilities added first,
     # then communities) agree exactly, and match networkx's directed Dijkstra of the
     # residents' walks to the facilities.
-    dem = write_dem(tmp_path / "hill.tif", _surface, pixel=5.0, x0=-100, y0=-100, size=500)
-    xs, ys = np.meshgrid([0.0, 100, 200, 300], [0.0, 100, 200])
-    nodes = list(zip(xs.ravel(), ys.ravel(), strict=True))
-    edges = [(r * 4 + c, r * 4 + c + 1) for r in range(3) for c in range(3)]
-    edges += [(r * 4 + c, (r + 1) * 4 + c) for r in range(2) for c in range(4)]
-    net = network(nodes, edges)
-    hilly = terrain_network(net, elevations=sample_edges(net, dem), speed_m_s=1.0)
+    nodes, edges, hilly = _hilly_grid(tmp_path)
     # facilities and communities mid-street; community c2 shares F1's street
     fac = gpd.GeoDataFrame({"kind": ["station", "station"]},
                            geometry=[shapely.Point(50, 0), shapely.Point(300, 150)],
