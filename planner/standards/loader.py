@@ -104,7 +104,6 @@ def _is_path(name_or_path: str | Path) -> bool:
 
 def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Return the file of a profile name or path (relative paths against ``relative_to``)."""
-    available = ", ".join(list_profiles())
     if _is_path(name_or_path):
         path = Path(name_or_path).expanduser()
         if relative_to is not None and not path.is_absolute():
@@ -112,14 +111,15 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
         if not path.is_file():
             msg = (
                 f"No profile file at {path}. Check the path, or use a built-in profile: "
-                f"{available}."
+                f"{', '.join(list_profiles())}."
             )
             raise UnknownProfileError(msg)
         return path
     path = PROFILE_DIR / f"{str(name_or_path).strip().lower()}.toml"
     if not path.is_file():
         msg = (
-            f"Unknown profile {name_or_path!r}. Available profiles: {available}. To use your "
+            f"Unknown profile {name_or_path!r}. Available profiles: "
+            f"{', '.join(list_profiles())}. To use your "
             f"own standards, pass the path of a TOML file (e.g. --profile ./mycity.toml); the "
             f"format is described in docs/standards.md."
         )
