@@ -297,3 +297,22 @@ def test_candidates_size_that_is_not_a_number(tmp_path):
                     "B,112.76,37.69,300平方米\nC,112.77,37.69,\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"row 3, column floor_area_m2: value '300平方米'"):
         read_candidates(path)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--k", "0"), ("--spacing", "0"), ("--near", "-1"), ("--size", "-3"),
+    ("--max-size", "0"), ("--time-limit", "-1"), ("--gap", "-1"), ("--speed", "-1"),
+])
+def test_sites_refuses_impossible_option_values_before_loading(tmp_path, option, value):
+    """Before these checks, --near -1 and --speed -1 ended in an internal error, and
+    --spacing 0 / --size -3 in nonsense sites; none of them may reach the network."""
+    names = ("roads.gpkg", "communities.gpkg", "facilities.csv")  # never read
+    net, comm, fac = (str(tmp_path / n) for n in names)
+    args = ["sites", "--network", net, "--communities", comm, "--facilities", fac,
+            "--out", str(tmp_path / "o"), option, value]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and value in result.output
+    assert "loading network" not in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sys
 import time
@@ -12,12 +13,30 @@ from typing import Any
 
 import click
 
-from planner._errors import PlannerError
+from planner._errors import InputError, PlannerError
 
 log = logging.getLogger("planner")
 
 CRS_HELP = ("coordinate system of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent), "
             "bd09 (Baidu) or EPSG:nnnn")
+#: Fastest --speed accepted (m/s); the same as planner.reach.params.MAX_SPEED_M_S
+#: (tests/test_reach_params.py checks), kept here so that --help need not import reach.
+MAX_SPEED_M_S = 3.0
+
+
+def check_speed(speed: float | None) -> None:
+    """Refuse a ``--speed`` (m/s) no one walks at; ``None`` means the profile's speed.
+
+    Raises
+    ------
+    InputError
+        Naming the value and the range accepted.
+    """
+    if speed is not None and not (math.isfinite(speed) and 0 < speed <= MAX_SPEED_M_S):
+        msg = (f"--speed {speed:g} is not a walking speed. Give metres per second, more than 0 "
+               f"and at most {MAX_SPEED_M_S:g} (older pedestrians walk about 1.0 m/s; "
+               "4.5 km/h = 1.25 m/s), or leave it out to use the profile's.")
+        raise InputError(msg)
 
 
 #: A run's temporary output folder inside a path (see planner.io.guard.PARTIAL_PREFIX).

@@ -5,7 +5,6 @@ The work itself lives in :mod:`planner.run`, the same code path ``planner batch`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +13,15 @@ from typing import Any
 import click
 
 from planner._errors import InputError, PlannerError
-from planner.cli._common import CRS_HELP, _friendly_errors, _step
+from planner.cli._common import (
+    CRS_HELP,
+    MAX_SPEED_M_S,  # noqa: F401  (fastest --speed, m/s; tests read it here)
+    _friendly_errors,
+    _step,
+    check_speed,
+)
 from planner.cli.map import check_map_options, map_options
 from planner.cli.terrain_options import check_terrain_options, terrain_options
-
-#: Fastest walking speed accepted by --speed (m/s); faster is not walking.
-MAX_SPEED_M_S = 3.0
 
 
 @click.command(name="run")
@@ -116,12 +118,7 @@ def _check_options(opts: dict[str, Any]) -> None:
     from planner.crs import check_metric_crs  # noqa: PLC0415
     from planner.io.guard import check_output_paths  # noqa: PLC0415
 
-    speed = opts["speed"]
-    if speed is not None and not (math.isfinite(speed) and 0 < speed <= MAX_SPEED_M_S):
-        msg = (f"--speed {speed:g} is not a walking speed. Give metres per second, more than 0 "
-               f"and at most {MAX_SPEED_M_S:g} (older pedestrians walk about 1.0 m/s; "
-               "4.5 km/h = 1.25 m/s), or leave it out to use the profile's.")
-        raise InputError(msg)
+    check_speed(opts["speed"])
     if opts["map_path"] is not None and opts["no_map"]:
         msg = "--map and --no-map contradict each other: give one of them."
         raise InputError(msg)

@@ -7,8 +7,10 @@ from typing import Any
 
 import click
 
-from planner.cli._common import CRS_HELP, _friendly_errors, _step
+from planner.cli._common import CRS_HELP, _friendly_errors, _step, check_speed
 
+#: metres, m², seconds: more than zero (0 or less gave nonsense sites or an internal error)
+_POSITIVE = click.FloatRange(min=0, min_open=True)
 
 @click.command(name="sites")
 @click.option("--network", required=True, type=click.Path(dir_okay=False),
@@ -24,29 +26,30 @@ from planner.cli._common import CRS_HELP, _friendly_errors, _step
                    "max_floor_area_m2), e.g. idle public buildings. Default: network nodes "
                    "on a grid near the communities short of the standard.")
 @click.option("--candidates-crs", default="wgs84", show_default=True, help=CRS_HELP)
-@click.option("--spacing", type=float, default=250.0, show_default=True,
+@click.option("--spacing", type=_POSITIVE, default=250.0, show_default=True,
               help="Grid spacing of generated candidates (metres).")
-@click.option("--near", "near_m", type=float, default=300.0, show_default=True,
+@click.option("--near", "near_m", type=_POSITIVE, default=300.0, show_default=True,
               help="Generated candidates lie within this distance (metres, straight line) "
                    "of a community short of the standard.")
-@click.option("--k", type=int, default=10, show_default=True, help="Number of new sites.")
+@click.option("--k", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Number of new sites.")
 @click.option("--model", type=click.Choice(["standard", "capacity", "coverage", "cover"]),
               default="standard", show_default=True,
               help="standard: most households newly meeting the floor-area standard (sites of "
                    "fixed size); capacity: the same, sizing each site; coverage: most "
                    "households newly within a circle; cover: fewest sites covering every "
                    "community.")
-@click.option("--size", "size_m2", type=float, default=None,
+@click.option("--size", "size_m2", type=_POSITIVE, default=None,
               help="Floor area of each new site (m²); default the profile's minimum for the "
                    "kind, else 300 m².")
-@click.option("--max-size", "max_m2", type=float, default=None,
+@click.option("--max-size", "max_m2", type=_POSITIVE, default=None,
               help="Largest site the capacity model may propose (m², default 1,000).")
 @click.option("--profile", default="national", show_default=True, help="Standards profile.")
 @click.option("--speed", type=float, default=None, help="Walking speed in m/s.")
 @click.option("--include-planned", is_flag=True, help="Count planned facilities as built.")
-@click.option("--time-limit", type=float, default=60.0, show_default=True,
+@click.option("--time-limit", type=_POSITIVE, default=60.0, show_default=True,
               help="Seconds the optimiser may take per solve; it reports its gap if stopped.")
-@click.option("--gap", "mip_gap", type=float, default=1e-4, show_default=True,
+@click.option("--gap", "mip_gap", type=click.FloatRange(0, 1), default=1e-4, show_default=True,
               help="Relative gap to the bound at which the optimiser stops.")
 @click.option("--no-curve", is_flag=True, help="Skip the trade-off curve (k = 1 … K).")
 @click.option("--network-crs", default="wgs84", show_default=True, help=CRS_HELP)
@@ -69,6 +72,7 @@ def sites(**opts: Any) -> None:
     from planner.sites.report import site_writers  # noqa: PLC0415
 
     inputs = [opts[k] for k in ("network", "communities", "facilities", "gates", "candidates")]
+    check_speed(opts["speed"])
     check_output_paths(opts["out_dir"], inputs=inputs)
     with _step("loading network and layers"):
         area = load_study_area(opts["network"], opts["communities"], opts["facilities"],
