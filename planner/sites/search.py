@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import InputError
-from planner.scenarios import Scenario, ScenarioResult, compare
+from planner.scenarios import Scenario, ScenarioResult
 from planner.sites.local import local_search
 from planner.sites.problem import MODELS, SiteProblem, Solution, best_of, greedy, solve
 
@@ -308,7 +308,3 @@ def _site_table(problem: SiteProblem, best: Solution, chosen: gpd.GeoDataFrame,
     out["rank"] = np.arange(1, len(out) + 1)
     return out
 
-
-def comparison(search: SiteSearch) -> Any:
-    """Tables of differences between the scenario without and with the chosen sites."""
-    return compare(search.before, search.after)
