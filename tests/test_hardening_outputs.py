@@ -475,3 +475,14 @@ def test_two_runs_at_once_never_crash(line_district, tmp_path):
     caches = list((cache_home / "planner" / "networks").glob("*.reach.npz"))
     assert len(caches) == 1  # one cache file, no temporary leftovers beside it
     assert list((cache_home / "planner" / "networks").glob("*.tmp")) == []
+
+
+def test_planner_map_html_must_end_in_html(line_district, tmp_path):
+    """`planner map --html notes.txt` wrote a web page under a text name; now refused."""
+    out = tmp_path / "o"
+    assert run(line_district, out, "--no-map").exit_code == 0
+    notes = tmp_path / "notes.txt"
+    result = CliRunner().invoke(main, ["map", str(out), "--html", str(notes)])
+    assert result.exit_code == 2, result.output
+    assert "--html" in result.output and "ending in .html" in result.output
+    assert not notes.exists()

@@ -53,17 +53,19 @@ def map_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def check_map_options(opts: dict[str, Any]) -> None:
     """Refuse bad print/report options before any computing (font, file names, tiles)."""
+    from planner.io.guard import MAP_SUFFIXES  # noqa: PLC0415
     from planner.maps.base import parse_tiles  # noqa: PLC0415
     from planner.maps.files import check_replaceable  # noqa: PLC0415
     from planner.maps.printing import cjk_font  # noqa: PLC0415
 
     parse_tiles(opts.get("tiles"))
-    for key, suffix in (("png_path", ".png"), ("pdf_path", ".pdf")):
+    for key, suffixes in (("png_path", (".png",)), ("pdf_path", (".pdf",)),
+                          ("html_path", MAP_SUFFIXES)):  # html_path: `planner map --html`
         path = opts.get(key)
         if path is None:
             continue
-        if Path(path).suffix.lower() != suffix:
-            msg = f"--{suffix[1:]} {path}: give a file name ending in {suffix}"
+        if Path(path).suffix.lower() not in suffixes:
+            msg = f"--{key.removesuffix('_path')} {path}: give a file name ending in {suffixes[0]}"
             raise InputError(msg)
         check_replaceable(path)
     for key in ("boundary", "water"):
@@ -107,13 +109,10 @@ def map_command(**opts: Any) -> None:
       planner map out/sample --html map_amap.html --tiles amap
     """
     from planner.maps import gap_map, save_map  # noqa: PLC0415
-    from planner.maps.files import check_replaceable  # noqa: PLC0415
     from planner.network import compile_network  # noqa: PLC0415
     from planner.report import load_run  # noqa: PLC0415
 
-    check_map_options(opts)
-    if opts["html_path"]:
-        check_replaceable(opts["html_path"])
+    check_map_options(opts)  # also --html: its name and that it may be replaced
     if not (opts["html_path"] or opts["png_path"] or opts["pdf_path"] or opts["report"]):
         msg = "nothing to do: give --html, --png, --pdf and/or --report"
         raise InputError(msg)
