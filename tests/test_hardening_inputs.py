@@ -180,6 +180,19 @@ def test_broken_network_file_is_a_clear_error(line_district, tmp_path, name, con
     assert sha(path) == before
 
 
+@pytest.mark.parametrize("name", ["roads.gpkg", "communities.geojson"])
+def test_unreadable_spatial_file_drops_gdals_driver_hint(line_district, tmp_path, name):
+    """GDAL suggests a '<DRIVER>:' path prefix, which a planner cannot act on; it is cut."""
+    path = tmp_path / name
+    path.write_bytes(b"community_id,households\nC1,10\n")  # a CSV under a spatial name
+    role = "network" if name.startswith("roads") else "communities"
+    result = run(line_district, tmp_path / "o", "--no-cache", **{role: path})
+    assert result.exit_code == 2, result.output
+    assert "not recognized as being in a supported file format" in result.output
+    assert "It might help" not in result.output and "<DRIVER>" not in result.output
+    assert f"valid {path.suffix} file" in result.output
+
+
 @pytest.mark.parametrize("speed", ["-1", "0", "nan", "inf", "30"])
 def test_speed_must_be_finite_positive_walking(line_district, tmp_path, speed):
     result = run(line_district, tmp_path / "o", "--speed", speed)

@@ -196,6 +196,16 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         raise InputError(msg) from exc
 
 
+def gdal_reason(exc: Exception) -> str:
+    """GDAL's reason for not reading a file, without its hint about driver prefixes.
+
+    ``"... not recognized as being in a supported file format.; It might help to specify
+    the correct driver explicitly by prefixing the file path with '<DRIVER>:' ..."``
+    loses everything from ``"; It might help"``: a planner cannot act on it.
+    """
+    return str(exc).split("; It might help", 1)[0].rstrip(".;") + "."
+
+
 def _read_spatial(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
         with warnings.catch_warnings():  # NaN coordinates warn here; rejected per row later
@@ -204,7 +214,8 @@ def _read_spatial(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     except MemoryError:
         raise
     except Exception as exc:  # pyogrio raises DataSourceError/DataLayerError and others
-        msg = f"{path}: cannot read this spatial file ({exc}). Check the file and layer name."
+        msg = (f"{path}: cannot read this spatial file ({gdal_reason(exc)}) Check that it is "
+               f"a valid {path.suffix} file and the layer name.")
         raise InputError(msg) from exc
     if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists() \
             and _looks_like_mojibake(table):

@@ -34,7 +34,7 @@ from planner import settings
 from planner._errors import CRSError, InputError, NetworkError
 from planner.crs import check_metric_crs, metric_crs_for, to_wgs84
 from planner.io.layers import choose_layer
-from planner.io.tables import split_choice
+from planner.io.tables import gdal_reason, split_choice
 from planner.network.osm import NOT_WALKABLE_HIGHWAYS as NOT_WALKABLE_HIGHWAYS
 from planner.network.osm import _graph_from_pbf, graph_from_osm_xml
 from planner.network.store import (
@@ -145,7 +145,8 @@ def read_road_lines(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame
     except MemoryError:
         raise
     except Exception as exc:  # pyogrio DataSourceError / DataLayerError and others
-        msg = (f"{path}: cannot read the road lines ({type(exc).__name__}: {str(exc)[:200]}). "
+        msg = (f"{path}: cannot read the road lines ({type(exc).__name__}: "
+               f"{gdal_reason(exc)[:200]}) "
                f"Check that it is a valid {path.suffix} file; for a GeoPackage with several "
                "layers, choose one with --network-layer.")
         raise InputError(msg) from exc
