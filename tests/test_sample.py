@@ -9,11 +9,13 @@ import pytest
 import rasterio
 import scipy.sparse as sp
 import shapely
+from click.testing import CliRunner
 from geopandas.testing import assert_geodataframe_equal
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from planner._errors import InputError
+from planner.cli import main
 from planner.network import compile_network
 from planner.rasters import estimate_households, zonal_sums
 from planner.sample import ROAD_CLASSES, SampleDistrict, generate_sample, write_sample
@@ -478,3 +480,15 @@ def test_hilly_population_raster_matches_the_communities(hilly) -> None:
     assert ratio.between(0.80, 1.10).all()
     assert not est.loc[~rows, "households_estimated"].any()
     assert (est.loc[~rows, "households"] == comm.loc[~rows, "households"]).all()
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--size", "-1"), ("--communities", "0"), ("--facilities", "-5"),
+])
+def test_sample_refuses_impossible_sizes_naming_the_option(tmp_path, option, value):
+    """These were refused deep in the generator as `size`/`n_communities`, not the option."""
+    out = tmp_path / "s"
+    result = CliRunner().invoke(main, ["sample", "--out", str(out), option, value])
+    assert result.exit_code == 2, result.output
+    assert option in result.output and value in result.output
+    assert not out.exists()

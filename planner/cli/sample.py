@@ -20,12 +20,12 @@ SAMPLE_FILES = ("roads.gpkg", "communities.gpkg", "gates.csv", "facilities.csv",
 @click.option("--out", "out_dir", default="data/sample", show_default=True,
               type=click.Path(file_okay=False), help="Folder for the sample files.")
 @click.option("--seed", default=42, show_default=True, help="Random seed.")
-@click.option("--size", default=1.0, show_default=True,
+@click.option("--size", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
               help="Scale of the district (1 = a few hundred communities; "
                    "10 = ten times the area).")
-@click.option("--communities", "n_communities", type=int, default=None,
+@click.option("--communities", "n_communities", type=click.IntRange(min=1), default=None,
               help="Number of communities (default: by size).")
-@click.option("--facilities", "n_facilities", type=int, default=None,
+@click.option("--facilities", "n_facilities", type=click.IntRange(min=1), default=None,
               help="Number of facilities (default: by size).")
 @click.option("--hilly", is_flag=True,
               help="Hilly variant: also dem.tif (known slope field), a few stairs "
