@@ -316,25 +316,6 @@ def _combine(
     return comm, fac
 
 
-def nearest_street(fac: gpd.GeoDataFrame, comm: gpd.GeoDataFrame) -> pd.Series:
-    """Street (街道/乡镇) of each facility: that of the nearest community."""
-    if len(fac) == 0 or len(comm) == 0:
-        return pd.Series(None, index=fac.index, dtype=object)
-    joined = gpd.sjoin_nearest(fac[[fac.geometry.name]], comm[["street", comm.geometry.name]])
-    return joined.groupby(level=0)["street"].first().reindex(fac.index)
-
-
-def meets_min_size(fac: gpd.GeoDataFrame, profile: Profile) -> pd.Series:
-    """True/False against the profile's minimum size for the kind; None without a rule."""
-    out = pd.Series(None, index=fac.index, dtype=object)
-    for kind, rule in profile.facility_min_m2.items():
-        if not rule.is_minimum:
-            continue  # a subsidy threshold is not a minimum size (planner.judge.facility_sizes)
-        sel = fac["kind"] == kind
-        out[sel] = fac.loc[sel, "floor_area_m2"] >= rule.min_m2
-    return out
-
-
 def _load_counts(load: LoadResult | None, written: int) -> dict[str, Any]:
     if load is None:
         return {"read": written, "written": written, "rejected": 0}

@@ -24,7 +24,7 @@ from planner.coverage import assess as assess_coverage
 from planner.coverage import facility_shares
 from planner.gaps import street_table
 from planner.judge import judge
-from planner.pipeline import meets_min_size, nearest_street, prepare_communities
+from planner.pipeline import prepare_communities
 from planner.schema import SERVICE_STATUSES
 from planner.standards import Profile
 
@@ -150,9 +150,7 @@ def evaluate(
     comm["standard_range"] = standards.range_position(
         comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
     fac = fac.join(facility_shares(active, comm, pairs))
-    if "street" not in fac or fac["street"].isna().all():
-        fac["street"] = nearest_street(fac, comm)
-    fac["meets_min_size"] = meets_min_size(fac, profile)
+    # street and meets_min_size are filled by judge, row by row, as in planner.pipeline
     judged = judge(profile, comm, fac, pairs, as_of=as_of,
                    planned_costs=_planned_pairs(table, comm, fac, speed_m_s))
     comm, fac = judged.communities, judged.facilities
