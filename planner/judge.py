@@ -299,10 +299,30 @@ def judge(
     first = line.drop_duplicates("id").set_index("id")["first_year_met"] if len(line) else {}
     targets["first_year_met"] = targets["id"].map(first).astype("Int64")  # from the timeline
     notes += alloc_notes + size_notes + _area_type_notes(comm) + [TWO_MEASURES]
+    notes += undated_planned_notes(fac)
     notes += [f"目标 {r.id}：{r.verdict} / target {r.id}: {r.verdict}"
               for r in targets.itertuples() if not r.computable or r.unit_used != r.unit]
     return Judged(comm, fac, targets, line, notes,
                   _summary(comm, targets, line, first, as_of))
+
+
+def undated_planned_notes(facilities: pd.DataFrame) -> list[str]:
+    """A note when planned facilities have no ``opening_year``: the timeline never opens them.
+
+    Returns an empty list when every planned facility has an opening year (or none is
+    planned).
+    """
+    if "status" not in facilities:
+        return []
+    year = (pd.to_numeric(facilities["opening_year"], errors="coerce")
+            if "opening_year" in facilities else pd.Series(np.nan, index=facilities.index))
+    undated = facilities["status"].eq("planned") & year.isna()
+    n = int(undated.sum())
+    if n == 0:
+        return []
+    return [f"时间线：{n} 个规划设施无开业年份（opening_year），任何年份均不计入 / timeline: "
+            f"{n} planned facilities have no opening_year and open in no year of the "
+            "timeline; give opening_year to see when the targets are met"]
 
 
 def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame,

@@ -39,3 +39,36 @@ def test_a_timeline_crosses_the_threshold_in_the_opening_year():
     # the county target is never met (no county-level institution): no first year
     county = line[line["id"] == "county_institution"]
     assert county["first_year_met"].isna().all()
+
+
+def test_planned_facilities_without_an_opening_year_are_named_in_a_note():
+    """Two of three planned facilities have no opening year (one blank, one unreadable):
+    the timeline never opens them, and the note says so with the count 2. An existing
+    facility without a year is not counted (it is open already)."""
+    from planner.judge import undated_planned_notes
+
+    fac = pd.DataFrame({
+        "status": ["existing", "planned", "planned", "planned"],
+        "opening_year": [None, 2027, None, "soon"]},
+        index=pd.Index(["E", "P1", "P2", "P3"], name="facility_id"))
+    (note,) = undated_planned_notes(fac)
+    assert "2 个规划设施" in note and "2 planned facilities have no opening_year" in note
+    dated = fac.assign(opening_year=[None, 2027, 2028, 2029])
+    assert undated_planned_notes(dated) == []
+    assert undated_planned_notes(fac.drop(columns="opening_year")) != []  # all 3 undated
+    assert "3 planned" in undated_planned_notes(fac.drop(columns="opening_year"))[0]
+
+
+def test_the_sample_run_notes_its_undated_planned_facilities(tmp_path):
+    """The bundled sample plans facilities without an opening year: the run says so."""
+    from planner.pipeline import assess, load_study_area
+    from planner.sample import write_sample
+
+    d = tmp_path / "s"
+    write_sample(d, size=0.3, n_communities=40, n_facilities=20)
+    fac = pd.read_csv(d / "facilities.csv")
+    n = int((fac["status"] == "planned").sum())
+    assert n > 0 and "opening_year" not in fac
+    area = load_study_area(d / "roads.gpkg", d / "communities.gpkg", d / "facilities.csv")
+    notes = assess(area, "national", isochrones=False).summary["notes"]
+    assert any(f"{n} planned facilities have no opening_year" in x for x in notes)
