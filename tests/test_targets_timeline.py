@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.judge import timeline
+from planner.judge import timeline, undated_planned_notes
+from planner.pipeline import assess, load_study_area
+from planner.sample import write_sample
 from planner.standards import load_profile
 
 
@@ -45,8 +47,6 @@ def test_planned_facilities_without_an_opening_year_are_named_in_a_note():
     """Two of three planned facilities have no opening year (one blank, one unreadable):
     the timeline never opens them, and the note says so with the count 2. An existing
     facility without a year is not counted (it is open already)."""
-    from planner.judge import undated_planned_notes
-
     fac = pd.DataFrame({
         "status": ["existing", "planned", "planned", "planned"],
         "opening_year": [None, 2027, None, "soon"]},
@@ -61,9 +61,6 @@ def test_planned_facilities_without_an_opening_year_are_named_in_a_note():
 
 def test_the_sample_run_notes_its_undated_planned_facilities(tmp_path):
     """The bundled sample plans facilities without an opening year: the run says so."""
-    from planner.pipeline import assess, load_study_area
-    from planner.sample import write_sample
-
     d = tmp_path / "s"
     write_sample(d, size=0.3, n_communities=40, n_facilities=20)
     fac = pd.read_csv(d / "facilities.csv")
