@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from typing import Any
@@ -17,6 +18,8 @@ from planner.isochrones.trace import circle_polygons
 from planner.network.store import CompiledNetwork
 from planner.reach import StudyGraph
 from planner.units import metres_for_minutes
+
+log = logging.getLogger("planner")
 
 
 def facility_circles(
@@ -104,11 +107,20 @@ class PendingCircles:
         self._jobs: list[Any] = []
 
     def fork(self) -> None:
-        """Hand every part but the first to forked workers."""
+        """Hand every part but the first to forked workers.
+
+        When the workers cannot be started (no memory or process slots left:
+        ``OSError``), every part is drawn in this process by :meth:`result`.
+        """
         global _FORKED  # noqa: PLW0603 - read by the forked workers, cleared after
         _FORKED = (self.study, self.budget_m)
         try:
             self._pool = multiprocessing.get_context("fork").Pool(len(self.parts) - 1)
+        except OSError as exc:
+            log.info("walking circles: no worker process (%s); drawn in this one",
+                     exc.strerror or type(exc).__name__)
+            self.parts = [np.concatenate(self.parts)]
+            return
         finally:
             _FORKED = None
         self._jobs = [self._pool.apply_async(_draw_wkb, (p,)) for p in self.parts[1:]]
@@ -155,6 +167,14 @@ class PendingCircles:
 
 
 def _workers(workers: int | None, n: int) -> int:
+    """Processes to draw with: one inside a daemonic process, which may not fork.
+
+    A Dask worker or a ``multiprocessing`` pool worker is daemonic, and a daemonic
+    process may not have children (``multiprocessing`` refuses); its circles are drawn
+    in the process itself, whatever ``workers`` asks.
+    """
+    if multiprocessing.current_process().daemon:
+        return 1
     if workers is not None:
         return max(1, int(workers))
     if n < PARALLEL_MIN_FACILITIES or "fork" not in multiprocessing.get_all_start_methods():
