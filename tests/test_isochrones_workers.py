@@ -38,13 +38,13 @@ def grid_study(n_facilities: int = 6) -> tuple[StudyGraph, gpd.GeoDataFrame]:
     return StudyGraph.build(net, fac.iloc[:0], fac, max_distance_m=0.0), fac
 
 
-def _draw_in_child(conn) -> None:  # noqa: ANN001 - a multiprocessing Connection
+def _draw_in_child(conn) -> None:
     """In a daemonic child: draw the circles with the default number of workers."""
     try:
         study, fac = grid_study()
         got = facility_circles(study, fac, minutes=3, speed_m_s=1.0)  # workers=None
         conn.send(("ok", shapely.to_wkb(got.geometry.to_numpy()).tolist()))
-    except BaseException as exc:  # noqa: BLE001 - sent to the test, which fails on it
+    except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
