@@ -4,6 +4,7 @@
   an output folder that holds an input file (its ``communities.csv`` would replace
   the user's), a ``--map`` that is an input file or not an ``.html`` file, and any
   output that cannot be written, so a user never waits for a run that fails at the end.
+  It creates nothing: a missing ``--out`` is made when writing starts.
 - :func:`output_lock` keeps two runs from writing into the same folder at once: the
   second stops at once with the first run's process id.
 - :class:`Manifest` (``.planner-outputs.json`` in the output folder) records the files
@@ -66,17 +67,32 @@ def _input_files(inputs: Iterable[str | Path | None]) -> list[Path]:
     return files
 
 
+def _nearest_existing(folder: Path) -> Path:
+    """``folder`` itself when it exists, else its nearest existing parent (``folder`` is
+    absolute, so the search ends at the root at the latest)."""
+    return next((p for p in (folder, *folder.parents) if p.exists()), folder)
+
+
 def _check_writable_folder(folder: Path, what: str) -> None:
-    """Create ``folder`` if needed and prove a file can be written in it."""
+    """Prove that ``folder`` can be written, or made and written, without making it.
+
+    A folder that exists is probed with a file (written and removed at once). A missing
+    one is not created here (a run refused on bad input must leave no empty folder): its
+    nearest existing parent must be a folder in which a file can be written. The folder
+    is made when writing starts (:func:`output_lock`, the writers).
+    """
+    existing = _nearest_existing(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".planner-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        if not existing.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(existing))
+        probe = existing / f".planner-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        msg = (f"{what} {folder}: cannot write there ({reason}). Choose a folder you can "
-               "write to; nothing was computed.")
+        where = "" if existing == folder else f" (its parent {existing} cannot take it)"
+        msg = (f"{what} {folder}: cannot write there ({reason}){where}. Choose a folder you "
+               "can write to; nothing was computed.")
         raise InputError(msg) from exc
 
 
@@ -87,7 +103,8 @@ def check_output_paths(out_dir: str | Path, map_path: str | Path | None = None, 
     Parameters
     ----------
     out_dir
-        The output folder (``--out``); created if missing.
+        The output folder (``--out``). It is not created here: a missing folder is made
+        when writing starts, so a run refused later on bad input leaves nothing behind.
     map_path
         The extra copy of the map (``--map``), or ``None``.
     inputs
@@ -185,7 +202,8 @@ def output_lock(out_dir: str | Path) -> Iterator[Path]:
     """Hold ``OUT/.planner.lock`` while writing; a second run into ``OUT`` stops at once.
 
     Re-entrant within one process. A lock left by a process that no longer exists (a
-    killed run) is taken over.
+    killed run) is taken over. ``OUT`` is made when missing, and removed again (with the
+    parents made for it) when the run leaves it empty, e.g. refused on bad input.
 
     Raises
     ------
@@ -201,14 +219,33 @@ def output_lock(out_dir: str | Path) -> Iterator[Path]:
         finally:
             _held[out] -= 1
         return
+    made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
     out.mkdir(parents=True, exist_ok=True)
-    _acquire(lock, out)
+    try:
+        _acquire(lock, out)
+    except BaseException:
+        _remove_empty(made)
+        raise
     _held[out] = 1
     try:
         yield lock
     finally:
         _held.pop(out, None)
         lock.unlink(missing_ok=True)
+        _remove_empty(made)
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the folders the lock made (deepest first) that are still empty.
+
+    A run that stopped before writing (bad input found after the lock was taken) leaves
+    no empty ``--out`` behind; a folder holding anything at all is kept.
+    """
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _acquire(lock: Path, out: Path) -> None:
