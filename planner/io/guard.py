@@ -68,8 +68,10 @@ def _input_files(inputs: Iterable[str | Path | None]) -> list[Path]:
 
 
 def _nearest_existing(folder: Path) -> Path:
-    """``folder`` itself when it exists, else its nearest existing parent (``folder`` is
-    absolute, so the search ends at the root at the latest)."""
+    """``folder`` itself when it exists, else its nearest existing parent.
+
+    ``folder`` is absolute, so the search ends at the root at the latest.
+    """
     return next((p for p in (folder, *folder.parents) if p.exists()), folder)
 
 
