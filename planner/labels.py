@@ -8,15 +8,26 @@ labels written out.
 
 from __future__ import annotations
 
-#: ``area_type`` of a community. 城镇 covers city districts and county towns alike.
+#: ``area_type`` of a community. 城镇 covers city districts and county towns alike (the
+#: urban side of the 城镇/农村 split in 001 "城镇社区…农村社区" and 004 "城镇社区"; 000 and
+#: 002 write 城市 in the same sense, and readers accept it on input).
 AREA_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "urban": ("城镇", "urban"),
     "rural": ("农村", "rural"),
 }
-#: ``status`` of a community: new-build (新建住宅小区) or old/built-up.
+#: ``status`` of a community: new-build (新建住宅小区) or old district / built-up, in the
+#: policy texts' words: 老城区和已建成居住区 (建标〔2014〕23号; seeds 000, 003, 004; 001
+#: writes 旧城区和已建住宅区). 老旧小区 (002) is the renovation programme's word, kept for
+#: a renovation project (:data:`PROJECT_STATUS_LABELS`).
 COMMUNITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
     "new": ("新建住宅小区", "new-build"),
-    "old": ("已建成小区/老旧小区", "old / built-up"),
+    "old": ("老城区、已建成小区", "old district / built-up"),
+}
+#: ``status`` of a project under check (``planner check-project``): the estate it builds is
+#: new-build, or it renovates an old district (老旧小区改造, seeds 002 and 004).
+PROJECT_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "new": ("新建住宅小区", "new-build"),
+    "old": ("老旧小区改造项目", "old-district renovation"),
 }
 #: ``status`` of a facility.
 FACILITY_STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -49,6 +60,7 @@ SERVICE_STATUS_LABELS: dict[str, tuple[str, str]] = {
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "area_type": AREA_TYPE_LABELS,
     "status": COMMUNITY_STATUS_LABELS,
+    "project_status": PROJECT_STATUS_LABELS,
     "facility_status": FACILITY_STATUS_LABELS,
     "kind": FACILITY_KIND_LABELS,
     "service_status": SERVICE_STATUS_LABELS,

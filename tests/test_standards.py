@@ -293,7 +293,7 @@ def test_wanzhou_choices_mention_the_range_and_inherited_floor(profiles):
     assert any("20–30 m² per 100 households" in line for line in lines)
     inherited = [line for line in lines if "inherited from national" in line]
     assert len(inherited) == 1
-    assert "old/built-up 15 m² per 100 households" in inherited[0]
+    assert "old district / built-up 15 m² per 100 households" in inherited[0]
     assert "继承自national" in inherited[0]
 
 
@@ -555,7 +555,7 @@ def test_range_position_texts(profiles):
     assert range_position(31, "new", wanzhou) == "31.0 above 20–30, meets (wanzhou new-build range)"
     assert (
         range_position(16, "old", wanzhou)
-        == "16.0 meets ≥ 15 (national old/built-up minimum, inherited)"
+        == "16.0 meets ≥ 15 (national old district / built-up minimum, inherited)"
     )
     out = range_position(np.array([10.0, np.nan]), ["old", "new"], wanzhou)
     assert out[0].startswith("10.0 below 15")

@@ -31,11 +31,6 @@ READINGS: dict[str, float] = {"per_100_households": 1.0, "literal": 100.0}
 #: Units a floor-area value may be written in (``unit_as_written``).
 UNITS_AS_WRITTEN = ("per_100_households", "per_household")
 
-_STATUS_LABELS = {
-    "new": ("新建住宅小区", "new-build"),
-    "old": ("老旧小区/已建成小区", "old/built-up"),
-}
-_AREA_LABELS = {"urban": ("城市", "urban"), "rural": ("农村", "rural")}
 _COMMON_KEYS = ("source", "assumption", "note", "note_zh", "alternative")
 
 

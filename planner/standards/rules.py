@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import InputError
+from planner.labels import COMMUNITY_STATUS_LABELS
 from planner.schema import AREA_TYPES, COMMUNITY_STATUSES
-from planner.standards.model import _STATUS_LABELS, AreaRule, Profile
+from planner.standards.model import AreaRule, Profile
 from planner.standards.text import _fmt
 from planner.units import metres_for_minutes
 
@@ -219,7 +220,7 @@ def _position(value: float, status: str, profile: Profile) -> str:
     lo, hi = _fmt(rule.min_m2), _fmt(rule.max_m2)
     what = "range" if rule.max_m2 is not None else "minimum"
     inherited = ", inherited" if rule.inherited else ""
-    label = f"({rule.origin} {_STATUS_LABELS[status][1]} {what}{inherited})"
+    label = f"({rule.origin} {COMMUNITY_STATUS_LABELS[status][1]} {what}{inherited})"
     if not math.isfinite(value):
         return f"no value {label}"
     shown = f"{value:.1f}"
@@ -251,7 +252,7 @@ def range_position(
     str or numpy.ndarray
         Text per value, e.g. ``"22.0 within 20–30 (wanzhou new-build range)"``,
         ``"12.0 below 20 (wanzhou new-build range)"``, ``"35.0 above 20–30, meets (...)"``
-        (more than the range asks), ``"16.0 meets ≥ 15 (national old/built-up minimum,
+        (more than the range asks), ``"16.0 meets ≥ 15 (national old district / built-up minimum,
         inherited)"`` or ``"no value (...)"`` for NaN.
     """
     clean, missing = _normalise(status, COMMUNITY_STATUSES, "status")

@@ -9,10 +9,8 @@ them and every report prints them.
 
 from __future__ import annotations
 
-from planner.schema import FACILITY_KINDS
+from planner.labels import AREA_TYPE_LABELS, COMMUNITY_STATUS_LABELS, FACILITY_KIND_LABELS
 from planner.standards.model import (
-    _AREA_LABELS,
-    _STATUS_LABELS,
     READINGS,
     AreaRule,
     FacilityMin,
@@ -35,7 +33,7 @@ def _fmt(x: float | None) -> str:
 def _reading_line(profile: Profile, rule: AreaRule) -> str:
     if rule.unit_as_written != "per_household":
         return ""
-    zh, en = _STATUS_LABELS[rule.status]
+    zh, en = COMMUNITY_STATUS_LABELS[rule.status]
     alt = "literal" if rule.reading == "per_100_households" else "per_100_households"
     alt_m2 = rule.written_min_m2 * READINGS[alt]
     quote = rule.source.quote or f"每户不低于{_fmt(rule.written_min_m2)}平方米"
@@ -56,7 +54,7 @@ def _reading_line(profile: Profile, rule: AreaRule) -> str:
 def _range_line(rule: AreaRule) -> str:
     if rule.max_m2 is None:
         return ""
-    zh, en = _STATUS_LABELS[rule.status]
+    zh, en = COMMUNITY_STATUS_LABELS[rule.status]
     lo, hi = _fmt(rule.min_m2), _fmt(rule.max_m2)
     return (
         f"{zh}面积标准为区间：每百户{lo}–{hi}平方米（{rule.origin}），低于{lo}为不达标，"
@@ -69,7 +67,7 @@ def _range_line(rule: AreaRule) -> str:
 def _item_text(key: str, item: _Stated) -> tuple[str, str]:  # noqa: PLR0911
     """Return short Chinese and English descriptions of one item with its value."""
     if isinstance(item, AreaRule):
-        zh, en = _STATUS_LABELS[item.status]
+        zh, en = COMMUNITY_STATUS_LABELS[item.status]
         span = _fmt(item.min_m2) + (f"–{_fmt(item.max_m2)}" if item.max_m2 is not None else "")
         return f"{zh}每百户{span}平方米", f"{en} {span} m² per 100 households"
     if isinstance(item, Target):
@@ -78,7 +76,7 @@ def _item_text(key: str, item: _Stated) -> tuple[str, str]:  # noqa: PLR0911
         due_en = f" by {item.due}" if item.due else ""
         return f"{item.label_zh}{pct}%{due}", f"{item.label_en} {pct} %{due_en}"
     if isinstance(item, FacilityMin):
-        zh, en = FACILITY_KINDS[item.kind]
+        zh, en = FACILITY_KIND_LABELS[item.kind]
         if not item.is_minimum:
             return (f"{zh}{_fmt(item.min_m2)}平方米为建设补助门槛（非最小面积）",
                     f"{en} {_fmt(item.min_m2)} m² is a subsidy threshold (not a minimum size)")
@@ -99,7 +97,7 @@ def _value_text(key: str, item: _Stated) -> tuple[str, str]:
         v = f"{item.value:.1f}"
         return f"步行速度{v}米/秒", f"walking speed {v} m/s"
     if key.startswith("circle_minutes."):
-        zh, en = _AREA_LABELS[key.split(".", 1)[1]]
+        zh, en = AREA_TYPE_LABELS[key.split(".", 1)[1]]
         return f"{zh}服务圈{v}分钟", f"{en} circle {v} min"
     if key == "small_estate_below_households":
         return (f"户数少于{v}的小区为“居住人口较少”，与相邻小区统筹配建",
