@@ -37,6 +37,7 @@ import pandas as pd
 
 from planner._errors import InputError, MissingColumnError
 from planner.io import read_table
+from planner.io.tables import is_blank
 
 __all__ = ["DistrictSpec", "read_districts"]
 
@@ -84,18 +85,13 @@ class DistrictSpec:
                                               "reading", "include_planned", "no_map")}
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        isinstance(value, str) and not value.strip())
-
-
 def _bad(path: Path, row: int, column: str, value: object, what: str) -> InputError:
     return InputError(f"{path}: row {row}, column {column!r}, value {value!r}: {what}.")
 
 
 def _folder_name(value: object, path: Path, row: int) -> str:
     name = str(value).strip()
-    if _blank(value) or name.startswith(".") or any(c in name for c in '/\\:*?"<>|'):
+    if is_blank(value) or name.startswith(".") or any(c in name for c in '/\\:*?"<>|'):
         raise _bad(path, row, "district", value,
                    "give each district a plain folder name (no / \\ : * ? \" < > |, "
                    "not starting with a dot)")
@@ -103,7 +99,7 @@ def _folder_name(value: object, path: Path, row: int) -> str:
 
 
 def _flag(value: object, path: Path, row: int, column: str) -> bool:
-    text = "" if _blank(value) else str(value).strip().lower()
+    text = "" if is_blank(value) else str(value).strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -112,7 +108,7 @@ def _flag(value: object, path: Path, row: int, column: str) -> bool:
 
 
 def _speed(value: object, path: Path, row: int) -> float | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     try:
         speed = float(str(value).strip())
@@ -131,13 +127,13 @@ def _path(value: object, base: Path) -> str:
 
 def _spec(row: pd.Series, path: Path, excel_row: int) -> DistrictSpec:
     for column in REQUIRED:
-        if _blank(row.get(column)):
+        if is_blank(row.get(column)):
             raise _bad(path, excel_row, column, row.get(column), "this column is required")
-    texts = {c: str(row[c]).strip() for c in TEXT_OPTIONS if c in row and not _blank(row[c])}
+    texts = {c: str(row[c]).strip() for c in TEXT_OPTIONS if c in row and not is_blank(row[c])}
     if "reading" in texts and texts["reading"] not in READINGS:
         raise _bad(path, excel_row, "reading", texts["reading"],
                    f"use one of {', '.join(READINGS)}")
-    paths = {c: _path(row[c], path.parent) for c in PATHS if c in row and not _blank(row[c])}
+    paths = {c: _path(row[c], path.parent) for c in PATHS if c in row and not is_blank(row[c])}
     return DistrictSpec(
         district=_folder_name(row["district"], path, excel_row), row=excel_row,
         speed=_speed(row.get("speed"), path, excel_row),

@@ -105,20 +105,24 @@ def drop_empty_rows(table: pd.DataFrame) -> pd.DataFrame:
     for i in range(len(values.columns)):  # column by column, until no row can be blank
         if not blank.any():
             break
-        blank &= values.iloc[:, i].map(_blank).to_numpy(dtype=bool)
+        blank &= values.iloc[:, i].map(is_blank).to_numpy(dtype=bool)
     if geometry:
         geoms = np.asarray(table.geometry.to_numpy(), dtype=object)
         blank &= shapely.is_missing(geoms) | shapely.is_empty(geoms)
     return table[~blank]
 
 
-def _blank(value: object) -> bool:
+def is_blank(value: object) -> bool:
+    """True for an empty cell: ``None``, NaN, ``NaT``, ``pd.NA`` or text of spaces only.
+
+    The one test of "no value" for every table planner reads (communities, projects,
+    districts); ``0``, ``False`` and ``"0"`` are values, not blanks.
+    """
     if isinstance(value, str):
         return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    if not pd.api.types.is_scalar(value):
+        return False  # a list or an array in a cell is a value, even one holding NaN
+    return bool(pd.isna(value))
 
 
 def read_text(path: str | Path) -> str:

@@ -20,7 +20,8 @@ from shapely.geometry.base import BaseGeometry
 from planner._errors import InputError, MissingColumnError
 from planner.crs import out_of_china, to_wgs84
 from planner.io import LAT_NAMES, LON_NAMES, normalise_header, read_table
-from planner.project.model import DATE_FIELDS, Project, _missing, make_project
+from planner.io.tables import is_blank
+from planner.project.model import DATE_FIELDS, Project, make_project
 
 #: Header aliases of a projects file (normalised headers → field).
 PROJECT_ALIASES: dict[str, str] = {
@@ -194,13 +195,13 @@ def _row_project(rec: dict[str, Any], where: str, crs: str, metric_crs: Any) -> 
             msg = f"{where}: wkt = {rec['wkt'][:60]!r}: not a readable geometry."
             raise InputError(msg)
     else:
-        if _missing(rec.get("lon")) or _missing(rec.get("lat")):
+        if is_blank(rec.get("lon")) or is_blank(rec.get("lat")):
             msg = f"{where}: lon/lat = {rec.get('lon')!r}, {rec.get('lat')!r}: the site is missing."
             raise InputError(msg)
         geom = lonlat_point(rec.get("lon"), rec.get("lat"), "site", where)
     site = to_metric([geom], crs, metric_crs, where)[0]
     fpoint = None
-    if not _missing(rec.get("facility_lon")) or not _missing(rec.get("facility_lat")):
+    if not is_blank(rec.get("facility_lon")) or not is_blank(rec.get("facility_lat")):
         fpoint = to_metric([lonlat_point(rec.get("facility_lon"), rec.get("facility_lat"),
                                          "facility", where)], crs, metric_crs, where)[0]
     return make_project(
@@ -224,7 +225,7 @@ def _blame(message: str, rec: dict[str, Any]) -> tuple[str, str]:
                 "households", "status", "area_type", "project_id", "few_elderly", "elderly",
                 "wkt"):
         if f": {key} = " in message:
-            return key, "" if _missing(rec.get(key)) else str(rec.get(key))
+            return key, "" if is_blank(rec.get(key)) else str(rec.get(key))
     if "lon/lat" in message or "coordinates" in message:
         return "lon/lat", f"{rec.get('lon')}, {rec.get('lat')}"
     return "", ""

@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planner._errors import InputError
+from planner.io.tables import is_blank
 from planner.schema import AREA_TYPES, COMMUNITY_STATUSES, FACILITY_KINDS
 
 #: Where a planned facility sits: inside the project's site or outside it.
@@ -128,14 +129,6 @@ def _bad(where: str, field_name: str, value: Any, problem: str) -> InputError:
     return InputError(f"{where}: {field_name} = {value!r}: {problem}.")
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def parse_number(value: Any, field_name: str, where: str, *, units: tuple[str, ...] = ()) -> float:
     """Read a number (thousands separators and unit suffixes such as 户, m², ㎡ removed)."""
     if isinstance(value, bool):
@@ -157,7 +150,7 @@ def parse_number(value: Any, field_name: str, where: str, *, units: tuple[str, .
 
 def parse_households(value: Any, where: str) -> int:
     """Households: a whole number from 1 to :data:`MAX_HOUSEHOLDS`."""
-    if _missing(value):
+    if is_blank(value):
         raise _bad(where, "households", value, "is required (户数 of the project)")
     n = parse_number(value, "households", where, units=("户",))
     if n < 1 or not float(n).is_integer() or n > MAX_HOUSEHOLDS:
@@ -169,7 +162,7 @@ def parse_households(value: Any, where: str) -> int:
 def parse_choice(value: Any, options: tuple[str, ...], field_name: str, where: str,
                  default: str | None = None, synonyms: dict[str, str] | None = None) -> str:
     """One of ``options`` (case-insensitive; Chinese synonyms allowed)."""
-    if _missing(value):
+    if is_blank(value):
         if default is None:
             raise _bad(where, field_name, value, f"is required: one of {', '.join(options)}")
         return default
@@ -185,7 +178,7 @@ _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 
 def parse_date(value: Any, field_name: str, where: str) -> dt.date | None:
     """A date as ``2024-05-01``, ``2024/5/1``, ``2024年5月1日`` or a spreadsheet date."""
-    if _missing(value):
+    if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
@@ -258,7 +251,7 @@ def make_project(
     InputError
         A missing or bad value, naming ``where``, the field and the value.
     """
-    if _missing(project_id):
+    if is_blank(project_id):
         raise _bad(where, "project_id", project_id, "is required")
     if geometry is None or shapely.is_empty(geometry):
         raise _bad(where, "geometry", None, "no site: give a boundary or lon/lat")
@@ -267,7 +260,7 @@ def make_project(
                          synonyms=_STATUS_SYNONYMS)
     area = parse_choice(area_type, AREA_TYPES, "area_type", where, default="urban",
                         synonyms=_AREA_SYNONYMS)
-    m2 = 0.0 if _missing(facility_m2) else parse_number(
+    m2 = 0.0 if is_blank(facility_m2) else parse_number(
         facility_m2, "facility_m2", where, units=("平方米", "m²", "m2", "㎡"))
     facility = None
     if m2 > 0:
@@ -287,16 +280,16 @@ def make_project(
     _check_date_order(parsed, where)
     return Project(
         project_id=str(project_id).strip(), households=hh, status=state, geometry=geometry,
-        name="" if _missing(name) else str(name).strip(), area_type=area, gates=tuple(gates),
+        name="" if is_blank(name) else str(name).strip(), area_type=area, gates=tuple(gates),
         facility=facility, few_elderly=_flag(few_elderly, "few_elderly", where),
-        elderly=None if _missing(elderly) else int(parse_number(elderly, "elderly", where,
+        elderly=None if is_blank(elderly) else int(parse_number(elderly, "elderly", where,
                                                                  units=("人",))),
         dates=parsed,
     )
 
 
 def _flag(value: Any, field_name: str, where: str) -> bool:
-    if _missing(value):
+    if is_blank(value):
         return False
     if isinstance(value, bool):
         return value
