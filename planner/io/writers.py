@@ -31,6 +31,9 @@ DECIMALS = {"m2": 1, "minutes": 2, "share": 4, "metres": 2, "lonlat": 7}
 #: Text encoding of every CSV: UTF-8 with a BOM, so that Excel shows Chinese correctly.
 CSV_ENCODING = "utf-8-sig"
 
+#: Names pandas writes compressed (``to_csv`` infers it from the suffix).
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+
 #: Text that is only numbers (a signed value, "lon, lat", a phone number): data, no formula.
 _NUMBERS_ONLY = re.compile(r"^[+-][\d\s.,eE+-]*$")
 
@@ -58,13 +61,31 @@ def escape_formula(value: object) -> object:
 
 
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells (and headers) are safe to open in Excel."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-            out[col] = out[col].map(escape_formula)
+    """A copy of ``frame`` whose text cells (and headers) are safe to open in Excel.
+
+    Text columns (pandas' string dtype) are checked at once and only the cells that
+    start like a formula are rewritten; other object columns go cell by cell through
+    :func:`escape_formula`, as ever. Numbers, ``None`` and ``NaN`` stay as they are.
+    """
+    out = frame.copy(deep=False)  # columns are replaced (isetitem), never written into
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if isinstance(column.dtype, pd.StringDtype):
+            out.isetitem(i, _escape_text(column))
+        elif column.dtype == object:
+            out.isetitem(i, column.map(escape_formula))
     out.columns = [escape_formula(str(c)) for c in out.columns]
     return out
+
+
+def _escape_text(column: pd.Series) -> pd.Series:
+    """``column`` (string dtype) with the cells a spreadsheet would run quoted."""
+    hit = column.str.startswith(FORMULA_STARTS).fillna(value=False).to_numpy(dtype=bool)
+    if not hit.any():
+        return column
+    values = column.to_numpy(dtype=object, copy=True)
+    values[hit] = [escape_formula(v) for v in values[hit]]
+    return pd.Series(values, index=column.index, dtype=column.dtype, name=column.name)
 
 
 def decimals_for(column: str) -> int | None:
@@ -90,11 +111,11 @@ def decimals_for(column: str) -> int | None:
 
 def round_for_output(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with every float column rounded as :func:`decimals_for` says."""
-    out = frame.copy()
-    for col in out.columns:
+    out = frame.copy(deep=False)  # columns are replaced (isetitem), never written into
+    for i, col in enumerate(out.columns):
         places = decimals_for(str(col))
-        if places is not None and pd.api.types.is_float_dtype(out[col].dtype):
-            out[col] = out[col].round(places)
+        if places is not None and pd.api.types.is_float_dtype(out.iloc[:, i].dtype):
+            out.isetitem(i, out.iloc[:, i].round(places))
     return out
 
 
@@ -124,10 +145,19 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False,
     """
     out = frame.reset_index() if index else frame
     out = escape_formulas(round_for_output(out) if round_numbers else out)
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col].dtype):
-            out[col] = out[col].where(np.isfinite(out[col]))
-    out.to_csv(path, index=False, encoding=CSV_ENCODING)
+    for i in range(out.shape[1]):  # ±inf → an empty cell (a column without any: as is)
+        column = out.iloc[:, i]
+        if (pd.api.types.is_float_dtype(column.dtype)
+                and np.isinf(column.to_numpy(dtype=float, na_value=np.nan)).any()):
+            out.isetitem(i, column.where(np.isfinite(column)))
+    if Path(path).suffix.lower() in _COMPRESSED:  # pandas compresses by the name
+        out.to_csv(path, index=False, encoding=CSV_ENCODING)
+        return Path(path)
+    # The BOM by hand, then plain UTF-8: the same bytes as encoding="utf-8-sig", without
+    # the Python-level utf-8-sig encoder pandas calls once per row.
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        handle.write("\ufeff")
+        out.to_csv(handle, index=False)
     return Path(path)
 
 
