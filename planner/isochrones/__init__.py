@@ -17,7 +17,8 @@ Two implementations share the reach rule (:func:`reached_pieces`):
   a grid of :data:`CELL_M` cells: a cell is in the circle if its centre is within the
   half-width of a reached piece. Each straight segment's buffer (a capsule) is cut into
   one run of cells per grid row, analytically; the runs of every segment are computed
-  once per network (:func:`sample_edges`) and shared by all facilities, so a facility
+  once per network (:func:`sample_edges`, cached beside the network's own cache by
+  :mod:`planner.isochrones.cache`) and shared by all facilities, so a facility
   only gathers the runs of its whole edges and computes those of its few cut pieces.
   The runs of a batch of facilities are painted into one stacked grid, and the grid's
   boundary is traced into rings with array operations: corners are the grid vertices
@@ -31,6 +32,7 @@ The grid polygon's area matches the exact union to well under 1 % at 5 m cells (
 
 from __future__ import annotations
 
+from planner.isochrones.cache import load_runs, runs_cache_file, save_runs
 from planner.isochrones.facilities import (
     PendingCircles,
     facility_circles,
@@ -51,6 +53,7 @@ from planner.isochrones.sizes import (
     CHUNK_CELLS,
     PARALLEL_MIN_FACILITIES,
     PROGRESS_MIN_FACILITIES,
+    RUNS_CACHE_MIN_SHARE,
     SEGMENTS_PER_CHUNK,
     SIMPLIFY_M,
     STREET_HALF_WIDTH_M,
@@ -62,6 +65,7 @@ __all__ = [
     "CHUNK_CELLS",
     "PARALLEL_MIN_FACILITIES",
     "PROGRESS_MIN_FACILITIES",
+    "RUNS_CACHE_MIN_SHARE",
     "SEGMENTS_PER_CHUNK",
     "SIMPLIFY_M",
     "STREET_HALF_WIDTH_M",
@@ -71,11 +75,14 @@ __all__ = [
     "cut_edges",
     "exact_circle_polygon",
     "facility_circles",
+    "load_runs",
     "node_edges",
     "own_edge_piece",
     "piece_lines",
     "reached_pieces",
+    "runs_cache_file",
     "sample_edges",
+    "save_runs",
     "simplify_outlines",
     "start_facility_circles",
     "vertex_along",

@@ -12,8 +12,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.isochrones.cache import load_runs, runs_cache_file, save_runs
 from planner.isochrones.runs import StreetRuns, sample_edges
-from planner.isochrones.sizes import PARALLEL_MIN_FACILITIES, PROGRESS_MIN_FACILITIES, SIMPLIFY_M
+from planner.isochrones.sizes import (
+    PARALLEL_MIN_FACILITIES,
+    PROGRESS_MIN_FACILITIES,
+    RUNS_CACHE_MIN_SHARE,
+    SIMPLIFY_M,
+)
 from planner.isochrones.trace import circle_polygons
 from planner.network.store import CompiledNetwork
 from planner.reach import StudyGraph
@@ -87,8 +93,9 @@ def start_facility_circles(
     ids = np.array([f for f in facilities.index if f in pos.index], dtype=object)
     k = _workers(workers, len(ids))
     parts = _split(study, pos, ids, k, here_share)
+    samples = _cached_samples(study, ids, budget_m)
     pending = PendingCircles(study, facilities, ids, parts, budget_m, float(minutes),
-                             _bar(progress, len(ids)))
+                             _bar(progress, len(ids)), samples)
     if len(parts) > 1:
         pending.fork()
     return pending
@@ -100,9 +107,11 @@ class PendingCircles:
     def __init__(
         self, study: StudyGraph, facilities: pd.DataFrame, ids: np.ndarray,
         parts: list[np.ndarray], budget_m: float, minutes: float, bar: Any,
+        samples: StreetRuns | None = None,
     ) -> None:
         self.study, self.facilities, self.ids, self.parts = study, facilities, ids, parts
         self.budget_m, self.minutes, self.bar = budget_m, minutes, bar
+        self.samples = samples
         self._pool: Any = None
         self._jobs: list[Any] = []
 
@@ -113,7 +122,7 @@ class PendingCircles:
         ``OSError``), every part is drawn in this process by :meth:`result`.
         """
         global _FORKED  # noqa: PLW0603 - read by the forked workers, cleared after
-        _FORKED = (self.study, self.budget_m)
+        _FORKED = (self.study, self.budget_m, self.samples)
         try:
             self._pool = multiprocessing.get_context("fork").Pool(len(self.parts) - 1)
         except OSError as exc:
@@ -143,8 +152,8 @@ class PendingCircles:
         """Draw this process's part, join the workers, and return every circle."""
         geoms = np.empty(len(self.ids), dtype=object)
         try:
-            got = [_draw(self.study, self.budget_m, self.parts[0], self.bar)] if len(
-                self.ids) else []
+            got = [_draw(self.study, self.budget_m, self.parts[0], self.bar,
+                         self.samples)] if len(self.ids) else []
             for p, job in zip(self.parts[1:], self._jobs, strict=True):
                 got.append(shapely.from_wkb(job.get()))
                 if self.bar is not None:
@@ -205,8 +214,8 @@ def _bar(progress: bool, n: int) -> Any:
     return tqdm(total=n, desc="walking circles", unit="facility", mininterval=1.0)
 
 
-def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> StreetRuns:
-    """Grid runs of just the edges the circles of ``ids`` can reach.
+def _reachable_edges(study: StudyGraph, ids: np.ndarray, budget_m: float) -> np.ndarray:
+    """Mask of the edges the circles of ``ids`` can reach.
 
     A reached piece of street lies within ``budget_m`` (straight line) of its facility's
     road position, which lies in the bounding box of the facility's edge; so an edge
@@ -220,25 +229,54 @@ def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> Street
     hi_y = np.maximum.reduceat(net.edge_coords[:, 1], starts)
     e = study.facility_positions().loc[ids, "edge"].to_numpy()
     pad = budget_m + 1.0  # one metre of slack for rounding
-    keep = ((hi_x >= lo_x[e].min() - pad) & (lo_x <= hi_x[e].max() + pad)
+    return ((hi_x >= lo_x[e].min() - pad) & (lo_x <= hi_x[e].max() + pad)
             & (hi_y >= lo_y[e].min() - pad) & (lo_y <= hi_y[e].max() + pad))
+
+
+def _cached_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> StreetRuns | None:
+    """The network's cached runs, read once before forking (the worker shares them).
+
+    Read only when the circles can reach :data:`RUNS_CACHE_MIN_SHARE` of the edges
+    (a few circles cut their own few edges faster than the whole file is read).
+    """
+    if not len(ids) or runs_cache_file(study.net) is None:
+        return None
+    if _reachable_edges(study, ids, budget_m).mean() < RUNS_CACHE_MIN_SHARE:
+        return None
+    return load_runs(study.net)
+
+
+def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> StreetRuns:
+    """Grid runs of the edges the circles of ``ids`` can reach (no cached runs).
+
+    When they can reach :data:`RUNS_CACHE_MIN_SHARE` of the network and the network is
+    cached, the runs of every edge are cut and cached beside it for the next run.
+    """
+    net = study.net
+    keep = _reachable_edges(study, ids, budget_m)
+    if runs_cache_file(net) is not None and keep.mean() >= RUNS_CACHE_MIN_SHARE:
+        every = sample_edges(net)
+        save_runs(net, every)
+        return every
     return sample_edges(net, edges=keep)
 
 
 #: What a forked worker needs (set just before forking, read by :func:`_draw_wkb`).
-_FORKED: tuple[StudyGraph, float] | None = None
+_FORKED: tuple[StudyGraph, float, StreetRuns | None] | None = None
 
 
 def _draw_wkb(ids: np.ndarray) -> np.ndarray:
     """In a forked worker: the polygons of ``ids`` as WKB."""
     assert _FORKED is not None
-    study, budget_m = _FORKED
-    return shapely.to_wkb(_draw(study, budget_m, ids, None))
+    study, budget_m, samples = _FORKED
+    return shapely.to_wkb(_draw(study, budget_m, ids, None, samples))
 
 
-def _draw(study: StudyGraph, budget_m: float, ids: np.ndarray, bar: Any) -> np.ndarray:
-    """Simplified polygons of ``ids``, in that order."""
-    samples = _part_samples(study, ids, budget_m)
+def _draw(study: StudyGraph, budget_m: float, ids: np.ndarray, bar: Any,
+          samples: StreetRuns | None = None) -> np.ndarray:
+    """Simplified polygons of ``ids``, in that order (``samples``: the cached runs)."""
+    if samples is None:
+        samples = _part_samples(study, ids, budget_m)
     pos = study.facility_positions()
     got_ids: list[object] = []
     polys: list[shapely.Geometry] = []

@@ -116,11 +116,7 @@ def sample_edges(
     xy = net.edge_coords
     x0 = float(np.floor(xy[:, 0].min() / cell_m) * cell_m - 4 * half_width_m)
     y0 = float(np.floor(xy[:, 1].min() / cell_m) * cell_m - 4 * half_width_m)
-    n_vert = np.diff(net.edge_offsets)
-    seg_offsets = np.r_[0, np.cumsum(np.maximum(n_vert - 1, 0))]
-    starts = np.ones(len(xy), dtype=bool)
-    starts[net.edge_offsets[1:] - 1] = False  # a segment starts at every vertex but the last
-    first = np.flatnonzero(starts)
+    seg_offsets, first, seg_along = segment_table(net)
     seg_edge = np.repeat(np.arange(net.n_edges), np.diff(seg_offsets))
     wanted = np.arange(len(first)) if edges is None else np.flatnonzero(edges[seg_edge])
     parts = []
@@ -134,7 +130,22 @@ def sample_edges(
         np.zeros(0, dtype=np.int64), *(np.zeros(0, dtype=np.int32),) * 3)
     offsets = np.r_[0, np.cumsum(np.bincount(seg_edge[seg], minlength=net.n_edges))]
     return StreetRuns(cell_m, half_width_m, x0, y0, row, lo, hi, offsets, seg_offsets,
-                      first, vertex_along(net)[first])
+                      first, seg_along)
+
+
+def segment_table(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The straight segments of every edge: ``(seg_offsets, seg_vertex, seg_along)``.
+
+    Edge ``i`` owns segments ``seg_offsets[i]:seg_offsets[i + 1]``; segment ``s`` runs
+    from vertex ``seg_vertex[s]`` of ``net.edge_coords`` to the next one and starts
+    ``seg_along[s]`` metres from its edge's ``u`` end.
+    """
+    n_vert = np.diff(net.edge_offsets)
+    seg_offsets = np.r_[0, np.cumsum(np.maximum(n_vert - 1, 0))]
+    starts = np.ones(len(net.edge_coords), dtype=bool)
+    starts[net.edge_offsets[1:] - 1] = False  # a segment starts at every vertex but the last
+    first = np.flatnonzero(starts)
+    return seg_offsets, first, vertex_along(net)[first]
 
 
 def _piece_runs(

@@ -18,3 +18,7 @@ SIMPLIFY_M = CELL_M
 CHUNK_CELLS = 8_000_000
 #: Street segments cut into grid runs at once by :func:`sample_edges` (bounds its memory).
 SEGMENTS_PER_CHUNK = 200_000
+#: The street grid runs of the whole network are read from (or written to) their cache
+#: beside the network's (:mod:`planner.isochrones.cache`) when the circles can reach at
+#: least this share of its edges; fewer circles cut only the edges they can reach.
+RUNS_CACHE_MIN_SHARE = 0.5

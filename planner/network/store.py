@@ -58,6 +58,11 @@ class CompiledNetwork:
     directed
         Direction-dependent costs (flat-equivalent metres, :mod:`planner.terrain`), or
         ``None``: every edge costs its length both ways.
+    cache_file
+        The ``.npz`` cache these arrays were read from or written to
+        (:func:`load_compiled`, :func:`save_compiled`), or ``None`` (never cached, as
+        with ``--no-cache``). Caches of data derived from the network (the walking
+        circles' street grid runs, :mod:`planner.isochrones.cache`) live beside it.
     """
 
     crs: str
@@ -73,6 +78,7 @@ class CompiledNetwork:
     _components: np.ndarray | None = field(default=None, repr=False)
     _base_csr: sp.csr_matrix | None = field(default=None, repr=False)
     directed: DirectedCosts | None = field(default=None, repr=False)
+    cache_file: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
@@ -291,6 +297,7 @@ def save_compiled(net: CompiledNetwork, path: Path, *, source_key: str = "") -> 
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+    net.cache_file = path
     return path
 
 
@@ -315,7 +322,7 @@ def load_compiled(path: Path, *, source_key: str = "") -> CompiledNetwork | None
             net = CompiledNetwork(
                 crs=str(z["crs"]), node_x=z["node_x"], node_y=z["node_y"],
                 edge_u=z["edge_u"], edge_v=z["edge_v"], edge_length=z["edge_length"],
-                edge_coords=z["edge_coords"], edge_offsets=z["edge_offsets"],
+                edge_coords=z["edge_coords"], edge_offsets=z["edge_offsets"], cache_file=path,
             )
         _check_consistent(net)
     except _CORRUPT_CACHE_ERRORS as exc:

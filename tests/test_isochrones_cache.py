@@ -1,0 +1,114 @@
+"""The street grid runs cached beside the compiled network: same polygons, safe files.
+
+The real central-Shanghai extract is compiled with its cache in a temporary folder; the
+circles drawn with cached runs must be exactly (WKB) those drawn without any cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from planner.isochrones import facility_circles, sample_edges
+from planner.isochrones.cache import load_runs, runs_cache_file, runs_key, save_runs
+from planner.network import compile_network
+from planner.reach import StudyGraph
+from tests.conftest import SHARED_DATA
+
+OSM = SHARED_DATA / "shanghai_central" / "shanghai_central.osm"
+
+
+@pytest.fixture
+def cached_net(tmp_path):
+    """The network compiled with its cache in ``tmp_path``."""
+    net = compile_network(OSM, cache_folder=tmp_path)
+    assert net.cache_file is not None and net.cache_file.parent == tmp_path
+    return net
+
+
+def circles(net, n: int = 12) -> list[bytes]:
+    """WKB of ``n`` circles (15 min at 1 m/s) at nodes spread over the whole network."""
+    nodes = np.linspace(0, net.n_nodes - 1, n).astype(int)
+    fac = gpd.GeoDataFrame({"kind": "station"}, index=[f"F{i}" for i in range(n)],
+                           geometry=gpd.points_from_xy(net.node_x[nodes], net.node_y[nodes]),
+                           crs=net.pyproj_crs)
+    sg = StudyGraph.build(net, fac.iloc[:0], fac, max_distance_m=0.0)
+    got = facility_circles(sg, fac, minutes=15, speed_m_s=1.0, workers=1)
+    return shapely.to_wkb(got.geometry.to_numpy()).tolist()
+
+
+def test_cached_runs_give_the_same_polygons(cached_net, tmp_path):
+    net = cached_net
+    plain = dataclasses.replace(net, cache_file=None)  # as with --no-cache
+    before = set(tmp_path.iterdir())
+    reference = circles(plain)
+    assert set(tmp_path.iterdir()) == before  # no network cache: nothing written
+    first = circles(net)  # builds and writes the runs beside the network cache
+    runs_file = runs_cache_file(net)
+    assert runs_file == net.cache_file.with_name(
+        net.cache_file.name.replace(".reach.npz", ".runs.npz"))
+    assert runs_file.exists()
+    assert set(tmp_path.iterdir()) == before | {runs_file}  # no temporary file left
+    second = circles(net)  # reads them
+    assert first == reference
+    assert second == reference
+    # the cached arrays are exactly those cut afresh
+    cached, fresh = load_runs(net), sample_edges(net)
+    assert cached is not None
+    for name in ("row", "col_lo", "col_hi", "offsets", "seg_offsets", "seg_vertex",
+                 "seg_along"):
+        assert np.array_equal(getattr(cached, name), getattr(fresh, name)), name
+    assert (cached.x0, cached.y0) == (fresh.x0, fresh.y0)
+
+
+def test_runs_of_other_geometry_or_sizes_are_not_read(cached_net):
+    net = cached_net
+    save_runs(net, sample_edges(net))
+    assert load_runs(net) is not None
+    # another half-width or cell: another key
+    assert load_runs(net, half_width_m=25.0) is None
+    assert load_runs(net, cell_m=10.0) is None
+    # the same cache file named, but one edge fewer (stairs removed): another key
+    fewer = dataclasses.replace(net, edge_u=net.edge_u[:-1], edge_v=net.edge_v[:-1],
+                                edge_length=net.edge_length[:-1],
+                                edge_offsets=net.edge_offsets[:-1], _geoms=None, _tree=None)
+    assert fewer.cache_file == net.cache_file
+    assert runs_key(fewer) != runs_key(net)
+    assert load_runs(fewer) is None
+    # one vertex moved by a millimetre: another key
+    moved = net.edge_coords.copy()
+    moved[5, 0] += 0.001
+    assert runs_key(dataclasses.replace(net, edge_coords=moved)) != runs_key(net)
+
+
+def test_a_damaged_runs_file_is_rebuilt(cached_net, caplog):
+    net = cached_net
+    runs_file = save_runs(net, sample_edges(net))
+    assert runs_file is not None
+    runs_file.write_bytes(runs_file.read_bytes()[:1000])  # a copy cut short
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        assert load_runs(net) is None
+    assert "damaged" in caplog.text
+    assert not runs_file.exists()
+    reference = circles(dataclasses.replace(net, cache_file=None))
+    assert circles(net) == reference  # rebuilt, and written again
+    assert load_runs(net) is not None
+
+
+def test_an_unwritable_folder_only_costs_time(cached_net, monkeypatch, caplog):
+    net = cached_net
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(np, "savez", refuse)
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        assert save_runs(net, sample_edges(net)) is None
+    assert "could not cache the street grid" in caplog.text
+    assert not runs_cache_file(net).exists()
+    assert not list(net.cache_file.parent.glob(".*.tmp"))
