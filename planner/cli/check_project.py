@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from planner.cli._common import CRS_HELP, _friendly_errors, _step
+from planner.cli._common import CRS_HELP, _friendly_errors, _step, check_speed
 
 _DATE_HELP = "YYYY-MM-DD; missing dates are reported as not checked, never as a pass."
 
@@ -96,7 +96,7 @@ def check_project(**opts: Any) -> None:
     from planner.project import prepare_district  # noqa: PLC0415
     from planner.standards import load_profile  # noqa: PLC0415
 
-    _check_options(opts)
+    _check_options(opts)  # every value and output, before the slow loading
     profile = load_profile(opts["profile"])
     if opts["reading"]:
         profile = profile.with_reading(opts["reading"])
@@ -113,13 +113,42 @@ def check_project(**opts: Any) -> None:
     sys.exit(_single(district, opts))
 
 
-def _check_options(opts: dict[str, Any]) -> None:
-    from planner._errors import InputError  # noqa: PLC0415
+def _inputs(opts: dict[str, Any]) -> list[Any]:
+    """The input files of the command (no output may replace one)."""
+    names = ("network", "communities", "facilities", "district_gates", "boundary", "projects")
+    profile = [opts["profile"]] if Path(str(opts["profile"])).suffix.lower() == ".toml" else []
+    return [opts[k] for k in names] + profile
 
+
+def _check_options(opts: dict[str, Any]) -> None:
+    """Refuse bad values and unusable outputs before the district is loaded.
+
+    The project is built once in WGS84, so every value is checked as it will be after
+    loading; a projects file is read once in WGS84 for its whole-file problems (a missing
+    column); its bad rows become rejects as ever.
+    """
+    from planner._errors import InputError  # noqa: PLC0415
+    from planner.io.guard import MAP_SUFFIXES, check_output_file  # noqa: PLC0415
+    from planner.maps.files import check_replaceable  # noqa: PLC0415
+
+    check_speed(opts["speed"])
+    inputs = _inputs(opts)
     if opts["projects"]:
-        if not opts["out_path"]:
+        from planner.project.batch import check_batch_out  # noqa: PLC0415
+        from planner.project.inputs import read_projects  # noqa: PLC0415
+
+        if opts["out_path"] is None:
             msg = "--projects needs --out FILE.csv for the table of results."
             raise InputError(msg)
+        if opts["map_path"]:
+            msg = ("--map draws one project; it is not made with --projects. Leave --map out, "
+                   "or check the project on its own to map it.")
+            raise InputError(msg)
+        out = check_output_file(opts["out_path"], option="--out", inputs=inputs)
+        check_output_file(out.with_name(out.stem + "_rejects.csv"), option="--out",
+                          inputs=inputs)
+        check_batch_out(out)
+        read_projects(opts["projects"], crs=opts["project_crs"], metric_crs=WGS84)
         return
     if opts["households"] is None:
         msg = "give --households (户数 of the project), or --projects FILE for a batch."
@@ -127,13 +156,19 @@ def _check_options(opts: dict[str, Any]) -> None:
     if opts["boundary"] is None and (opts["lon"] is None or opts["lat"] is None):
         msg = "give the site: --boundary FILE, or --lon and --lat."
         raise InputError(msg)
-    if opts["speed"] is not None and not 0.1 <= opts["speed"] <= 3.0:
-        msg = f"--speed {opts['speed']}: give a walking speed in m/s between 0.1 and 3."
-        raise InputError(msg)
+    if opts["map_path"]:
+        check_output_file(opts["map_path"], option="--map", inputs=inputs,
+                          suffixes=MAP_SUFFIXES)
+        check_replaceable(opts["map_path"])
+    _project(opts, WGS84)  # the same checks as after loading, in WGS84
 
 
-def _single(district: Any, opts: dict[str, Any]) -> int:
-    from planner.project import check_project as run_check  # noqa: PLC0415
+#: Coordinates the project is checked in before the district (and its metric CRS) is known.
+WGS84 = "EPSG:4326"
+
+
+def _project(opts: dict[str, Any], crs: Any) -> Any:
+    """The project of the command line, its geometry in ``crs``; InputError when bad."""
     from planner.project.inputs import (  # noqa: PLC0415
         lonlat_point,
         parse_gate,
@@ -141,9 +176,7 @@ def _single(district: Any, opts: dict[str, Any]) -> int:
         to_metric,
     )
     from planner.project.model import make_project  # noqa: PLC0415
-    from planner.project.render import EXIT_CODES, to_json, to_text  # noqa: PLC0415
 
-    crs = district.area.net.pyproj_crs
     declared = opts["project_crs"]
     if opts["boundary"]:
         site = to_metric(read_boundary(opts["boundary"]), declared, crs, opts["boundary"])[0]
@@ -157,7 +190,7 @@ def _single(district: Any, opts: dict[str, Any]) -> int:
         fpoint = to_metric([lonlat_point(opts["facility_lon"], opts["facility_lat"],
                                          "facility", "--facility-lon/--facility-lat")],
                            declared, crs, "--facility-lon/--facility-lat")[0]
-    project = make_project(
+    return make_project(
         project_id=opts["project_id"], households=opts["households"], geometry=site,
         status=opts["status"], name=opts["name"], area_type=opts["area_type"], gates=gates,
         facility_m2=opts["facility_m2"], facility_kind=opts["facility_kind"],
@@ -166,6 +199,13 @@ def _single(district: Any, opts: dict[str, Any]) -> int:
         dates={k: opts[k] for k in ("planning_approval", "housing_completion",
                                     "facility_acceptance", "handover")},
         where="project (command line)")
+
+
+def _single(district: Any, opts: dict[str, Any]) -> int:
+    from planner.project import check_project as run_check  # noqa: PLC0415
+    from planner.project.render import EXIT_CODES, to_json, to_text  # noqa: PLC0415
+
+    project = _project(opts, district.area.net.pyproj_crs)
     with _step("checking the project"):
         check = run_check(district, project)
     if opts["map_path"]:

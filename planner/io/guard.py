@@ -148,6 +148,47 @@ def check_output_paths(out_dir: str | Path, map_path: str | Path | None = None, 
     return out
 
 
+def check_output_file(path: str | Path, *, option: str,
+                      inputs: Iterable[str | Path | None] = (),
+                      suffixes: tuple[str, ...] = ()) -> Path:
+    """Refuse an output file (``--out results.csv``, ``--map m.html``) that cannot be used.
+
+    Checked before any computing, creating nothing: the name is not empty, not one of the
+    input files, not a folder, ends in one of ``suffixes`` (when given), and its folder
+    (or that folder's nearest existing parent) can be written. Whether an existing file
+    of that name was written by planner is for the writer that knows its own files.
+
+    Returns
+    -------
+    pathlib.Path
+        The file, resolved.
+
+    Raises
+    ------
+    InputError
+        Naming the option, the path and what to do.
+    """
+    if str(path).strip() == "":
+        msg = f"{option} is empty. Give a file name, or leave {option} out."
+        raise InputError(msg)
+    target = _resolve(path)
+    if target in _input_files(inputs):
+        msg = (f"{option} {path} is one of the input files: the output would replace it. "
+               "Give a new file name.")
+        raise InputError(msg)
+    if suffixes and target.suffix.lower() not in suffixes:
+        msg = f"{option} {path} must end in {' or '.join(suffixes)}."
+        raise InputError(msg)
+    if target.is_dir():
+        msg = f"{option} {path} is a folder. Give a file name."
+        raise InputError(msg)
+    _check_writable_folder(target.parent, f"{option} folder")
+    if target.exists() and not os.access(target, os.W_OK):
+        msg = f"{option} {path}: the file cannot be written (read-only). Give another name."
+        raise InputError(msg)
+    return target
+
+
 def _check_map_path(map_path: str | Path, out: Path, files: list[Path]) -> None:
     if str(map_path).strip() == "":
         msg = "--map is empty. Give a file name ending in .html, or leave --map out."

@@ -107,6 +107,29 @@ def _is_own(path: Path) -> bool:
     return cells in (_OWN_HEADER, ("layer", "file"))
 
 
+def check_batch_out(out: str | Path) -> tuple[Path, Path]:
+    """The results file and its rejects file, after checking neither is a user's file.
+
+    Called before any computing (``planner check-project --projects``) and again by
+    :func:`write_batch`.
+
+    Raises
+    ------
+    InputError
+        ``out`` (or ``<stem>_rejects.csv`` beside it) exists and was not written by
+        ``planner check-project``: the planner never overwrites a file it did not create.
+    """
+    out = Path(out)
+    rejects = out.with_name(out.stem + "_rejects.csv")
+    for path in (out, rejects):
+        if path.exists() and not _is_own(path):
+            msg = (f"{path} exists and was not written by planner check-project; choose "
+                   "another --out file, or move that file away (the planner never "
+                   "overwrites other files).")
+            raise InputError(msg)
+    return out, rejects
+
+
 def write_batch(result: BatchResult, out: str | Path) -> tuple[Path, Path]:
     """Write the rows to ``out`` (CSV) and the rejects beside it (``<stem>_rejects.csv``).
 
@@ -116,13 +139,7 @@ def write_batch(result: BatchResult, out: str | Path) -> tuple[Path, Path]:
         ``out`` (or the rejects file) exists and was not written by this command: the
         planner never overwrites a file it did not create.
     """
-    out = Path(out)
-    rejects = out.with_name(out.stem + "_rejects.csv")
-    for path in (out, rejects):
-        if path.exists() and not _is_own(path):
-            msg = (f"{path} exists and was not written by planner check-project; choose "
-                   "another --out file (the planner never overwrites other files).")
-            raise InputError(msg)
+    out, rejects = check_batch_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(result.rows, out)
     write_csv(result.rejects, rejects)
