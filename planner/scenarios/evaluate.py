@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from planner import standards
-from planner.coverage import assess as assess_coverage
-from planner.coverage import facility_shares
+from planner.coverage import assess_profile
 from planner.gaps import street_table
 from planner.judge import judge
 from planner.pipeline import prepare_communities
+from planner.reach import circle_pairs as pairs_within_circles
 from planner.schema import SERVICE_STATUSES
 from planner.standards import Profile
 
@@ -136,20 +136,11 @@ def evaluate(
     fac = prepare_facilities(facilities, include_planned=include_planned)
     pairs = circle_pairs(table, comm, fac, speed_m_s=speed_m_s)
     counted = set(profile.area_counted_kinds.kinds)
-    active = fac[fac["in_assessment"]]
-    counts = active[active["kind"].isin(counted)]
-    comm = _nearest(comm, pairs[pairs["facility_id"].isin(counts.index)], speed_m_s)
-    comm = assess_coverage(
-        comm, counts, pairs,
-        required_m2_per_100hh=np.asarray(
-            standards.required_m2_per_100hh(comm["status"].to_numpy(), profile), dtype=float),
-        reachable=comm["access_points"] > 0,
-    )
-    if "residents" in comm:
-        comm["required_land_m2"] = comm["residents"] * profile.land_per_resident_m2.value
-    comm["standard_range"] = standards.range_position(
-        comm["accessible_m2_per_100hh"].to_numpy(), comm["status"].to_numpy(), profile)
-    fac = fac.join(facility_shares(active, comm, pairs))
+    counts = fac.index[fac["in_assessment"] & fac["kind"].isin(counted)]
+    comm = _nearest(comm, pairs[pairs["facility_id"].isin(counts)], speed_m_s)
+    # the 2SFCA, requirement, status, land and range of planner.pipeline.assess: one code path
+    comm, fac = assess_profile(comm, fac, pairs, profile, speed_m_s=speed_m_s,
+                               counted_kinds=counted)
     # street and meets_min_size are filled by judge, row by row, as in planner.pipeline
     judged = judge(profile, comm, fac, pairs, as_of=as_of,
                    planned_costs=_planned_pairs(table, comm, fac, speed_m_s))
@@ -176,25 +167,25 @@ def circle_pairs(table: pd.DataFrame, comm: pd.DataFrame, fac: pd.DataFrame, *,
                  speed_m_s: float) -> pd.DataFrame:
     """The pairs within each community's circle, of facilities in the assessment.
 
-    Sorted by facility, then community, in the layers' order (the canonical order).
+    The circle filter is :func:`planner.reach.circle_pairs` (as in the main run), applied
+    to the pairs of ``comm`` and the facilities of ``fac`` with ``in_assessment``; the
+    result is sorted by facility, then community, in the layers' order (the canonical
+    order: the same scenario built step by step or in one go adds the same numbers in the
+    same order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``facility_id, community_id, distance_m`` (metres) and ``minutes``.
     """
     c_pos = comm.index.get_indexer(table["community_id"].to_numpy())
     f_pos = fac.index.get_indexer(table["facility_id"].to_numpy())
-    ok = (c_pos >= 0) & (f_pos >= 0)
-    budget = comm["circle_minutes"].to_numpy() * 60.0 * speed_m_s  # as ReachParams.metres
-    in_assessment = fac["in_assessment"].to_numpy()
-    dist = table["distance_m"].to_numpy()
-    keep = np.zeros(len(table), dtype=bool)
-    keep[ok] = in_assessment[f_pos[ok]] & (dist[ok] <= budget[c_pos[ok]])
-    order = np.lexsort((c_pos[keep], f_pos[keep]))
-    rows = np.flatnonzero(keep)[order]
-    d = dist[rows]
-    return pd.DataFrame({
-        "facility_id": table["facility_id"].to_numpy()[rows],
-        "community_id": table["community_id"].to_numpy()[rows],
-        "distance_m": d,
-        "minutes": d / (60.0 * speed_m_s),
-    })
+    keep = (c_pos >= 0) & (f_pos >= 0)
+    keep[keep] = fac["in_assessment"].to_numpy(dtype=bool)[f_pos[keep]]
+    rows = np.flatnonzero(keep)[np.lexsort((c_pos[keep], f_pos[keep]))]
+    ordered = pd.DataFrame({c: table[c].to_numpy()[rows]
+                            for c in ("facility_id", "community_id", "distance_m")})
+    return pairs_within_circles(ordered, comm["circle_minutes"], speed_m_s=speed_m_s)
 
 
 def _nearest(comm: pd.DataFrame, pairs: pd.DataFrame, speed_m_s: float) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 The same rules as :mod:`planner.io.outputs`: files are written into a marked temporary
 folder and moved into place; a file with an output's name that the planner did not write
-(by the folder's manifest) is never replaced.
+(by the folder's manifest) is never replaced (the one check,
+:func:`planner.io.outputs.refuse_foreign_outputs`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from planner._errors import InputError
 from planner.io.guard import Manifest, check_output_paths, clear_partial, make_partial, output_lock
+from planner.io.outputs import refuse_foreign_outputs
 
 
 def write_files(out_dir: str | Path, writers: dict[str, Callable[[Path], object]], *,
@@ -23,19 +24,15 @@ def write_files(out_dir: str | Path, writers: dict[str, Callable[[Path], object]
     ------
     InputError
         ``out_dir`` cannot be used (see :func:`planner.io.guard.check_output_paths`), or
-        holds a file of one of these names that the planner did not write.
+        holds a file of one of these names that the planner did not write (see
+        :func:`planner.io.outputs.refuse_foreign_outputs`).
     """
     out = check_output_paths(out_dir, inputs=inputs)
     out.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
         clear_partial(out)
         manifest = Manifest.read(out)
-        foreign = manifest.foreign(list(writers))
-        if foreign:
-            msg = (f"{out} already holds {', '.join(foreign)}, which planner did not write (or "
-                   "which was changed since): planner will not replace them. Move them away, "
-                   "or give a new output folder.")
-            raise InputError(msg)
+        refuse_foreign_outputs(out, manifest=manifest, names=list(writers))
         tmp = make_partial(out)
         try:
             for name, write in writers.items():
