@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from planner._errors import InputError
 from planner.cli import main
+from planner.io.guard import MANIFEST_NAME
 from planner.pipeline import load_study_area
 from planner.sample import write_sample
 from planner.scenarios import Scenario
@@ -31,6 +32,7 @@ from planner.sites import (
 )
 from planner.sites.local import local_search
 from planner.sites.problem import SiteProblem, Solution, best_of, sites_needed
+from planner.sites.report import SITE_FILES
 from tests.conftest import METRIC, to_lonlat
 from tests.test_scenarios import X0, Y0, make_line_area
 
@@ -182,6 +184,8 @@ def test_sites_command(sample, tmp_path):
     assert sites["households_won"].sum() == direct.verified_households
     assert "proven optimal" in res.output
     assert (out / "sites_map.html").stat().st_size > 100_000  # Leaflet inlined
+    # what is refused before computing (a user's file of these names) is what was written
+    assert sorted(p.name for p in out.iterdir()) == sorted([*SITE_FILES, MANIFEST_NAME])
 
 
 def test_bad_candidates_file(sample, tmp_path):

@@ -65,27 +65,34 @@ def sites(**opts: Any) -> None:
     OUT/tradeoff.csv (k against households, optimiser and greedy), OUT/sites_map.html,
     OUT/streets_before_after.csv, OUT/targets_before_after.csv and OUT/sites_summary.json.
     """
-    from planner.io.guard import check_output_paths  # noqa: PLC0415
+    from planner.io.guard import check_output_paths, refuse_foreign  # noqa: PLC0415
     from planner.pipeline import load_study_area  # noqa: PLC0415  (keeps --help fast)
     from planner.scenarios import Scenario  # noqa: PLC0415
     from planner.sites import grid_candidates, read_candidates, recommend_sites  # noqa: PLC0415
-    from planner.sites.report import site_writers  # noqa: PLC0415
+    from planner.sites.report import SITE_FILES, site_writers  # noqa: PLC0415
+    from planner.standards import load_profile  # noqa: PLC0415
 
     inputs = [opts[k] for k in ("network", "communities", "facilities", "gates", "candidates")]
+    if Path(str(opts["profile"])).suffix.lower() == ".toml":
+        inputs.append(opts["profile"])
+    # everything that can be refused is refused before loading and optimising
     check_speed(opts["speed"])
     check_output_paths(opts["out_dir"], inputs=inputs)
+    refuse_foreign(opts["out_dir"], SITE_FILES)  # a user's sites.csv in --out
+    profile = load_profile(opts["profile"])
+    given = (read_candidates(opts["candidates"], crs=opts["candidates_crs"])  # WGS84
+             if opts["candidates"] else None)
     with _step("loading network and layers"):
         area = load_study_area(opts["network"], opts["communities"], opts["facilities"],
                                gates=opts["gates"], network_crs=opts["network_crs"],
                                communities_crs=opts["communities_crs"],
                                facilities_crs=opts["facilities_crs"])
     with _step("assessing the district"):
-        base = Scenario.from_area(area, opts["profile"], speed_m_s=opts["speed"],
+        base = Scenario.from_area(area, profile, speed_m_s=opts["speed"],
                                   include_planned=opts["include_planned"])
         before = base.result()
-    if opts["candidates"]:
-        cands = read_candidates(opts["candidates"], crs=opts["candidates_crs"],
-                                metric_crs=area.net.pyproj_crs)
+    if given is not None:
+        cands = given.to_crs(area.net.pyproj_crs)  # as read_candidates(metric_crs=…) does
     else:
         short = before.communities[before.communities["service_status"].isin(
             ["uncovered", "below_standard"])]

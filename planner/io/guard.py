@@ -367,6 +367,29 @@ class Manifest:
         os.replace(tmp, self.folder / MANIFEST_NAME)
 
 
+def refuse_foreign(out_dir: str | Path, names: Iterable[str], *, option: str = "--out") -> None:
+    """Refuse an output folder holding a user's file under one of ``names``.
+
+    For a command to call before computing (the writer checks again before writing):
+    a file of an output's name that the planner did not write (or that was changed
+    since) is never replaced. A missing folder holds nothing.
+
+    Raises
+    ------
+    InputError
+        Naming the folder, the files and what to do.
+    """
+    out = _resolve(out_dir)
+    if not out.is_dir():
+        return
+    foreign = Manifest.read(out).foreign(list(names))
+    if foreign:
+        msg = (f"{option} {out_dir} already holds {', '.join(foreign)}, which planner did not "
+               "write (or which was changed since): planner will not replace them. Move them "
+               "away, or give a new output folder; nothing was computed.")
+        raise InputError(msg)
+
+
 def _planner_summary(path: Path) -> bool:
     """True when ``path`` is a summary.json written by planner (before manifests)."""
     try:

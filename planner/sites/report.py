@@ -20,6 +20,13 @@ SITE_COLUMNS = ["rank", "candidate_id", "name", "kind", "floor_area_m2", "househ
                 "communities_won", "households_won", "lon", "lat"]
 
 
+#: The files ``planner sites`` writes into its output folder (the keys of
+#: :func:`site_writers`, known before any computing so that a user's file of one of these
+#: names is refused first).
+SITE_FILES = ("sites.csv", "tradeoff.csv", "streets_before_after.csv",
+              "targets_before_after.csv", "sites_map.html", "sites_summary.json")
+
+
 def sites_table(search: SiteSearch) -> pd.DataFrame:
     """The chosen sites as a plain table with WGS84 ``lon``/``lat``."""
     sites = search.sites
@@ -36,7 +43,7 @@ def site_writers(search: SiteSearch) -> dict[str, Callable[[Path], object]]:
     diff = compare(search.before, search.after)
     title = (f"{len(search.sites)} new sites ({search.model}) — "
              f"{search.verified_households:,} households")
-    return {
+    writers: dict[str, Callable[[Path], object]] = {
         "sites.csv": lambda p: write_csv(sites_table(search), p),
         "tradeoff.csv": lambda p: write_csv(search.curve, p),
         "streets_before_after.csv": lambda p: write_csv(diff.streets, p),
@@ -46,3 +53,4 @@ def site_writers(search: SiteSearch) -> dict[str, Callable[[Path], object]]:
         "sites_summary.json": lambda p: Path(p).write_text(to_json(search.summary()),
                                                            encoding="utf-8"),
     }
+    return writers  # the names of SITE_FILES, in its order (tests/test_sites.py checks)
