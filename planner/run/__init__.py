@@ -19,11 +19,14 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from planner.run.maps import base_map, file_date, map_title, write_map_extras
 from planner.run.steps import Step, quiet
 from planner.run.terrain import apply_terrain, prefill_population, write_terrain_extras
+
+if TYPE_CHECKING:
+    from planner.maps import GapMap
 
 __all__ = ["DEFAULT_OPTIONS", "RunOutcome", "run_planner", "run_scenario_file"]
 
@@ -95,29 +98,67 @@ def _copy_map(source: Path, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _gap_map(area: Any, result: Any, profile: Any, opts: dict[str, Any], *, base: Any,
-             title: str, step: Step) -> Any:
-    """The gap map with the care layers and, on a DEM, what the hills take away."""
+def _hill_layers(area: Any, result: Any, profile: Any, opts: dict[str, Any], *,
+                 step: Step) -> tuple[list[Any], list[str]]:
+    """On a DEM (--dem): the layers and notes of what the hills take away (else none)."""
+    if area.terrain is None:
+        return [], []
+    from planner.maps.terrain import hills_map_layers  # noqa: PLC0415
+
+    with step("flat walk for comparison (what the hills take away)"):
+        hills, notes = hills_map_layers(
+            area, result, profile, params=result.params,
+            include_planned=opts["include_planned"], as_of=opts["as_of"])
+    return list(hills), list(notes)
+
+
+def _draw_gap_map(area: Any, result: Any, opts: dict[str, Any], *, base: Any, title: str,
+                  hills: tuple[list[Any], list[str]]) -> Any:
+    """The gap map with the care layers and the hill layers ``hills`` (layers, notes)."""
     from planner.maps import gap_map  # noqa: PLC0415
     from planner.maps.care import care_map_layers  # noqa: PLC0415
 
-    hills: list[Any] = []
-    hill_notes: list[str] = []
-    if area.terrain is not None:  # --dem: walk it flat too, map what the hills take away
-        from planner.maps.terrain import hills_map_layers  # noqa: PLC0415
+    layers, hill_notes = hills
+    return gap_map(result.communities, result.facilities, result.isochrones,
+                   title=title, warnings=area.notes,  # data and coordinate warnings
+                   notes=[*(n for n in result.summary["notes"] if n not in area.notes),
+                          *result.summary["choices"], *hill_notes],
+                   targets=result.targets, base=base, tiles=opts["tiles"],
+                   timeline=result.timeline,
+                   extra_layers=[*care_map_layers(result), *layers])  # care map (关爱地图)
 
-        with step("flat walk for comparison (what the hills take away)"):
-            hills, hill_notes = hills_map_layers(
-                area, result, profile, params=result.params,
-                include_planned=opts["include_planned"], as_of=opts["as_of"])
-    with step("drawing the gap map"):
-        return gap_map(result.communities, result.facilities, result.isochrones,
-                       title=title, warnings=area.notes,  # data and coordinate warnings
-                       notes=[*(n for n in result.summary["notes"] if n not in area.notes),
-                              *result.summary["choices"], *hill_notes],
-                       targets=result.targets, base=base, tiles=opts["tiles"],
-                       timeline=result.timeline,
-                       extra_layers=[*care_map_layers(result), *hills])  # care map (关爱地图)
+
+def _map_and_outputs(area: Any, result: Any, profile: Any, opts: dict[str, Any], *,
+                     base: Any, title: str, step: Step) -> dict[str, Path]:
+    """Draw the gap map and write every output file; returns what was written.
+
+    A district of :data:`~planner.run.overlap.OVERLAP_MIN_COMMUNITIES` communities or
+    more has its map drawn in a forked child while this process writes the data files
+    (:mod:`planner.run.overlap`); the files are the same as drawn one after the other.
+    """
+    from planner.outputs import write_outputs  # noqa: PLC0415
+    from planner.run.overlap import overlap_possible, start_page  # noqa: PLC0415
+
+    out_dir = opts["out_dir"]
+    if opts["no_map"]:
+        with step(f"writing outputs to {out_dir}"):
+            return write_outputs(result, area, out_dir)
+    hills = _hill_layers(area, result, profile, opts, step=step)
+
+    def draw() -> Any:
+        return _draw_gap_map(area, result, opts, base=base, title=title, hills=hills)
+
+    if not overlap_possible(len(result.communities)):
+        with step("drawing the gap map"):
+            m = draw()
+        with step(f"writing outputs to {out_dir}"):
+            return write_outputs(result, area, out_dir, gap_map=m)
+    page = start_page(draw)  # the map on the second core
+    try:
+        with step(f"drawing the gap map while writing outputs to {out_dir}"):
+            return write_outputs(result, area, out_dir, gap_map=cast("GapMap", page))
+    finally:
+        page.cancel()  # a failure or Ctrl-C here leaves no child behind
 
 
 def run_planner(options: Mapping[str, Any], *, step: Step = quiet, progress: bool = False,
@@ -149,7 +190,6 @@ def run_planner(options: Mapping[str, Any], *, step: Step = quiet, progress: boo
     """
     from planner.circles import ReachParams  # noqa: PLC0415  (keeps --help fast)
     from planner.io.outputs import refuse_foreign_outputs  # noqa: PLC0415
-    from planner.outputs import write_outputs  # noqa: PLC0415
     from planner.pipeline import assess, load_study_area  # noqa: PLC0415
     from planner.standards import load_profile  # noqa: PLC0415
 
@@ -175,11 +215,8 @@ def run_planner(options: Mapping[str, Any], *, step: Step = quiet, progress: boo
         result.summary.update(summary_extra(result))
     title = map_title(result.summary)
     base = base_map(opts, net=area.net, network_path=opts["network"])
-    html = None if opts["no_map"] else _gap_map(area, result, profile, opts, base=base,
-                                                title=title, step=step)
-    with step(f"writing outputs to {opts['out_dir']}"):
-        files = write_outputs(result, area, opts["out_dir"], gap_map=html)
-    if opts["map_path"] and html is not None:
+    files = _map_and_outputs(area, result, profile, opts, base=base, title=title, step=step)
+    if opts["map_path"] and "gap_map.html" in files:
         _copy_map(files["gap_map.html"], Path(opts["map_path"]))
     extras = write_map_extras(result, opts["out_dir"], opts, base=base, title=title,
                               data_date=file_date(opts["communities"]), fresh_run=True,
