@@ -48,6 +48,7 @@ from planner.diagnostics.offsets import (  # noqa: F401 - re-exported: diagnosti
     OFFSET_MIN_POINTS,
     OFFSET_MIN_RATIO,
     OFFSET_ON_STREET_M,
+    OFFSET_SAMPLE_POINTS,
     _declared_kind,
     check_offsets,
     median_road_distance,
@@ -284,7 +285,9 @@ def _far_gates(data: gpd.GeoDataFrame, communities: pd.Index | gpd.GeoDataFrame,
     x0, y0, x1, y1 = known.total_bounds
     metric = _crs.metric_crs_for(x0, y0, x1, y1)
     gates_m = known.to_crs(metric).geometry.to_numpy()
-    owners = communities.to_crs(metric).geometry.reindex(known["community_id"]).to_numpy()
+    ids = pd.unique(known["community_id"])  # only the communities with gates are projected
+    owners = (communities.geometry.reindex(ids).to_crs(metric)
+              .reindex(known["community_id"]).to_numpy())
     distance[~unknown.to_numpy()] = shapely.distance(gates_m, owners)
     far = pd.Series(distance > GATE_MAX_DISTANCE_M, index=data.index) & ~unknown
     return far, distance

@@ -234,6 +234,7 @@ class TargetIndex:
     edge_pos: np.ndarray
     positions: Positions
     mark: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    _whole: tuple | None = field(repr=False, default=None)
 
     @classmethod
     def of(cls, net: CompiledNetwork, pos: Positions, *, facility: bool = False) -> TargetIndex:
@@ -246,13 +247,18 @@ class TargetIndex:
         owner = np.concatenate([pos.owner, pos.owner])
         cu, cv = _end_costs(net, pos, facility=facility)
         w = np.concatenate([cu + pos.offroad, cv + pos.offroad])
-        order = np.lexsort((w, owner, node))
+        n_owners = int(pos.owner.max()) + 1 if len(pos) else 0
+        # one integer key per (node, owner): one sort instead of a three-key lexsort;
+        # the cheapest entry of each pair is its minimum
+        order = np.argsort(node * max(n_owners, 1) + owner, kind="stable")
         node, owner, w = node[order], owner[order], w[order]
         first = np.ones(len(node), dtype=bool)
         first[1:] = (node[1:] != node[:-1]) | (owner[1:] != owner[:-1])
+        starts = np.flatnonzero(first)
+        best = np.minimum.reduceat(w, starts) if len(starts) else w[:0]
         by_edge = np.argsort(pos.edge, kind="stable")
-        mark = np.full(int(pos.owner.max()) + 1 if len(pos) else 0, -1, dtype=np.int64)
-        return cls(node[first], owner[first], w[first], pos.edge[by_edge], by_edge, pos, mark)
+        mark = np.full(n_owners, -1, dtype=np.int64)
+        return cls(node[starts], owner[starts], best, pos.edge[by_edge], by_edge, pos, mark)
 
 
 @dataclass
@@ -430,17 +436,69 @@ def nearest(
     within ``limit_m``, over the whole network. The metres equal the minimum over the
     per-source searches of :func:`searches` exactly (exact arithmetic); among sources
     at the same distance, one is named.
+
+    The graph is the network with a sink per target owner (built once per matrix and
+    target index, shared by every call) followed by a source row per owner: the same
+    edges, in the same order, as :func:`_graph` gives, numbered sinks first.
     """
     owners = np.intersect1d(np.asarray(owners, dtype=np.int64), src.owner)
     empty = np.zeros(0, dtype=np.int64)
     if len(owners) == 0:
         return empty, np.zeros(0), empty
     pos = src.subset(np.isin(src.owner, owners))
-    n, k = base.net.n_nodes, len(owners)
-    csr, sink_owner = _graph(base, base.csr, np.arange(n, dtype=np.int64), pos, owners,
-                             targets)
-    dist, _, from_node = dijkstra(csr, directed=True, indices=n + np.arange(k),
+    shared, sink_owner = _whole_network(base, targets)
+    n, s, k = base.net.n_nodes, len(sink_owner), len(owners)
+    total = n + s + k
+    row = np.searchsorted(owners, pos.owner)
+    net = base.net
+    # source rows: to both ends of each position's edge, and the direct walk to a target
+    # on the same edge
+    cu, cv = _end_costs(net, pos, facility=True)
+    elo = np.searchsorted(targets.edge, pos.edge)
+    ehi = np.searchsorted(targets.edge, pos.edge, "right")
+    eidx = targets.edge_pos[spans(elo, ehi)]
+    s_of = np.repeat(np.arange(len(pos)), ehi - elo)
+    tp = targets.positions
+    if net.directed is None:
+        along = np.abs(pos.to_u[s_of] - tp.to_u[eidx])
+    else:
+        along = _direct_walk(tp.subset(eidx), pos.subset(s_of))
+    d_w = pos.offroad[s_of] + along + tp.offroad[eidx]
+    d_sink = n + np.searchsorted(sink_owner, tp.owner[eidx])
+    empty_f = np.zeros(0)
+    rows = _csr(empty, empty, empty_f, total,
+                (np.concatenate([row, row, row[s_of]]),
+                 np.concatenate([net.edge_u[pos.edge], net.edge_v[pos.edge], d_sink]),
+                 np.concatenate([pos.offroad + cu, pos.offroad + cv, d_w])))
+    m = rows.indptr[k]
+    indptr = np.concatenate([shared.indptr, shared.indptr[-1] + rows.indptr[1:k + 1]])
+    csr = sp.csr_matrix((np.concatenate([shared.data, rows.data[:m]]),
+                         np.concatenate([shared.indices, rows.indices[:m]]), indptr),
+                        shape=(total, total))
+    dist, _, from_node = dijkstra(csr, directed=True, indices=n + s + np.arange(k),
                                   limit=limit_m, min_only=True, return_predecessors=True)
-    d = dist[n + k:]
+    d = dist[n:n + s]
     reached = np.isfinite(d)
-    return sink_owner[reached], d[reached], owners[from_node[n + k:][reached] - n]
+    return sink_owner[reached], d[reached], owners[from_node[n:n + s][reached] - n - s]
+
+
+def _whole_network(base: SearchBase, targets: TargetIndex) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The network's rows followed by one empty row per target owner (its sink).
+
+    Each node row holds its streets, then an edge into the sink of every target owner
+    with a position on one of its edges (sinks numbered from ``n`` in owner order).
+    Returns the matrix (``n + sinks`` rows) and the target owner of each sink; cached on
+    ``targets`` for ``base.csr``.
+    """
+    if targets._whole is not None and targets._whole[0] is base.csr:
+        return targets._whole[1], targets._whole[2]
+    n = base.net.n_nodes
+    sink_owner = np.unique(targets.node_owner)
+    size = n + len(sink_owner)
+    sinks = sp.csr_matrix(
+        (targets.node_w, (n + np.searchsorted(sink_owner, targets.node_owner)).astype(np.int32),
+         np.r_[0, np.cumsum(np.bincount(targets.node, minlength=size))]),
+        shape=(size, size))
+    shared = _stack_rows(base.csr, sinks)
+    targets._whole = (base.csr, shared, sink_owner)
+    return shared, sink_owner

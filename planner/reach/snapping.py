@@ -114,7 +114,7 @@ def boundary_access(
     """
     polygons = np.asarray(polygons, dtype=object)
     pi, ei = net.tree.query(polygons, predicate="dwithin", distance=near_m)
-    along, off = _on_edge(net.edge_geoms[ei], polygons[pi])
+    along, off = _on_edge(net, ei, polygons[pi])
     near = AccessPoints(pi, ei, along, off)
     missing = np.setdiff1d(np.arange(len(polygons)), pi)
     if len(missing) == 0:
@@ -126,24 +126,53 @@ def boundary_access(
     ok = far_edge >= 0
     far_along = np.zeros(len(missing))
     far_off = np.full(len(missing), np.nan)
-    far_along[ok], far_off[ok] = _on_edge(net.edge_geoms[far_edge[ok]], polygons[missing[ok]])
+    far_along[ok], far_off[ok] = _on_edge(net, far_edge[ok], polygons[missing[ok]])
     far = AccessPoints(missing, far_edge, far_along, far_off)
     return AccessPoints.concat([near, far])
 
 
-def _on_edge(edges: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _on_edge(
+    net: CompiledNetwork, edges: np.ndarray, polygons: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Position along each edge nearest to its polygon, and the distance between them (m).
 
-    The shortest line from an edge to a polygon starts on the edge; its start is taken as a
-    point (``get_point``, cheaper than building points from its coordinates) and its length
-    read from the coordinates of both ends.
+    ``edges`` are edge indices. The shortest line from an edge to a polygon starts on the
+    edge; its length is read from the coordinates of both ends and its start located
+    along the edge (:func:`locate_on_edges`).
     """
     if len(edges) == 0:
         return np.zeros(0), np.zeros(0)
-    lines = shapely.shortest_line(edges, polygons)
+    lines = shapely.shortest_line(net.edge_geoms[edges], polygons)
     ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
-    along = shapely.line_locate_point(edges, shapely.get_point(lines, 0))  # its edge end
+    along = locate_on_edges(net, edges, ends[:, 0])  # its edge end
     return along, np.hypot(*(ends[:, 1] - ends[:, 0]).T)
+
+
+def locate_on_edges(net: CompiledNetwork, edges: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Metres along each edge (from its ``u`` end) to the point of it nearest to ``xy``.
+
+    Equal, bit for bit, to :func:`shapely.line_locate_point`: on an edge of one straight
+    segment (most edges) it is computed here with GEOS's own arithmetic (the projection
+    factor ``((p - a) · d) / (d · d)`` clamped to [0, 1], times ``sqrt(d · d)``), without
+    building a point geometry per pair; longer edges go to GEOS.
+    """
+    edges = np.asarray(edges, dtype=np.int64)
+    start = net.edge_offsets[edges]
+    single = net.edge_offsets[edges + 1] - start == 2
+    along = np.empty(len(edges))
+    a = net.edge_coords[start[single]]
+    d = net.edge_coords[start[single] + 1] - a
+    p = xy[single] - a
+    len2 = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = (p[:, 0] * d[:, 0] + p[:, 1] * d[:, 1]) / len2
+    factor = np.where(len2 > 0, np.clip(factor, 0.0, 1.0), 0.0)
+    along[single] = factor * np.sqrt(len2)
+    multi = ~single
+    if multi.any():
+        along[multi] = shapely.line_locate_point(net.edge_geoms[edges[multi]],
+                                                 shapely.points(xy[multi]))
+    return along
 
 
 def community_access(
