@@ -116,7 +116,11 @@ class CompiledNetwork:
     def components(self) -> np.ndarray:
         """Connected-component label of every node; 0 is the largest component."""
         if self._components is None:
-            _, labels = connected_components(self.adjacency(), directed=False)
+            # connectivity only: a plain matrix of the edges (labels depend on which
+            # nodes are joined, not on lengths), without sorting out parallel edges
+            links = sp.csr_matrix((np.ones(self.n_edges), (self.edge_u, self.edge_v)),
+                                  shape=(self.n_nodes, self.n_nodes))
+            _, labels = connected_components(links, directed=False)
             sizes = np.bincount(labels)
             rank = np.empty_like(sizes)
             rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
@@ -204,15 +208,19 @@ def _csr(
         cols.append(one_way[1])
         vals.append(one_way[2])
     row_arr, col_arr, val_arr = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    order = np.lexsort((val_arr, col_arr, row_arr))
-    row_arr, col_arr, val_arr = row_arr[order], col_arr[order], val_arr[order]
-    first = np.ones(len(row_arr), dtype=bool)
-    first[1:] = (row_arr[1:] != row_arr[:-1]) | (col_arr[1:] != col_arr[:-1])
+    # one integer key per (row, column): a single sort, and the shortest of parallel
+    # edges is the minimum of its run (same matrix as a lexsort on row, column, value)
+    key = row_arr.astype(np.int64) * max(n, 1) + col_arr
+    order = np.argsort(key)
+    key, val_arr = key[order], val_arr[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    best = np.minimum.reduceat(val_arr, starts) if len(starts) else val_arr
+    row_arr, col_arr = np.divmod(key[starts], max(n, 1))
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, row_arr[first] + 1, 1)
-    return sp.csr_matrix(
-        (val_arr[first], col_arr[first].astype(np.int32), np.cumsum(indptr)), shape=(n, n)
-    )
+    np.cumsum(np.bincount(row_arr, minlength=n), out=indptr[1:])
+    return sp.csr_matrix((best, col_arr.astype(np.int32), indptr), shape=(n, n))
 
 
 def compile_graph(G: nx.MultiDiGraph) -> CompiledNetwork:
