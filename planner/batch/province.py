@@ -33,16 +33,33 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from planner._errors import InputError
+from planner.io.guard import Manifest
 from planner.io.writers import write_csv
 
-__all__ = ["PROVINCE_TEMP_PREFIX", "PROVINCE_TOTAL", "province_map", "province_summary",
-           "province_targets", "write_province"]
+__all__ = ["PROVINCE_FILES", "PROVINCE_TEMP_PREFIX", "PROVINCE_TOTAL", "check_province_files",
+           "province_map", "province_summary", "province_targets", "write_province"]
+
+#: The files a batch writes into its output folder itself (beside the district folders).
+PROVINCE_FILES = ("province_summary.csv", "province_targets.csv", "province_map.html")
 
 #: Prefix of the temporary files the province tables are written through.
 PROVINCE_TEMP_PREFIX = ".partial-planner-province-"
 #: ``district`` label of the totals row.
 PROVINCE_TOTAL = "(province)"
 _STATUSES = ("meets", "below_standard", "uncovered", "unreachable")
+#: Columns of ``province_summary.csv``, in order.
+SUMMARY_COLUMNS = ("district", "row", "status", "error", "profile", "communities", "households",
+                   *(f"households_{s}" for s in _STATUSES), "share_households_served",
+                   "share_households_meets", "required_m2", "shortfall_m2", "facilities",
+                   "targets_passed", "targets_failed", "elapsed_s", "cpu_s", "peak_rss_mb",
+                   "worker", "folder")
+#: First columns of ``province_targets.csv``.
+TARGET_COLUMNS = ("district", "id", "metric", "label_zh", "label_en", "numerator",
+                  "denominator", "value", "threshold", "passed", "source")
+#: Found in every ``province_map.html`` (how a file of an older batch is recognised).
+_MAP_MARK = '<script type="application/json" id="province-data">'
+
 _SUMMED = ("communities", "households", *(f"households_{s}" for s in _STATUSES),
            "required_m2", "shortfall_m2", "facilities", "targets_passed", "targets_failed")
 
@@ -91,12 +108,7 @@ def province_summary(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
              "peak_rss_mb": frame["peak_rss_mb"].max()}
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     frame = _shares(frame)
-    order = ["district", "row", "status", "error", "profile", "communities", "households",
-             *(f"households_{s}" for s in _STATUSES), "share_households_served",
-             "share_households_meets", "required_m2", "shortfall_m2", "facilities",
-             "targets_passed", "targets_failed", "elapsed_s", "cpu_s", "peak_rss_mb", "worker",
-             "folder"]
-    return frame[order]
+    return frame[list(SUMMARY_COLUMNS)]
 
 
 def province_targets(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -104,8 +116,7 @@ def province_targets(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     rows = [{"district": r["district"], **t}
             for r in sorted(records, key=lambda r: r["row"]) if r.get("summary")
             for t in r["summary"].get("targets", [])]
-    columns = ["district", "id", "metric", "label_zh", "label_en", "numerator",
-               "denominator", "value", "threshold", "passed", "source"]
+    columns = list(TARGET_COLUMNS)
     frame = pd.DataFrame(rows)
     for col in columns:
         if col not in frame:
@@ -201,37 +212,106 @@ def province_map(summary: pd.DataFrame, records: Sequence[dict[str, Any]], *,
         f"<script>{_PAGE_JS}</script>", "</body></html>"])
 
 
-def _atomic_write(path: Path, write: Any) -> Path:
-    """Write through a temporary file beside ``path`` and rename it into place."""
+def _atomic_write(path: Path, write: Any, manifest: Manifest, old: list[int]) -> Path:
+    """Write through a temporary file beside ``path`` and rename it into place.
+
+    The manifest lists the new size with the old ones before the rename (an interrupted
+    batch leaves either file the planner's) and the new size alone after it.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PROVINCE_TEMP_PREFIX}{path.name}-")
     os.close(fd)
     try:
         write(Path(tmp))
+        size = Path(tmp).stat().st_size
+        manifest.write({**manifest.files, path.name: sorted({*old, size})})
         os.replace(tmp, path)
+        manifest.write({**manifest.files, path.name: [size]})
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
 
 
-def write_province(records: Sequence[dict[str, Any]], out_dir: str | Path) -> dict[str, Path]:
+def _older_batch_file(path: Path) -> bool:
+    """True when ``path`` is a province file of a batch from before manifests (by content)."""
+    try:
+        with path.open(encoding="utf-8-sig") as f:
+            head = f.read() if path.suffix == ".html" else f.readline()  # the data: after Leaflet
+    except (OSError, UnicodeDecodeError):
+        return False
+    first = head.split("\n", 1)[0].rstrip("\r")
+    if path.name == "province_summary.csv":
+        return first == ",".join(SUMMARY_COLUMNS)
+    if path.name == "province_targets.csv":
+        return first.startswith(",".join(TARGET_COLUMNS))
+    return _MAP_MARK in head
+
+
+def check_province_files(out_dir: str | Path) -> None:
+    """Refuse an output folder holding a user's file under a province file's name.
+
+    A province file is the planner's when the folder's manifest lists it at its size, or,
+    when the manifest does not list it (a folder of an older batch), when its content is
+    a province file's (the summary's header, the map's data element). Called before any
+    district runs, and again by :func:`write_province`.
+
+    Raises
+    ------
+    InputError
+        Naming the file and what to do.
+    """
+    out = Path(out_dir)
+    if not out.is_dir():
+        return
+    manifest = Manifest.read(out)
+    for name in manifest.foreign(PROVINCE_FILES):
+        if name not in manifest.files and _older_batch_file(out / name):
+            continue
+        path = out / name
+        msg = (f"{path} exists and was not written by planner (or was changed since): the "
+               f"batch writes its province table there and will not replace your file. "
+               "Rename it or move it away, or give another --out folder; no district was run.")
+        raise InputError(msg)
+
+
+def write_province(records: Sequence[dict[str, Any]], out_dir: str | Path, *,
+                   summary: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write ``province_summary.csv``, ``province_targets.csv`` and ``province_map.html``.
+
+    Parameters
+    ----------
+    records
+        The districts' records.
+    out_dir
+        The batch's output folder; its manifest (``.planner-outputs.json``) records the
+        three files, keeping the entries of any other file.
+    summary
+        :func:`province_summary` of ``records`` when already made.
 
     Returns
     -------
     dict
         File name → path.
+
+    Raises
+    ------
+    InputError
+        A file of one of these names that planner did not write is in ``out_dir``
+        (:func:`check_province_files`); nothing is written.
     """
     out = Path(out_dir)
-    summary = province_summary(records)
+    check_province_files(out)
+    summary = province_summary(records) if summary is None else summary
     targets = province_targets(records)
     m = province_map(summary, records)
-    return {
-        "province_summary.csv": _atomic_write(
-            out / "province_summary.csv",
-            lambda p: write_csv(summary, p)),
-        "province_targets.csv": _atomic_write(
-            out / "province_targets.csv",
-            lambda p: write_csv(targets, p)),
-        "province_map.html": _atomic_write(
-            out / "province_map.html", lambda p: p.write_text(m, encoding="utf-8")),
+    writers = {
+        "province_summary.csv": lambda p: write_csv(summary, p),
+        "province_targets.csv": lambda p: write_csv(targets, p),
+        "province_map.html": lambda p: p.write_text(m, encoding="utf-8"),
     }
+    manifest = Manifest.read(out)
+    written = {}
+    for name, write in writers.items():
+        old = manifest.files.get(name, [])
+        path = _atomic_write(out / name, write, manifest, old)
+        written[name] = path
+    return written

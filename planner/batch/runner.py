@@ -27,7 +27,12 @@ import pandas as pd
 
 from planner._errors import InputError
 from planner.batch.districts import DistrictSpec, read_districts
-from planner.batch.province import PROVINCE_TEMP_PREFIX, write_province
+from planner.batch.province import (
+    PROVINCE_TEMP_PREFIX,
+    check_province_files,
+    province_summary,
+    write_province,
+)
 from planner.batch.task import run_district
 
 log = logging.getLogger("planner")
@@ -49,7 +54,8 @@ class BatchResult:
     records
         One dict per district (see :func:`planner.batch.task.run_district`), table order.
     summary
-        The province summary table (``province_summary.csv``).
+        The province summary table (as written to ``province_summary.csv``, before the
+        CSV's rounding and escaping for Excel).
     files
         File name → path of the province files written.
     elapsed_s
@@ -166,13 +172,15 @@ def run_batch(
     Raises
     ------
     InputError
-        The districts table is unusable (before any district starts).
+        The districts table is unusable, or ``out_dir`` holds a user's file under a
+        province file's name (before any district starts).
     """
     from distributed import Client, as_completed  # noqa: PLC0415
 
     started = time.perf_counter()
     specs = list(read_districts(districts) if isinstance(districts, (str, Path)) else districts)
     out = Path(out_dir)
+    check_province_files(out)  # a user's province_summary.csv: refused before any district
     out.mkdir(parents=True, exist_ok=True)
     _clear_staging(out)
     own_cluster = None
@@ -210,7 +218,7 @@ def run_batch(
             client.close()
         if own_cluster is not None:
             own_cluster.close()
-    files = write_province(records, out)
-    summary = pd.read_csv(files["province_summary.csv"], encoding="utf-8-sig")
+    summary = province_summary(records)
+    files = write_province(records, out, summary=summary)
     records.sort(key=lambda r: r["row"])
     return BatchResult(records, summary, files, time.perf_counter() - started)

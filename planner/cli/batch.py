@@ -36,8 +36,10 @@ def batch(**opts: Any) -> None:
     outputs are complete for the same inputs. Exit code 1 when a district failed.
     """
     from planner.batch import read_districts, run_batch  # noqa: PLC0415
+    from planner.batch.province import check_province_files  # noqa: PLC0415
 
     specs = read_districts(opts["districts"])
+    check_province_files(opts["out_dir"])  # a user's province_map.html: refused first
     failed: list[str] = []
     with click.progressbar(length=len(specs), label="districts", file=sys.stderr,
                            show_pos=True) as bar:
