@@ -296,13 +296,16 @@ def _draw(study: StudyGraph, budget_m: float, ids: np.ndarray, bar: Any,
 def simplify_outlines(polygons: np.ndarray, tolerance_m: float = SIMPLIFY_M) -> np.ndarray:
     """Simplify grid outlines once (Douglas-Peucker, ``shapely.simplify``).
 
-    The fast form (``preserve_topology=False``) is tried first: on these staircase
-    outlines it is about ten times faster than the topology-preserving one. Any result
-    that is invalid, or empty where the input was not, is simplified again with
-    ``preserve_topology=True``, so every outline comes out valid.
+    The fast form (``preserve_topology=False``) is used: on these staircase outlines it
+    is about five times faster than the topology-preserving one. GEOS's Douglas-Peucker
+    simplifier ensures that polygonal results are valid (it checks every simplified
+    polygon and rebuilds an invalid one with a zero-width buffer; about one outline in
+    twenty on a dense city), so the outlines are not checked a second time here: that
+    check cost as much as the simplification. A result that comes out empty where the
+    input was not is simplified again with ``preserve_topology=True``.
     """
     out = shapely.simplify(polygons, tolerance_m, preserve_topology=False)
-    bad = ~shapely.is_valid(out) | (shapely.is_empty(out) & ~shapely.is_empty(polygons))
-    if bad.any():
-        out[bad] = shapely.simplify(polygons[bad], tolerance_m, preserve_topology=True)
+    lost = shapely.is_empty(out) & ~shapely.is_empty(polygons)
+    if lost.any():
+        out[lost] = shapely.simplify(polygons[lost], tolerance_m, preserve_topology=True)
     return out
