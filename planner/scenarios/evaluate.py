@@ -73,14 +73,23 @@ class ScenarioResult:
     recomputed: list[str] = field(default_factory=list)
 
 
+def in_assessment(facilities: pd.DataFrame, *, include_planned: bool) -> pd.Series:
+    """Which facilities count as built, as the pipeline decides it.
+
+    Existing ones (a blank or missing ``status`` is ``existing``) and, with
+    ``include_planned``, planned ones. Boolean, indexed like ``facilities``.
+    """
+    if "status" not in facilities:
+        return pd.Series(True, index=facilities.index)
+    status = facilities["status"].fillna("existing")
+    return status.eq("existing") | (include_planned & status.eq("planned"))
+
+
 def prepare_facilities(facilities: gpd.GeoDataFrame, *, include_planned: bool) -> gpd.GeoDataFrame:
     """Status filled (``existing`` by default) and ``in_assessment`` as the pipeline sets it."""
     fac = facilities.copy()
-    if "status" not in fac:
-        fac["status"] = "existing"
-    fac["status"] = fac["status"].fillna("existing")
-    fac["in_assessment"] = fac["status"].eq("existing") | (
-        include_planned & fac["status"].eq("planned"))
+    fac["status"] = fac["status"].fillna("existing") if "status" in fac else "existing"
+    fac["in_assessment"] = in_assessment(fac, include_planned=include_planned)
     return fac
 
 

@@ -22,6 +22,7 @@ import shapely
 
 from planner.coverage import TOLERANCE_M2_PER_100HH
 from planner.gaps import evaluate_targets
+from planner.scenarios.evaluate import in_assessment
 from planner.schema import SERVICE_STATUSES
 
 if TYPE_CHECKING:
@@ -130,10 +131,7 @@ def quick(scenario: Scenario, base: QuickBase) -> QuickResult:
     """Statuses, floor area and targets of ``scenario`` (facility edits only)."""
     fac = scenario.facilities
     fids = pd.Index(fac.index.to_numpy(dtype=object))
-    status = fac["status"].fillna("existing") if "status" in fac else pd.Series(
-        "existing", index=fac.index)
-    active = (status.eq("existing") | (scenario.include_planned & status.eq("planned"))
-              ).to_numpy()
+    active = in_assessment(fac, include_planned=scenario.include_planned).to_numpy()
     counted = fac["kind"].isin(list(scenario.profile.area_counted_kinds.kinds)).to_numpy()
     f, c, d = _pairs(scenario, base, fids)
     ok = (c >= 0) & (f >= 0)
