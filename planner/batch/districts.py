@@ -10,7 +10,7 @@ column                    required  meaning
 ``communities``           yes       communities file
 ``facilities``            yes       facilities file
 ``gates``                 no        gates file
-``profile``               no        standards profile name or .toml (default ``national``)
+``profile``               no        standards profile name or .toml file (default ``national``)
 ``network_crs``           no        ``wgs84`` (default), ``cgcs2000``, ``gcj02``, ``bd09``, EPSG
 ``communities_crs``       no        idem
 ``facilities_crs``        no        idem
@@ -30,6 +30,7 @@ its own when it runs, and the others go on.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ import pandas as pd
 from planner._errors import InputError, MissingColumnError
 from planner.io import read_table
 from planner.io.tables import is_blank
+from planner.reach.params import MAX_SPEED_M_S
 
 __all__ = ["DistrictSpec", "read_districts"]
 
@@ -114,10 +116,27 @@ def _speed(value: object, path: Path, row: int) -> float | None:
         speed = float(str(value).strip())
     except ValueError:
         speed = math.nan
-    if not 0.1 <= speed <= 3.0:
+    if not (math.isfinite(speed) and 0 < speed <= MAX_SPEED_M_S):  # as `planner run --speed`
         raise _bad(path, row, "speed", value,
-                   "give a walking speed in m/s between 0.1 and 3 (e.g. 1.0), or leave it empty")
+                   f"give a walking speed in m/s, more than 0 and at most {MAX_SPEED_M_S:g} "
+                   "(e.g. 1.0), or leave it empty for the profile's")
     return speed
+
+
+def _check_texts(texts: dict[str, str], path: Path, row: int) -> None:
+    """Profile, coordinate systems and metric CRS: refused here, not on a worker later."""
+    from planner.crs import check_metric_crs, parse_declared  # noqa: PLC0415
+    from planner.standards import load_profile  # noqa: PLC0415
+
+    checks: dict[str, Callable[[str], object]] = {
+        "profile": load_profile, "metric_crs": check_metric_crs,
+        **{c: parse_declared for c in ("network_crs", "communities_crs", "facilities_crs")}}
+    for column, check in checks.items():
+        if column in texts:
+            try:
+                check(texts[column])
+            except InputError as exc:
+                raise _bad(path, row, column, texts[column], str(exc).rstrip(".")) from exc
 
 
 def _path(value: object, base: Path) -> str:
@@ -133,6 +152,9 @@ def _spec(row: pd.Series, path: Path, excel_row: int) -> DistrictSpec:
     if "reading" in texts and texts["reading"] not in READINGS:
         raise _bad(path, excel_row, "reading", texts["reading"],
                    f"use one of {', '.join(READINGS)}")
+    if texts.get("profile", "").lower().endswith(".toml"):  # a file: beside the table
+        texts["profile"] = _path(texts["profile"], path.parent)
+    _check_texts(texts, path, excel_row)
     paths = {c: _path(row[c], path.parent) for c in PATHS if c in row and not is_blank(row[c])}
     return DistrictSpec(
         district=_folder_name(row["district"], path, excel_row), row=excel_row,
@@ -163,7 +185,8 @@ def read_districts(path: str | Path) -> list[DistrictSpec]:
     InputError
         An unknown column (probably a typo), an empty required cell, a district name that
         is not a plain folder name or is used twice, a flag that is not yes/no, a speed
-        outside 0.1-3 m/s, or an unknown reading.
+        not above 0 or above 3 m/s, an unknown reading, profile or coordinate system, or a
+        metric CRS that is not projected.
     """
     path = Path(path)
     table = read_table(path)

@@ -34,6 +34,7 @@ from planner.batch.province import (
     write_province,
 )
 from planner.batch.task import run_district
+from planner.io.guard import check_output_paths
 
 log = logging.getLogger("planner")
 
@@ -179,16 +180,15 @@ def run_batch(
 
     started = time.perf_counter()
     specs = list(read_districts(districts) if isinstance(districts, (str, Path)) else districts)
-    out = Path(out_dir)
+    out = check_output_paths(out_dir)  # writable (made only once the cluster is there)
     check_province_files(out)  # a user's province_summary.csv: refused before any district
-    out.mkdir(parents=True, exist_ok=True)
-    _clear_staging(out)
+    if client is None and not scheduler:
+        _check_memory_limit(memory_limit)
     own_cluster = None
     if client is None:
         if scheduler:
             client = _connect(scheduler)
         else:
-            _check_memory_limit(memory_limit)
             own_cluster = local_cluster(workers, memory_limit=memory_limit)
             client = Client(own_cluster)
     own_client = own_cluster is not None or scheduler is not None
@@ -196,6 +196,8 @@ def run_batch(
     futures: dict[str, DistrictSpec] = {}
     pending: list[Any] = []
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        _clear_staging(out)
         for spec in specs:
             fut = client.submit(task, spec, str(out.resolve()), pure=False, retries=retries,
                                 key=f"planner-district-{spec.row}-{spec.district}-{time.time_ns()}")
