@@ -28,10 +28,10 @@ from planner._errors import InputError
 from planner.crs import wgs84_to_gcj02
 from planner.maps import style as st
 from planner.maps.geojson import (
-    encode_paths,
     encoded_lines_json,
     encoded_polygons_json,
     features_json,
+    multiline_json,
 )
 from planner.maps.layers import Layer, swatch
 from planner.network.store import CompiledNetwork
@@ -147,7 +147,11 @@ def street_lines(net: CompiledNetwork, *, simplify_m: float = STREET_SIMPLIFY_M)
     geoms = net.edge_geoms
     if len(geoms) == 0:
         return gpd.GeoSeries([], crs=net.pyproj_crs)
-    lines = shapely.simplify(geoms, simplify_m, preserve_topology=False)
+    lines = np.array(geoms, dtype=object)
+    # a straight edge (two distinct points) is its own simplification: skip it
+    bent = ~((shapely.get_type_id(lines) == 1) & (shapely.get_num_coordinates(lines) == 2)
+             & (shapely.length(lines) > 0))
+    lines[bent] = shapely.simplify(lines[bent], simplify_m, preserve_topology=False)
     lines = lines[~shapely.is_empty(lines)]
     log.info("base streets: %s lines", f"{len(lines):,}")
     return gpd.GeoSeries(lines, crs=net.pyproj_crs)
@@ -284,9 +288,9 @@ def _streets_json(streets: gpd.GeoSeries, *, gcj02: bool) -> tuple[str, int]:
         lines = shapely.get_parts(lines)
         lines = lines[shapely.get_type_id(lines) == 1]
     xy, line = shapely.get_coordinates(lines, return_index=True)
-    encoded = encode_paths(lonlat_function(streets.crs, gcj02=gcj02)(xy), line, len(lines))
-    text = ",".join(f'"{e}"' for e in (x.replace("\\", "\\\\") for x in encoded))
-    return '{"type":"MultiLineString","polylines":[' + text + "]}", len(lines)
+    if len(xy):
+        xy = lonlat_function(streets.crs, gcj02=gcj02)(xy)
+    return multiline_json(xy, line, len(lines)), len(lines)
 
 
 def _outline_layer(layer_id: str, kind: str, geoms: gpd.GeoSeries, label: str) -> Layer:

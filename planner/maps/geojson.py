@@ -8,6 +8,10 @@ instead of ~20, decoded in the page by ``plannerDecode`` (``planner/static/gap_m
   vertex implied) and a MultiPolygon ``{"type":"MultiPolygon","polylines":[[ring,...],...]}``;
 - a LineString is ``{"type":"LineString","polyline":line}`` and many lines one
   ``{"type":"MultiLineString","polylines":[line,...]}``.
+
+Speed: the encoded characters of every path are written into one byte array with the
+JSON punctuation between them (:func:`_joined`), and feature text is formatted column by
+column (:func:`feature_texts`), so no per-vertex, per-ring or per-feature dict is built.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ import shapely
 
 #: Decimals of encoded coordinates (1e-5 degree is about 1 m).
 ENCODED_DECIMALS = 5
+#: 32**k for k = 1…12: a zigzag value below 32**k takes k five-bit chunks.
+_CHUNK_LIMITS = 32 ** np.arange(1, 13, dtype=np.int64)
+_BACKSLASH = ord("\\")
+_POLYGON_HEAD = '{"type":"Polygon","polylines":['
+_MULTIPOLYGON_HEAD = '{"type":"MultiPolygon","polylines":['
 
 
 def to_json(value: Any) -> str:
@@ -30,30 +39,63 @@ def to_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def json_values(values: Sequence[Any]) -> tuple[list[str], str]:
+    """:func:`to_json` of each value, as ``(texts, pattern)``: ``pattern % text`` is the JSON.
+
+    Plain strings come without their quotes (``pattern`` is ``'"%s"'``) and plain numbers
+    as they are (``'%s'``), each column in one ``json.dumps`` call: inside a JSON string
+    every ``"`` is escaped, so the text splits exactly at ``","`` between items.
+    """
+    values = list(values)
+    if not values:
+        return [], "%s"
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return to_json(values)[2:-2].split('","'), '"%s"'
+    if kinds <= {int, float, bool, type(None)}:
+        return to_json(values)[1:-1].split(","), "%s"
+    return [to_json(v) for v in values], "%s"
+
+
+def feature_texts(ids: Sequence[Any], props: pd.DataFrame,
+                  geometries: Sequence[str]) -> list[str]:
+    """The JSON text of each feature around its pre-serialised geometry.
+
+    The same text as ``to_json({"type": "Feature", "id": i, "properties": {...}})``
+    with the geometry text in place of ``"geometry"``'s value, formatted column by
+    column (see :func:`json_values`).
+    """
+    ids = list(ids)
+    if len(props) != len(ids):
+        msg = f"{len(ids)} feature ids but {len(props)} rows of properties"
+        raise ValueError(msg)
+    if len(geometries) != len(ids):
+        msg = "could not place the geometries in the GeoJSON text"
+        raise RuntimeError(msg)
+    id_texts, id_pattern = json_values(ids)
+    pattern = ['{"type":"Feature","id":', id_pattern, ',"properties":{']
+    columns: list[list[str]] = []
+    for n, name in enumerate(props.columns):
+        texts, value_pattern = json_values(props[name].tolist())
+        key = to_json({name: 0})[1:-3]  # the key as json.dumps writes it (str of 1 is "1")
+        pattern += [("," if n else "") + key.replace("%", "%%") + ":", value_pattern]
+        columns.append(texts)
+    pattern.append('},"geometry":%s}')
+    return list(map("".join(pattern).__mod__, zip(id_texts, *columns, geometries, strict=True)))
+
+
+def collection_json(features: Sequence[str]) -> str:
+    """A FeatureCollection's JSON text from its features' texts (:func:`feature_texts`)."""
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
 def features_json(ids: Sequence[str], props: pd.DataFrame, geometries: Sequence[str]) -> str:
     """A FeatureCollection as JSON text around pre-serialised geometries.
 
-    The features are encoded in one ``json.dumps`` call with a marker standing in for
-    each geometry, then split there.
+    Byte for byte ``to_json`` of the collection with each geometry's text in place;
+    see :func:`feature_texts`.
     """
-    marker = "\x00geometry\x00"
-    columns = list(props.columns)
-    records = (zip(*(props[c].tolist() for c in columns), strict=True) if columns
-               else [()] * len(ids))
-    features = [
-        {"type": "Feature", "id": i, "properties": dict(zip(columns, r, strict=True)),
-         "geometry": marker}
-        for i, r in zip(ids, records, strict=True)
-    ]
-    pieces = to_json({"type": "FeatureCollection", "features": features}).split(
-        to_json(marker))
-    if len(pieces) != len(geometries) + 1:  # never: the marker cannot occur in data text
-        msg = "could not place the geometries in the GeoJSON text"
-        raise RuntimeError(msg)
-    out = [pieces[0]]
-    for geometry, rest in zip(geometries, pieces[1:], strict=True):
-        out += [geometry, rest]
-    return "".join(out)
+    return collection_json(feature_texts(ids, props, geometries))
 
 
 def geometry_json(geoms: Any) -> list[str]:
@@ -64,11 +106,47 @@ def geometry_json(geoms: Any) -> list[str]:
 def compact_geometry_json(geoms: Any) -> list[str]:
     """Polygons as encoded polylines (:func:`encoded_polygons_json`), other shapes as GeoJSON."""
     geoms = np.asarray(geoms, dtype=object)
-    out = np.asarray(geometry_json(geoms) if len(geoms) else [], dtype=object)
+    out = np.empty(len(geoms), dtype=object)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     if polygonal.any():
         out[polygonal] = encoded_polygons_json(geoms[polygonal])
+    if not polygonal.all():
+        out[~polygonal] = geometry_json(geoms[~polygonal])
     return out.tolist()
+
+
+def _encoded_chars(xy: np.ndarray, path: np.ndarray, n_paths: int, *,
+                   decimals: int = ENCODED_DECIMALS) -> tuple[np.ndarray, np.ndarray]:
+    """The encoded polylines of all paths back to back (ASCII bytes), and each path's length.
+
+    ``xy`` are lon/lat vertices, ``path`` the path of each vertex (sorted).
+    """
+    n_chars = np.zeros(n_paths, dtype=np.int64)
+    if len(xy) == 0:
+        return np.empty(0, dtype=np.uint8), n_chars
+    q = np.round(xy[:, ::-1] * 10**decimals).astype(np.int64)  # lat, lng
+    delta = np.empty_like(q)
+    delta[0] = q[0]
+    np.subtract(q[1:], q[:-1], out=delta[1:])
+    first = np.r_[True, path[1:] != path[:-1]]  # a path's first vertex: the value itself
+    delta[first] = q[first]
+    value = delta.ravel()
+    z = (value << 1) ^ (value >> 63)  # zigzag: the sign in the lowest bit
+    n_chunks = np.searchsorted(_CHUNK_LIMITS, z, side="right") + 1
+    ends = np.cumsum(n_chunks)
+    starts = ends - n_chunks
+    out = np.empty(int(ends[-1]), dtype=np.uint8)
+    more = n_chunks > 1
+    out[starts] = (z & 31) + np.where(more, 95, 63)  # 63 + 32 when more chunks follow
+    sel, k = np.flatnonzero(more), 1
+    while len(sel):
+        more = n_chunks[sel] > k + 1
+        out[starts[sel] + k] = ((z[sel] >> (5 * k)) & 31) + np.where(more, 95, 63)
+        sel, k = sel[more], k + 1
+    vertex_end = np.searchsorted(path, np.arange(n_paths), side="right")
+    char_end = np.r_[0, ends][2 * vertex_end]
+    n_chars[:] = np.diff(np.r_[0, char_end])
+    return out, n_chars
 
 
 def encode_paths(xy: np.ndarray, path: np.ndarray, n_paths: int, *,
@@ -78,30 +156,35 @@ def encode_paths(xy: np.ndarray, path: np.ndarray, n_paths: int, *,
     ``path`` gives the path of each vertex, sorted; paths without vertices give "".
     Vectorised: no per-vertex Python.
     """
-    if len(xy) == 0:
-        return [""] * n_paths
-    q = np.round(xy[:, ::-1] * 10**decimals).astype(np.int64)  # lat, lng
-    delta = q.copy()
-    same = np.r_[False, path[1:] == path[:-1]]
-    delta[same] -= q[:-1][same[1:]]
-    value = delta.ravel()
-    z = np.where(value < 0, ~(value << 1), value << 1)  # sign in the lowest bit
-    n_chunks = np.ones(len(z), dtype=np.int64)
-    rest = z >> 5
-    while (rest > 0).any():
-        n_chunks += rest > 0
-        rest >>= 5
-    ends = np.cumsum(n_chunks)
-    starts = ends - n_chunks
-    out = np.empty(int(ends[-1]), dtype=np.uint8)
-    for k in range(int(n_chunks.max())):
-        sel = np.flatnonzero(n_chunks > k)
-        chunk = (z[sel] >> (5 * k)) & 31
-        out[starts[sel] + k] = chunk + np.where(n_chunks[sel] > k + 1, 32, 0) + 63
-    text = out.tobytes().decode("ascii")
-    path_chars = np.bincount(np.repeat(path, 2), weights=n_chunks, minlength=n_paths)
-    bounds = np.r_[0, np.cumsum(path_chars.astype(np.int64))].tolist()
+    chars, n_chars = _encoded_chars(xy, path, n_paths, decimals=decimals)
+    text = chars.tobytes().decode("ascii")
+    bounds = np.r_[0, np.cumsum(n_chars)].tolist()
     return [text[bounds[i]:bounds[i + 1]] for i in range(n_paths)]
+
+
+def _joined(chars: np.ndarray, n_chars: np.ndarray, separators: Sequence[str],
+            code: np.ndarray) -> tuple[str, np.ndarray]:
+    """``separators[code[0]] + path0 + separators[code[1]] + … + separators[code[n]]``.
+
+    ``chars``/``n_chars`` are the paths back to back (:func:`_encoded_chars`); their
+    backslashes are doubled (JSON strings). ``code`` has one more entry than there are
+    paths. Returns the text and where each separator starts in it.
+    """
+    backslash = chars == _BACKSLASH
+    if backslash.any():
+        in_path = np.r_[0, np.cumsum(backslash)][np.r_[0, np.cumsum(n_chars)]]
+        n_chars = n_chars + np.diff(in_path)
+        chars = np.repeat(chars, 1 + backslash)
+    table = [s.encode("ascii") for s in separators]
+    lengths = np.array([len(t) for t in table], dtype=np.int64)
+    blob = np.frombuffer(b"".join(table), dtype=np.uint8)
+    sep_len = lengths[code]
+    sep_before = np.r_[0, np.cumsum(sep_len)]
+    within = np.arange(sep_before[-1]) - np.repeat(sep_before[:-1], sep_len)
+    values = blob[np.repeat((np.r_[0, np.cumsum(lengths)][:-1])[code], sep_len) + within]
+    path_start = np.r_[0, np.cumsum(n_chars)]
+    out = np.insert(chars, np.repeat(path_start, sep_len), values)
+    return out.tobytes().decode("ascii"), path_start + sep_before[:-1]
 
 
 def _quoted(text: str) -> str:
@@ -124,16 +207,42 @@ def encoded_polygons_json(
     xy, ring = xy[opened], ring[opened]
     if to_lonlat is not None and len(xy):
         xy = to_lonlat(xy)
-    encoded = encode_paths(xy, ring, len(rings))
-    part_rings: list[list[str]] = [[] for _ in range(len(parts))]
+    chars, n_chars = _encoded_chars(xy, ring, len(rings))
+    n_parts = np.bincount(part_geom, minlength=len(geoms))
+    if len(rings) == 0 or n_parts.min() == 0 or np.bincount(
+            ring_part, minlength=len(parts)).min() == 0:
+        return _polygons_by_ring(chars, n_chars, ring_part, part_geom, len(parts), len(geoms))
+    ring_geom = part_geom[ring_part]
+    multi = n_parts[ring_geom] > 1
+    new_part = np.r_[True, ring_part[1:] != ring_part[:-1]]
+    new_geom = np.r_[True, ring_geom[1:] != ring_geom[:-1]]
+    # before a ring: 0 ',"'  1 ',["'  2 Polygon head + '"'  3 MultiPolygon head + '["'  4 ''
+    before = np.where(new_geom, 2 + multi, np.where(new_part, 1, 0))
+    # after a ring: '"' then ']' closing a MultiPolygon's part, then ']}' closing the geometry
+    after = (multi & np.r_[new_part[1:], True]) + 2 * np.r_[new_geom[1:], True]
+    prefixes = (',"', ',["', _POLYGON_HEAD + '"', _MULTIPOLYGON_HEAD + '["', "")
+    suffixes = ('"', '"]', '"]}', '"]]}', "")
+    code = 5 * np.r_[4, after] + np.r_[before, 4]
+    text, sep_start = _joined(chars, n_chars, [s + p for s in suffixes for p in prefixes], code)
+    bound = (sep_start + np.array([len(s) for s in suffixes])[code // 5]).tolist()
+    first_ring = np.r_[0, np.cumsum(np.bincount(ring_geom, minlength=len(geoms)))].tolist()
+    return [text[bound[first_ring[g]]:bound[first_ring[g + 1]]] for g in range(len(geoms))]
+
+
+def _polygons_by_ring(chars: np.ndarray, n_chars: np.ndarray, ring_part: np.ndarray,
+                      part_geom: np.ndarray, n_parts: int, n_geoms: int) -> list[str]:
+    """:func:`encoded_polygons_json` ring by ring, for empty parts or geometries."""
+    text = chars.tobytes().decode("ascii")
+    bounds = np.r_[0, np.cumsum(n_chars)].tolist()
+    part_rings: list[list[str]] = [[] for _ in range(n_parts)]
     for i, part in enumerate(ring_part.tolist()):
-        part_rings[part].append(_quoted(encoded[i]))
-    geom_parts: list[list[str]] = [[] for _ in range(len(geoms))]
+        part_rings[part].append(_quoted(text[bounds[i]:bounds[i + 1]]))
+    geom_parts: list[list[str]] = [[] for _ in range(n_geoms)]
     for part, geom in enumerate(part_geom.tolist()):
         geom_parts[geom].append("[" + ",".join(part_rings[part]) + "]")
     return [
-        '{"type":"Polygon","polylines":' + p[0] + "}" if len(p) == 1
-        else '{"type":"MultiPolygon","polylines":[' + ",".join(p) + "]}"
+        _POLYGON_HEAD[:-1] + p[0] + "}" if len(p) == 1
+        else _MULTIPOLYGON_HEAD + ",".join(p) + "]}"
         for p in geom_parts
     ]
 
@@ -141,9 +250,26 @@ def encoded_polygons_json(
 def encoded_lines_json(geoms: Any) -> list[str]:
     """LineStrings (lon/lat) as encoded-polyline geometries, one text each."""
     geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return []
     xy, line = shapely.get_coordinates(geoms, return_index=True)
-    encoded = encode_paths(xy, line, len(geoms))
-    return ['{"type":"LineString","polyline":' + _quoted(e) + "}" for e in encoded]
+    chars, n_chars = _encoded_chars(xy, line, len(geoms))
+    head, tail = '{"type":"LineString","polyline":"', '"}'
+    code = np.r_[0, np.ones(len(geoms) - 1, dtype=np.int64), 2]
+    text, sep_start = _joined(chars, n_chars, [head, tail + head, tail], code)
+    bound = (sep_start + np.array([0, len(tail), len(tail)])[code]).tolist()
+    return [text[bound[i]:bound[i + 1]] for i in range(len(geoms))]
+
+
+def multiline_json(xy: np.ndarray, line: np.ndarray, n_lines: int) -> str:
+    """Many lines (lon/lat vertices, ``line`` of each, sorted) as one encoded MultiLineString."""
+    if n_lines == 0:
+        return '{"type":"MultiLineString","polylines":[]}'
+    chars, n_chars = _encoded_chars(xy, line, n_lines)
+    code = np.r_[0, np.ones(n_lines - 1, dtype=np.int64), 2]
+    text, _ = _joined(chars, n_chars,
+                      ['{"type":"MultiLineString","polylines":["', '","', '"]}'], code)
+    return text
 
 
 def decode_polyline(text: str, decimals: int = ENCODED_DECIMALS) -> list[list[float]]:

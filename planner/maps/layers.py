@@ -29,9 +29,10 @@ import pandas as pd
 
 from planner.maps import style as st
 from planner.maps.geojson import (
+    collection_json,
     compact_geometry_json,
     encoded_polygons_json,
-    features_json,
+    feature_texts,
     geometry_json,
 )
 from planner.schema import FACILITY_KINDS, SERVICE_STATUS_LABELS, SERVICE_STATUSES
@@ -135,14 +136,13 @@ COMMUNITY_OPTIONAL = (
 
 
 def _community_type(comm: pd.DataFrame) -> list[str]:
-    area = st.column(comm, "area_type").tolist()
-    kinds = st.column(comm, "status").tolist()
-    out = []
-    for s, a in zip(kinds, area, strict=True):
-        parts = [p for p in (st.label(st.COMMUNITY_STATUS_LABELS, s),
-                             st.label(st.AREA_TYPE_LABELS, a)) if p != st.MISSING]
-        out.append(" · ".join(parts) or st.MISSING)
-    return out
+    """"status · area type" labels; each distinct pair of labels is joined once."""
+    kinds = st.each(st.column(comm, "status"), lambda s: st.label(st.COMMUNITY_STATUS_LABELS, s))
+    area = st.each(st.column(comm, "area_type"), lambda a: st.label(st.AREA_TYPE_LABELS, a))
+    pairs = list(zip(kinds, area, strict=True))
+    text = {p: " · ".join(x for x in p if x != st.MISSING) or st.MISSING
+            for p in dict.fromkeys(pairs)}
+    return list(map(text.__getitem__, pairs))
 
 
 def _range_text(value: Any) -> str:
@@ -175,18 +175,18 @@ def community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.Da
     share = shortfall / largest if largest > 0 else shortfall * 0
     props = pd.DataFrame(
         {
-            "name": st.each(st.names(comm), st.esc),
-            "id": st.each(comm.index.astype(str), st.esc),
-            "households": st.each(comm["households"], st.whole),
+            "name": st.escs(st.names(comm)),
+            "id": st.escs(comm.index.astype(str)),
+            "households": st.wholes(comm["households"]),
             "status": _community_type(comm),
             "street": st.each(st.column(comm, "street"), st.esc),
-            "service": [service[s] for s in comm["service_status"].tolist()],
+            "service": list(map(service.__getitem__, comm["service_status"].tolist())),
             "nearest": st.each(comm["nearest_facility_id"], nearest),
-            "minutes": st.each(comm["nearest_minutes"], st.num),
-            "within": st.each(comm["facilities_within"], st.whole),
-            "accessible": st.each(comm["accessible_m2_per_100hh"], st.num),
-            "required": st.each(comm["required_m2_per_100hh"], st.num),
-            "shortfall": st.each(comm["shortfall_m2"], st.num),
+            "minutes": st.nums(comm["nearest_minutes"]),
+            "within": st.wholes(comm["facilities_within"]),
+            "accessible": st.nums(comm["accessible_m2_per_100hh"]),
+            "required": st.nums(comm["required_m2_per_100hh"]),
+            "shortfall": st.nums(comm["shortfall_m2"]),
             "_st": comm["service_status"].astype(str).tolist(),
             "_op": np.round(low + (high - low) * share.to_numpy(dtype=float), 2).tolist(),
             "_sq": st.shortfall_class(comm["shortfall_m2"]).tolist(),
@@ -207,8 +207,9 @@ def community_layers(comm: gpd.GeoDataFrame, facility_names: dict[str, str]) -> 
     props = community_props(comm, facility_names)
     popup = COMMUNITY_POPUP + tuple((key, lab) for col, key, lab in COMMUNITY_OPTIONAL
                                     if col in comm.columns)
-    geoms = np.asarray(compact_geometry_json(comm.geometry.values), dtype=object)
-    ids = comm.index.astype(str)
+    features = np.asarray(feature_texts(comm.index.astype(str), props,
+                                        compact_geometry_json(comm.geometry.values)),
+                          dtype=object)
     layers = []
     for status in SERVICE_STATUSES:
         rows = (comm["service_status"] == status).to_numpy()
@@ -219,7 +220,7 @@ def community_layers(comm: gpd.GeoDataFrame, facility_names: dict[str, str]) -> 
             id=f"status-{status}", group="communities", kind="community",
             label=f"{swatch(st.STATUS_COLOURS[status])}{zh} {status.replace('_', ' ')}"
                   f" ({int(rows.sum())})",
-            data=features_json(ids[rows], props[rows], geoms[rows].tolist()),
+            data=collection_json(features[rows].tolist()),
             popup=popup, tooltip="name", count=int(rows.sum()),
             extra={"status": status},
         ))
@@ -256,15 +257,15 @@ def facility_props(fac: pd.DataFrame) -> pd.DataFrame:
         lambda v: (not st.is_missing(v)) and not bool(v))
     return pd.DataFrame(
         {
-            "name": st.each(st.names(fac), st.esc),
-            "id": st.each(fac.index.astype(str), st.esc),
+            "name": st.escs(st.names(fac)),
+            "id": st.escs(fac.index.astype(str)),
             "kind": st.each(fac["kind"], lambda k: st.label(FACILITY_KINDS, k)),
             "status": st.each(st.column(fac, "status"),
                               lambda s: st.label(st.FACILITY_STATUS_LABELS, s)),
-            "floor_area": st.each(fac["floor_area_m2"], st.num),
+            "floor_area": st.nums(fac["floor_area_m2"]),
             "size": st.each(st.column(fac, "meets_min_size"), _size_text),
-            "served": st.each(st.column(fac, "households_served"), st.whole),
-            "per_100hh": st.each(st.column(fac, "m2_per_100hh_served"), st.num),
+            "served": st.wholes(st.column(fac, "households_served")),
+            "per_100hh": st.nums(st.column(fac, "m2_per_100hh_served")),
             "_k": fac["kind"].astype(str).tolist(),
             "_r": np.round(low + (high - low) * share.to_numpy(dtype=float), 1).tolist(),
             "_pl": (st.column(fac, "status").astype(object) == "planned").tolist(),
@@ -279,8 +280,8 @@ def facility_layers(fac: gpd.GeoDataFrame) -> list[Layer]:
     if len(fac) == 0:
         return []
     props = facility_props(fac)
-    geoms = np.asarray(geometry_json(fac.geometry.values), dtype=object)
-    ids = fac.index.astype(str)
+    features = np.asarray(feature_texts(fac.index.astype(str), props,
+                                        geometry_json(fac.geometry.values)), dtype=object)
     layers = []
     for kind in st.kinds_present(fac["kind"]):
         rows = (fac["kind"].astype(str) == kind).to_numpy()
@@ -291,7 +292,7 @@ def facility_layers(fac: gpd.GeoDataFrame) -> list[Layer]:
             id=f"kind-{_css_id(kind)}", group="facilities", kind="facility",
             label=f"{swatch(st.kind_colour(kind), 'planner-dot')}{html.escape(zh)} "
                   f"{html.escape(en)} ({int(rows.sum())}{under})",
-            data=features_json(ids[rows], props[rows], geoms[rows].tolist()),
+            data=collection_json(features[rows].tolist()),
             popup=FACILITY_POPUP, tooltip="name", count=int(rows.sum()),
             extra={"facilityKind": kind},
         ))
@@ -314,13 +315,14 @@ def circle_layers(iso: gpd.GeoDataFrame, facility_names: dict[str, str], *,
     if len(iso) == 0:
         return []
     props = pd.DataFrame({
-        "facility": [st.esc(facility_names.get(str(f), f)) for f in iso["facility_id"]],
-        "minutes": st.each(iso["minutes"], st.num),
+        "facility": st.each(iso["facility_id"],
+                            lambda f: st.esc(facility_names.get(str(f), f))),
+        "minutes": st.nums(iso["minutes"]),
         "_k": iso["kind"].astype(str).tolist(),
     }, index=iso.index)
-    geoms = np.asarray(encoded_polygons_json(iso.geometry.values, to_lonlat=to_lonlat),
-                       dtype=object)
-    ids = iso.index.astype(str)
+    features = np.asarray(feature_texts(
+        iso.index.astype(str), props,
+        encoded_polygons_json(iso.geometry.values, to_lonlat=to_lonlat)), dtype=object)
     minutes = "/".join(sorted({st.num(v) for v in iso["minutes"]}))
     layers = []
     for kind in st.kinds_present(iso["kind"]):
@@ -330,7 +332,7 @@ def circle_layers(iso: gpd.GeoDataFrame, facility_names: dict[str, str], *,
             id=f"circles-{_css_id(kind)}", group="circles", kind="circle",
             label=f"{swatch('transparent', 'planner-ring')}步行圈 walking circles: "
                   f"{html.escape(zh)} {html.escape(en)} ({minutes} 分钟 min)",
-            data=features_json(ids[rows], props[rows], geoms[rows].tolist()),
+            data=collection_json(features[rows].tolist()),
             show=False, count=int(rows.sum()), extra={"facilityKind": kind},
         ))
     return layers
@@ -362,14 +364,16 @@ def change_layers(comm: gpd.GeoDataFrame, before: pd.DataFrame) -> list[Layer]:
     rank_before = prior["service_status"].map(STATUS_RANK)
     service = {s: st.label(SERVICE_STATUS_LABELS, s) for s in SERVICE_STATUSES}
     props = pd.DataFrame({
-        "name": st.each(st.names(comm), st.esc),
-        "id": st.each(comm.index.astype(str), st.esc),
+        "name": st.escs(st.names(comm)),
+        "id": st.escs(comm.index.astype(str)),
         "before": [service.get(s, st.MISSING) for s in prior["service_status"].tolist()],
-        "after": [service[s] for s in comm["service_status"].tolist()],
-        "shortfall_before": st.each(prior["shortfall_m2"], st.num),
-        "shortfall_after": st.each(comm["shortfall_m2"], st.num),
+        "after": list(map(service.__getitem__, comm["service_status"].tolist())),
+        "shortfall_before": st.nums(prior["shortfall_m2"]),
+        "shortfall_after": st.nums(comm["shortfall_m2"]),
     }, index=comm.index)
-    geoms = np.asarray(compact_geometry_json(comm.geometry.values), dtype=object)
+    features = np.asarray(feature_texts(comm.index.astype(str), props,
+                                        compact_geometry_json(comm.geometry.values)),
+                          dtype=object)
     layers = []
     for better, rows, zh, en, colour in (
             (True, (rank_now < rank_before).to_numpy(), "改善", "better", "#1a7f37"),
@@ -380,8 +384,7 @@ def change_layers(comm: gpd.GeoDataFrame, before: pd.DataFrame) -> list[Layer]:
             id=f"change-{en}", group="communities", kind="change",
             label=f"{swatch('transparent', 'planner-ring')}<b style='color:{colour}'>"
                   f"{zh} {en}</b> ({int(rows.sum())})",
-            data=features_json(comm.index.astype(str)[rows], props[rows],
-                               geoms[rows].tolist()),
+            data=collection_json(features[rows].tolist()),
             popup=CHANGE_POPUP, tooltip="name", count=int(rows.sum()),
             extra={"better": better}))
     return layers

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from planner.labels import (  # noqa: F401  (the one label table, used by layers/report)
@@ -57,10 +58,9 @@ MISSING = "—"
 def shortfall_class(shortfall_m2: pd.Series) -> pd.Series:
     """Class 0–5 of each shortfall (m²): 0 none, then by :data:`SHORTFALL_BOUNDS_M2`."""
     values = pd.to_numeric(shortfall_m2, errors="coerce").fillna(0).clip(lower=0)
-    cls = pd.Series(0, index=shortfall_m2.index, dtype="int64")
-    for i, bound in enumerate(SHORTFALL_BOUNDS_M2):
-        cls[values > bound] = i + 1
-    return cls
+    # the class is the number of bounds the value is above (the bounds increase)
+    cls = np.searchsorted(SHORTFALL_BOUNDS_M2, values.to_numpy(dtype=float), side="left")
+    return pd.Series(cls, index=shortfall_m2.index, dtype="int64")
 
 
 def shortfall_class_labels() -> list[str]:
@@ -116,8 +116,58 @@ def percent(share: Any) -> str:
 
 
 def each(values: pd.Series | pd.Index, fn: Callable[[Any], str]) -> list[str]:
-    """``fn`` of each value, read as Python objects (fast on Arrow-backed strings)."""
-    return [fn(v) for v in values.tolist()]
+    """``fn`` of each value, read as Python objects (fast on Arrow-backed strings).
+
+    ``fn`` must depend on the value only: each distinct string is formatted once (text
+    columns such as statuses and streets repeat a few values).
+    """
+    items = values.tolist()
+    kinds = set(map(type, items))
+    if str not in kinds:
+        return [fn(v) for v in items]
+    texts = {v: fn(v) for v in dict.fromkeys(v for v in items if type(v) is str)}
+    if kinds == {str}:
+        return list(map(texts.__getitem__, items))
+    return [texts[v] if type(v) is str else fn(v) for v in items]
+
+
+def _floats(values: pd.Series | pd.Index) -> np.ndarray | None:
+    """The values as float64 (missing as NaN) when the column is numeric, else None."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype):
+        return values.to_numpy(dtype=float) if dtype.kind in "iufb" else None
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return None
+
+
+def nums(values: pd.Series | pd.Index, *, decimals: int = 1) -> list[str]:
+    """:func:`num` of each value, formatted straight from a float array when numeric."""
+    x = _floats(values) if decimals >= 0 else None
+    if x is None:
+        return each(values, lambda v: _num(v, decimals=decimals))
+    spec = f",.{decimals}f"
+    texts = [format(v, spec) for v in x.tolist()]
+    if decimals > 0:  # every finite number has a "." then: drop trailing zeros as num does
+        texts = [t.rstrip("0").rstrip(".") for t in texts]
+    for i in np.flatnonzero(np.isnan(x)).tolist():
+        texts[i] = MISSING
+    return texts
+
+
+def wholes(values: pd.Series | pd.Index) -> list[str]:
+    """:func:`whole` of each value (see :func:`nums`)."""
+    return nums(values, decimals=0)
+
+
+def escs(values: pd.Series | pd.Index) -> list[str]:
+    """:func:`esc` of each value: strings are escaped in one call, joined and split again."""
+    items = values.tolist()
+    if set(map(type, items)) == {str}:
+        joined = "\x00".join(items)
+        if joined.count("\x00") == len(items) - 1:  # no string holds the separator
+            return html.escape(joined).split("\x00")
+    return each(values, esc)
 
 
 def label(labels: dict[str, tuple[str, str]], key: Any) -> str:
