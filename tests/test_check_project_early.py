@@ -149,3 +149,14 @@ def test_batch_projects_file_without_its_columns_is_refused_before_loading(tmp_p
     projects.write_text("name,lon,lat\nP1,112.75,37.68\n", encoding="utf-8")
     refused(run(tmp_path, "--projects", projects, "--out", tmp_path / "r.csv"),
             "projects.csv", "missing column", "project_id", "households")
+
+
+@pytest.mark.parametrize("mode", ["single", "projects"])
+def test_unknown_project_crs_is_refused_before_loading(tmp_path, never_load, mode):
+    # a batch used to turn it into one reject per row, after loading the district
+    projects = tmp_path / "projects.csv"
+    projects.write_text(f"project_id,households,lon,lat\nP1,100,{LON},{LAT}\n", encoding="utf-8")
+    args = (["--households", "100", *SITE] if mode == "single"
+            else ["--projects", projects, "--out", tmp_path / "r.csv"])
+    refused(run(tmp_path, *args, "--crs", "wgs48"), "--crs", "Unknown coordinate system 'wgs48'")
+    assert not (tmp_path / "r.csv").exists()

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from planner._errors import PlannerError
 from planner.cli._common import CRS_HELP, _friendly_errors, _step, check_speed
 
 _DATE_HELP = "YYYY-MM-DD; missing dates are reported as not checked, never as a pass."
@@ -132,6 +133,7 @@ def _check_options(opts: dict[str, Any]) -> None:
     from planner.maps.files import check_replaceable  # noqa: PLC0415
 
     check_speed(opts["speed"])
+    _check_crs(opts["project_crs"])
     inputs = _inputs(opts)
     if opts["projects"]:
         from planner.project.batch import check_batch_out  # noqa: PLC0415
@@ -161,6 +163,16 @@ def _check_options(opts: dict[str, Any]) -> None:
                           suffixes=MAP_SUFFIXES)
         check_replaceable(opts["map_path"])
     _project(opts, WGS84)  # the same checks as after loading, in WGS84
+
+
+def _check_crs(declared: str) -> None:
+    """Refuse an unknown ``--crs`` (a batch would otherwise reject every row for it)."""
+    from planner.crs import parse_declared  # noqa: PLC0415
+
+    try:
+        parse_declared(declared)
+    except PlannerError as exc:
+        raise type(exc)(f"--crs {declared}: {exc}") from exc
 
 
 #: Coordinates the project is checked in before the district (and its metric CRS) is known.
