@@ -56,7 +56,6 @@ def check_map_options(opts: dict[str, Any]) -> None:
     from planner.io.guard import MAP_SUFFIXES  # noqa: PLC0415
     from planner.maps.base import parse_tiles  # noqa: PLC0415
     from planner.maps.files import check_replaceable  # noqa: PLC0415
-    from planner.maps.printing import cjk_font  # noqa: PLC0415
 
     parse_tiles(opts.get("tiles"))
     for key, suffixes in (("png_path", (".png",)), ("pdf_path", (".pdf",)),
@@ -73,6 +72,8 @@ def check_map_options(opts: dict[str, Any]) -> None:
             msg = f"--{key} {opts[key]} not found; check the path"
             raise InputError(msg)
     if opts.get("png_path") or opts.get("pdf_path") or opts.get("report"):
+        from planner.maps.printing import cjk_font  # noqa: PLC0415  (matplotlib: only to print)
+
         cjk_font()
 
 

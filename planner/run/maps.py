@@ -46,13 +46,13 @@ def write_map_extras(run: Any, out_dir: str | Path, opts: dict[str, Any], *, bas
     ``step`` reports each step (the CLI prints it).
     """
     from planner.maps.files import planner_made  # noqa: PLC0415
-    from planner.maps.printing import print_map  # noqa: PLC0415
-    from planner.report import write_report  # noqa: PLC0415
 
     notes = [*run.summary.get("notes", []), *run.summary.get("choices", [])]
     written: dict[str, Path] = {}
     for key in ("png_path", "pdf_path"):
         if opts.get(key):
+            from planner.maps.printing import print_map  # noqa: PLC0415  (matplotlib)
+
             with step(f"printing the map to {opts[key]}"):
                 written[key] = print_map(run.communities, run.facilities, opts[key],
                                          title=title, base=base, notes=notes,
@@ -62,6 +62,8 @@ def write_map_extras(run: Any, out_dir: str | Path, opts: dict[str, Any], *, bas
     if fresh_run and not opts.get("report") and stale.exists() and planner_made(stale):
         stale.unlink()  # an earlier run's report must not pass for this run's
     if opts.get("report"):
+        from planner.report import write_report  # noqa: PLC0415  (matplotlib, via prints)
+
         with step(f"writing the report to {Path(out_dir) / 'report.html'}"):
             has_map = (Path(out_dir) / "gap_map.html").exists()
             written["report"] = write_report(
