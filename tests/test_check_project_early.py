@@ -160,3 +160,8 @@ def test_unknown_project_crs_is_refused_before_loading(tmp_path, never_load, mod
             else ["--projects", projects, "--out", tmp_path / "r.csv"])
     refused(run(tmp_path, *args, "--crs", "wgs48"), "--crs", "Unknown coordinate system 'wgs48'")
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_out_without_projects_is_refused_not_ignored(tmp_path, never_load):
+    refused(run(tmp_path, "--households", "100", *SITE, "--out", tmp_path / "r.csv"),
+            "--out", "--projects")

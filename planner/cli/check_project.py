@@ -152,6 +152,10 @@ def _check_options(opts: dict[str, Any]) -> None:
         check_batch_out(out)
         read_projects(opts["projects"], crs=opts["project_crs"], metric_crs=WGS84)
         return
+    if opts["out_path"] is not None:
+        msg = ("--out is the results table of a batch (--projects FILE); one project's result "
+               "is printed (--json for JSON) and --map draws it.")
+        raise InputError(msg)
     if opts["households"] is None:
         msg = "give --households (户数 of the project), or --projects FILE for a batch."
         raise InputError(msg)
