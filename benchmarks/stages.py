@@ -64,10 +64,11 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 from planner.cli.map import map_title
 from planner.isochrones import facility_circles
-from planner.maps import gap_map
 from planner.outputs import write_outputs
 from planner.pipeline import assess, load_study_area
 from planner.reach import BATCH_BYTES, ReachParams, compute_reach
+from planner.run import _draw_gap_map as draw_gap_map
+from planner.run.maps import base_map
 from planner.run.overlap import OVERLAP_MIN_COMMUNITIES, start_page
 from planner.standards import load_profile
 data, out = sys.argv[1], sys.argv[2]  # the cache: XDG_CACHE_HOME, as for the runs
@@ -100,9 +101,11 @@ iso = timed("circle polygons", lambda: facility_circles(
     reach.study, fac, minutes=profile.circle_minutes["urban"].value,
     speed_m_s=params.speed_m_s))
 result.isochrones = iso
-def draw():
-    return gap_map(result.communities, result.facilities, iso,
-                   title=map_title(result.summary), targets=result.targets)
+base = timed("base map (the network's streets)", lambda: base_map(
+    {}, net=area.net, network_path=f"{data}/roads.gpkg"))
+def draw():  # the map planner run draws: streets underneath, care layers, notes
+    return draw_gap_map(area, result, {"tiles": "osm"}, base=base,
+                        title=map_title(result.summary), hills=([], []))
 m = timed("gap map (in series)", draw)
 timed("write outputs (in series)", lambda: write_outputs(result, area, Path(out), gap_map=m))
 def overlapped():  # as planner run does it: the map drawn in a forked child meanwhile
