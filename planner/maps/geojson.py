@@ -203,7 +203,8 @@ def encoded_polygons_json(
     parts, part_geom = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     xy, ring = shapely.get_coordinates(rings, return_index=True)
-    opened = np.r_[ring[1:] == ring[:-1], False]  # drop each ring's closing vertex
+    opened = np.zeros(len(ring), dtype=bool)  # drop each ring's closing vertex
+    opened[:-1] = ring[1:] == ring[:-1]
     xy, ring = xy[opened], ring[opened]
     if to_lonlat is not None and len(xy):
         xy = to_lonlat(xy)
