@@ -1,9 +1,10 @@
 """Coverage, status and targets of a scenario, from its cost table.
 
 No search happens here: the long cost table (pairs up to the largest circle) is filtered
-by each community's circle (its minutes × 60 × the walking speed) and the facilities in
-the scenario, then handed to the same 2SFCA (:mod:`planner.coverage`) and targets
-(:mod:`planner.gaps`) as :func:`planner.pipeline.assess`. The pairs are put in one
+by each community's circle (its minutes × 60 × the walking speed,
+:func:`planner.reach.circle_pairs`) and the facilities in the scenario, then handed to
+the same floor-area assessment (:func:`planner.coverage.assess_profile`) and judgement
+(:func:`planner.judge.judge`) as :func:`planner.pipeline.assess`. The pairs are put in one
 canonical order (facility, then community, in layer order) so that a scenario built
 step by step and the same scenario built in one go add the same numbers in the same
 order and give identical results.
@@ -27,6 +28,7 @@ from planner.pipeline import prepare_communities
 from planner.reach import circle_pairs as pairs_within_circles
 from planner.schema import SERVICE_STATUSES
 from planner.standards import Profile
+from planner.units import minutes_for_metres
 
 
 @dataclass
@@ -209,7 +211,7 @@ def _nearest(comm: pd.DataFrame, pairs: pd.DataFrame, speed_m_s: float) -> pd.Da
     out["nearest_facility_id"] = best["facility_id"].reindex(out.index).astype(object)
     out["nearest_facility_id"] = out["nearest_facility_id"].where(
         out["nearest_facility_id"].notna(), None)
-    out["nearest_minutes"] = (best["distance_m"] / (60.0 * speed_m_s)).reindex(out.index)
+    out["nearest_minutes"] = minutes_for_metres(best["distance_m"], speed_m_s).reindex(out.index)
     return out
 
 
