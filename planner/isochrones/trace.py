@@ -55,8 +55,12 @@ def _paint(runs: tuple[np.ndarray, ...], stack: _Stack) -> np.ndarray:
     c0 = (1 - stack.col_min)[fac] + lo
     c1 = c0 + (hi - lo + 1)
     size = stack.n_rows * stack.width
-    diff = np.bincount(r * stack.width + c0, minlength=size)
-    diff -= np.bincount(r * stack.width + c1, minlength=size)
+    # +1 where a run starts, -1 after it ends; one unbuffered add of both (int32: a
+    # quarter of the memory traffic of two int64 bincounts over the whole grid)
+    at = np.concatenate([r * stack.width + c0, r * stack.width + c1])
+    step = np.repeat(np.array([1, -1], dtype=np.int32), len(r))
+    diff = np.zeros(size, dtype=np.int32)
+    np.add.at(diff, at, step)
     return (np.cumsum(diff, out=diff) > 0).reshape(stack.n_rows, stack.width)
 
 
