@@ -1,4 +1,6 @@
-"""Searches between points on edges, in exact arithmetic, without splitting the network.
+"""Points on edges and exact lengths, for searches that do not split the network.
+
+The searches themselves are in :mod:`planner.reach.walks`.
 
 The study graph (:class:`planner.reach.StudyGraph`) must give the same distances whether a
 facility was searched alone or with others, from the facility or from the community, on
@@ -27,17 +29,14 @@ at the network's nodes are those of the plain network.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
-from planner.network.store import CompiledNetwork, _csr, _stack_rows
+from planner.network.store import CompiledNetwork, _csr
 from planner.reach.graph import GROUP_CELL_M
-from planner.reach.search import BATCH_BYTES, _NodeGrid, _submatrix, spans
+from planner.reach.search import _NodeGrid
 from planner.reach.snapping import AccessPoints
 
 #: Every length is rounded to a multiple of this many metres (2⁻²⁰ m ≈ 0.95 µm).
@@ -223,8 +222,8 @@ class TargetIndex:
     """Target positions indexed by the network node at each end and by edge.
 
     ``node, node_owner, node_w``: one entry per (node, owner) — the cheapest way from
-    that node into one of the owner's positions — sorted by node. ``mark`` is scratch
-    space (one slot per owner id) for numbering a search's sinks.
+    that node into one of the owner's positions — sorted by node. ``assembled`` caches
+    the search graphs built for these targets (:mod:`planner.reach.walks`), by matrix.
     """
 
     node: np.ndarray
@@ -233,8 +232,7 @@ class TargetIndex:
     edge: np.ndarray
     edge_pos: np.ndarray
     positions: Positions
-    mark: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
-    _whole: tuple | None = field(repr=False, default=None)
+    assembled: dict = field(repr=False, default_factory=dict)
 
     @classmethod
     def of(cls, net: CompiledNetwork, pos: Positions, *, facility: bool = False) -> TargetIndex:
@@ -257,248 +255,4 @@ class TargetIndex:
         starts = np.flatnonzero(first)
         best = np.minimum.reduceat(w, starts) if len(starts) else w[:0]
         by_edge = np.argsort(pos.edge, kind="stable")
-        mark = np.full(n_owners, -1, dtype=np.int64)
-        return cls(node[starts], owner[starts], best, pos.edge[by_edge], by_edge, pos, mark)
-
-
-@dataclass
-class SearchBatch:
-    """Distances from a batch of source owners.
-
-    Attributes
-    ----------
-    sources
-        Source owner ids (one row each).
-    nodes
-        Sorted network nodes searched (columns of ``node_dist``).
-    node_dist
-        Metres to those nodes, ``inf`` beyond the limit; ``(len(sources), len(nodes))``.
-    targets
-        Target owner ids of the sinks (columns of ``target_dist``).
-    target_dist
-        Metres to each target owner (its best position), ``inf`` beyond the limit.
-    """
-
-    sources: np.ndarray
-    nodes: np.ndarray
-    node_dist: np.ndarray
-    targets: np.ndarray
-    target_dist: np.ndarray
-
-    def pairs(self, limit_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(source owner, target owner, metres)`` of every pair within ``limit_m``."""
-        r, c = np.nonzero(self.target_dist <= limit_m)
-        return self.sources[r], self.targets[c], self.target_dist[r, c]
-
-
-def _groups(src: Positions, owners: np.ndarray, cell_m: float) -> list[np.ndarray]:
-    """Source owners grouped by the grid cell of their mean road position."""
-    pos = src.subset(np.isin(src.owner, owners))
-    uniq, inv = np.unique(pos.owner, return_inverse=True)
-    cnt = np.bincount(inv)
-    mx = np.bincount(inv, weights=pos.x) / cnt
-    my = np.bincount(inv, weights=pos.y) / cnt
-    keys = np.unique(np.c_[np.floor(mx / cell_m), np.floor(my / cell_m)], axis=0,
-                     return_inverse=True)[1].ravel()
-    order = np.argsort(keys, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1], True])
-    return [uniq[order[a:b]] for a, b in itertools.pairwise(bounds)]
-
-
-def searches(
-    base: SearchBase,
-    src: Positions,
-    owners: np.ndarray,
-    targets: TargetIndex,
-    *,
-    limit_m: float,
-    bounded: bool = True,
-    from_communities: bool = False,
-) -> Iterator[SearchBatch]:
-    """Search from each of ``owners`` (ids in ``src.owner``) up to ``limit_m`` metres.
-
-    With ``bounded`` the owners are grouped by grid cell and each group searches only
-    the nodes within ``limit_m`` (straight line) of its positions; otherwise every
-    search covers the whole network (for long limits). ``from_communities``: the
-    sources are communities and the targets facilities (matters on a terrain network,
-    where the walk runs from the community to the facility).
-    """
-    matrix = base.csr_walk if from_communities and base.csr_walk is not None else base.csr
-    owners = np.intersect1d(np.asarray(owners, dtype=np.int64), src.owner)
-    if len(owners) == 0:
-        return
-    groups = _groups(src, owners, base.grid.cell) if bounded else [owners]
-    by_owner = np.argsort(src.owner, kind="stable")
-    sorted_owner = src.owner[by_owner]
-    for group in groups:
-        lo, hi = np.searchsorted(sorted_owner, group), np.searchsorted(sorted_owner, group, "right")
-        gpos = src.subset(by_owner[spans(lo, hi)])
-        if bounded:
-            nodes = base.grid.within(*gpos.box(limit_m))
-        else:
-            nodes = np.arange(base.net.n_nodes, dtype=np.int64)
-        sub = matrix if not bounded else _submatrix(matrix, nodes, base._lookup)
-        rows = max(1, BATCH_BYTES // (8 * max(1, len(nodes) + len(group))))
-        for i in range(0, len(group), rows):
-            part = group[i:i + rows]
-            yield _search(base, sub, nodes, gpos.subset(np.isin(gpos.owner, part)), part,
-                          targets, limit_m, from_communities=from_communities)
-
-
-def _local(nodes: np.ndarray, glob: np.ndarray) -> np.ndarray:
-    """Position of each of ``glob`` in the sorted ``nodes``, ``-1`` where absent."""
-    i = np.searchsorted(nodes, glob)
-    i = np.minimum(i, len(nodes) - 1)
-    return np.where(nodes[i] == glob, i, -1) if len(nodes) else np.full(len(glob), -1)
-
-
-def _search(
-    base: SearchBase, sub: sp.csr_matrix, nodes: np.ndarray, pos: Positions,
-    part: np.ndarray, targets: TargetIndex, limit_m: float, *, from_communities: bool = False,
-) -> SearchBatch:
-    """One Dijkstra call from the source owners ``part`` (their positions ``pos``)."""
-    n, k = len(nodes), len(part)
-    csr, sink_owner = _graph(base, sub, nodes, pos, part, targets,
-                             from_communities=from_communities)
-    dist = np.atleast_2d(dijkstra(csr, directed=True, indices=n + np.arange(k), limit=limit_m))
-    return SearchBatch(part, nodes, dist[:, :n], sink_owner, dist[:, n + k:])
-
-
-def _graph(
-    base: SearchBase, sub: sp.csr_matrix, nodes: np.ndarray, pos: Positions,
-    part: np.ndarray, targets: TargetIndex, *, from_communities: bool = False,
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """``sub`` plus a source node per owner of ``part`` and a sink per target owner.
-
-    Nodes: ``nodes`` (``0..n-1``), then the sources in ``part`` order, then the sinks;
-    returns the matrix and the target owner of each sink.
-    """
-    n, k = len(nodes), len(part)
-    row = np.searchsorted(part, pos.owner)  # part is sorted (from np.unique)
-    net = base.net
-    # sources: to both ends of each position's edge
-    su = np.concatenate([row, row]) + n
-    sv = _local(nodes, np.concatenate([net.edge_u[pos.edge], net.edge_v[pos.edge]]))
-    cu, cv = _end_costs(net, pos, facility=not from_communities)
-    sw = np.concatenate([pos.offroad + cu, pos.offroad + cv])
-    keep = sv >= 0
-    su, sv, sw = su[keep], sv[keep], sw[keep]
-    # sinks: target positions with an end among the nodes
-    lo = np.searchsorted(targets.node, nodes)
-    hi = np.searchsorted(targets.node, nodes, "right")
-    idx = spans(lo, hi)
-    t_local = np.repeat(np.arange(n), hi - lo)
-    t_owner, t_w = targets.node_owner[idx], targets.node_w[idx]
-    # the direct walk along an edge holding both a source and a target
-    elo = np.searchsorted(targets.edge, pos.edge)
-    ehi = np.searchsorted(targets.edge, pos.edge, "right")
-    eidx = targets.edge_pos[spans(elo, ehi)]
-    s_of = np.repeat(np.arange(len(pos)), ehi - elo)
-    tp = targets.positions
-    d_owner = tp.owner[eidx]
-    if net.directed is None:
-        along = np.abs(pos.to_u[s_of] - tp.to_u[eidx])
-    elif from_communities:
-        along = _direct_walk(pos.subset(s_of), tp.subset(eidx))
-    else:
-        along = _direct_walk(tp.subset(eidx), pos.subset(s_of))
-    d_w = pos.offroad[s_of] + along + tp.offroad[eidx]
-    # number the sinks in owner order, with the index's scratch array (no sort)
-    mark = targets.mark
-    mark[t_owner] = 0
-    mark[d_owner] = 0
-    sink_owner = np.flatnonzero(mark == 0)
-    mark[sink_owner] = np.arange(len(sink_owner))
-    t_sink, d_sink = n + k + mark[t_owner], n + k + mark[d_owner]
-    mark[sink_owner] = -1
-    total = n + k + len(sink_owner)
-    # node rows (sorted, one entry per node and sink) then the few source rows
-    empty = np.zeros(0, dtype=np.int64)
-    src = _csr(empty, empty, np.zeros(0), total,
-               (np.concatenate([su, row[s_of] + n]), np.concatenate([sv, d_sink]),
-                np.concatenate([sw, d_w])))
-    counts = np.bincount(t_local, minlength=total) + np.diff(src.indptr)
-    indptr = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    extra = sp.csr_matrix((np.concatenate([t_w, src.data]),
-                           np.concatenate([t_sink, src.indices]).astype(np.int32), indptr),
-                          shape=(total, total))
-    return _stack_rows(sub, extra), sink_owner
-
-
-def nearest(
-    base: SearchBase, src: Positions, owners: np.ndarray, targets: TargetIndex, *,
-    limit_m: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest source owner of each target owner: one multi-source ``min_only`` search.
-
-    Returns ``(target owner, metres, source owner)`` for the target owners reached
-    within ``limit_m``, over the whole network. The metres equal the minimum over the
-    per-source searches of :func:`searches` exactly (exact arithmetic); among sources
-    at the same distance, one is named.
-
-    The graph is the network with a sink per target owner (built once per matrix and
-    target index, shared by every call) followed by a source row per owner: the same
-    edges, in the same order, as :func:`_graph` gives, numbered sinks first.
-    """
-    owners = np.intersect1d(np.asarray(owners, dtype=np.int64), src.owner)
-    empty = np.zeros(0, dtype=np.int64)
-    if len(owners) == 0:
-        return empty, np.zeros(0), empty
-    pos = src.subset(np.isin(src.owner, owners))
-    shared, sink_owner = _whole_network(base, targets)
-    n, s, k = base.net.n_nodes, len(sink_owner), len(owners)
-    total = n + s + k
-    row = np.searchsorted(owners, pos.owner)
-    net = base.net
-    # source rows: to both ends of each position's edge, and the direct walk to a target
-    # on the same edge
-    cu, cv = _end_costs(net, pos, facility=True)
-    elo = np.searchsorted(targets.edge, pos.edge)
-    ehi = np.searchsorted(targets.edge, pos.edge, "right")
-    eidx = targets.edge_pos[spans(elo, ehi)]
-    s_of = np.repeat(np.arange(len(pos)), ehi - elo)
-    tp = targets.positions
-    if net.directed is None:
-        along = np.abs(pos.to_u[s_of] - tp.to_u[eidx])
-    else:
-        along = _direct_walk(tp.subset(eidx), pos.subset(s_of))
-    d_w = pos.offroad[s_of] + along + tp.offroad[eidx]
-    d_sink = n + np.searchsorted(sink_owner, tp.owner[eidx])
-    empty_f = np.zeros(0)
-    rows = _csr(empty, empty, empty_f, total,
-                (np.concatenate([row, row, row[s_of]]),
-                 np.concatenate([net.edge_u[pos.edge], net.edge_v[pos.edge], d_sink]),
-                 np.concatenate([pos.offroad + cu, pos.offroad + cv, d_w])))
-    m = rows.indptr[k]
-    indptr = np.concatenate([shared.indptr, shared.indptr[-1] + rows.indptr[1:k + 1]])
-    csr = sp.csr_matrix((np.concatenate([shared.data, rows.data[:m]]),
-                         np.concatenate([shared.indices, rows.indices[:m]]), indptr),
-                        shape=(total, total))
-    dist, _, from_node = dijkstra(csr, directed=True, indices=n + s + np.arange(k),
-                                  limit=limit_m, min_only=True, return_predecessors=True)
-    d = dist[n:n + s]
-    reached = np.isfinite(d)
-    return sink_owner[reached], d[reached], owners[from_node[n:n + s][reached] - n - s]
-
-
-def _whole_network(base: SearchBase, targets: TargetIndex) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The network's rows followed by one empty row per target owner (its sink).
-
-    Each node row holds its streets, then an edge into the sink of every target owner
-    with a position on one of its edges (sinks numbered from ``n`` in owner order).
-    Returns the matrix (``n + sinks`` rows) and the target owner of each sink; cached on
-    ``targets`` for ``base.csr``.
-    """
-    if targets._whole is not None and targets._whole[0] is base.csr:
-        return targets._whole[1], targets._whole[2]
-    n = base.net.n_nodes
-    sink_owner = np.unique(targets.node_owner)
-    size = n + len(sink_owner)
-    sinks = sp.csr_matrix(
-        (targets.node_w, (n + np.searchsorted(sink_owner, targets.node_owner)).astype(np.int32),
-         np.r_[0, np.cumsum(np.bincount(targets.node, minlength=size))]),
-        shape=(size, size))
-    shared = _stack_rows(base.csr, sinks)
-    targets._whole = (base.csr, shared, sink_owner)
-    return shared, sink_owner
+        return cls(node[starts], owner[starts], best, pos.edge[by_edge], by_edge, pos)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from planner._errors import CRSError, InputError
 from planner.network.store import CompiledNetwork
-from planner.reach import pairs
+from planner.reach import pairs, walks
 from planner.reach.costs import empty_costs
 from planner.reach.params import DEFAULT_BOUNDARY_ACCESS_M, DEFAULT_SNAP_MAX_M, ReachParams
 from planner.reach.snapping import AccessPoints, community_access, snap_points
@@ -192,7 +192,7 @@ class StudyGraph:
         slots = np.flatnonzero(self._fac_alive)
         if kinds is not None:
             slots = slots[np.isin(self._fac_kind[slots], list(kinds))]
-        tgt, metres, src = pairs.nearest(self._base, self._fpos, slots, self._community_index(),
+        tgt, metres, src = walks.nearest(self._base, self._fpos, slots, self._community_index(),
                                          limit_m=limit)
         alive = np.flatnonzero(self._com_alive)
         dist = np.full(len(self._com_ids), np.nan)
@@ -213,7 +213,7 @@ class StudyGraph:
         """
         slots = self._slots(self._fac_ids, self._fac_alive, facility_ids, "facility")
         empty = pairs.TargetIndex.of(self.net, pairs.Positions.empty())
-        for batch in pairs.searches(self._base, self._fpos, slots, empty, limit_m=limit_m):
+        for batch in walks.searches(self._base, self._fpos, slots, empty, limit_m=limit_m):
             yield self._fac_ids[batch.sources], batch.nodes, batch.node_dist
 
     def facility_positions(self) -> pd.DataFrame:
@@ -331,7 +331,7 @@ class StudyGraph:
             e = np.zeros(0, dtype=np.int64)
             return e, e, np.zeros(0)
         parts = [b.pairs(self.max_distance_m)
-                 for b in pairs.searches(self._base, src, slots, targets,
+                 for b in walks.searches(self._base, src, slots, targets,
                                          limit_m=self.max_distance_m,
                                          from_communities=src is self._cpos)]
         if not parts:
