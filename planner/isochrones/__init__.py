@@ -51,6 +51,7 @@ from planner.isochrones.runs import StreetRuns, node_edges, sample_edges
 from planner.isochrones.sizes import (
     CELL_M,
     CHUNK_CELLS,
+    HERE_SHARE_WHILE_ASSESSING,
     PARALLEL_MIN_FACILITIES,
     PROGRESS_MIN_FACILITIES,
     RUNS_CACHE_MIN_SHARE,
@@ -63,6 +64,7 @@ from planner.isochrones.trace import circle_polygons
 __all__ = [
     "CELL_M",
     "CHUNK_CELLS",
+    "HERE_SHARE_WHILE_ASSESSING",
     "PARALLEL_MIN_FACILITIES",
     "PROGRESS_MIN_FACILITIES",
     "RUNS_CACHE_MIN_SHARE",
