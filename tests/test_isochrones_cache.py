@@ -51,7 +51,7 @@ def test_cached_runs_give_the_same_polygons(cached_net, tmp_path):
     first = circles(net)  # builds and writes the runs beside the network cache
     runs_file = runs_cache_file(net)
     assert runs_file == net.cache_file.with_name(
-        net.cache_file.name.replace(".reach.npz", ".runs.npz"))
+        net.cache_file.name.replace(".reach.npz", f".runs-{runs_key(net)}.npy"))
     assert runs_file.exists()
     assert set(tmp_path.iterdir()) == before | {runs_file}  # no temporary file left
     second = circles(net)  # reads them
@@ -106,7 +106,7 @@ def test_an_unwritable_folder_only_costs_time(cached_net, monkeypatch, caplog):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(np, "savez", refuse)
+    monkeypatch.setattr(np, "save", refuse)
     with caplog.at_level(logging.WARNING, logger="planner"):
         assert save_runs(net, sample_edges(net)) is None
     assert "could not cache the street grid" in caplog.text

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.isochrones.cache import load_runs, runs_cache_file, save_runs
+from planner.isochrones.cache import load_runs, save_runs
 from planner.isochrones.runs import StreetRuns, sample_edges
 from planner.isochrones.sizes import (
     PARALLEL_MIN_FACILITIES,
@@ -239,7 +239,7 @@ def _cached_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> Stre
     Read only when the circles can reach :data:`RUNS_CACHE_MIN_SHARE` of the edges
     (a few circles cut their own few edges faster than the whole file is read).
     """
-    if not len(ids) or runs_cache_file(study.net) is None:
+    if not len(ids) or study.net.cache_file is None:
         return None
     if _reachable_edges(study, ids, budget_m).mean() < RUNS_CACHE_MIN_SHARE:
         return None
@@ -254,7 +254,7 @@ def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> Street
     """
     net = study.net
     keep = _reachable_edges(study, ids, budget_m)
-    if runs_cache_file(net) is not None and keep.mean() >= RUNS_CACHE_MIN_SHARE:
+    if net.cache_file is not None and keep.mean() >= RUNS_CACHE_MIN_SHARE:
         every = sample_edges(net)
         save_runs(net, every)
         return every

@@ -114,8 +114,7 @@ def sample_edges(
     StreetRuns
     """
     xy = net.edge_coords
-    x0 = float(np.floor(xy[:, 0].min() / cell_m) * cell_m - 4 * half_width_m)
-    y0 = float(np.floor(xy[:, 1].min() / cell_m) * cell_m - 4 * half_width_m)
+    x0, y0 = grid_origin(net, cell_m=cell_m, half_width_m=half_width_m)
     seg_offsets, first, seg_along = segment_table(net)
     seg_edge = np.repeat(np.arange(net.n_edges), np.diff(seg_offsets))
     wanted = np.arange(len(first)) if edges is None else np.flatnonzero(edges[seg_edge])
@@ -131,6 +130,14 @@ def sample_edges(
     offsets = np.r_[0, np.cumsum(np.bincount(seg_edge[seg], minlength=net.n_edges))]
     return StreetRuns(cell_m, half_width_m, x0, y0, row, lo, hi, offsets, seg_offsets,
                       first, seg_along)
+
+
+def grid_origin(net: CompiledNetwork, *, cell_m: float, half_width_m: float) -> tuple[float, float]:
+    """The grid's corner ``(x0, y0)``: below and left of every street band (metres)."""
+    xy = net.edge_coords
+    x0 = float(np.floor(xy[:, 0].min() / cell_m) * cell_m - 4 * half_width_m)
+    y0 = float(np.floor(xy[:, 1].min() / cell_m) * cell_m - 4 * half_width_m)
+    return x0, y0
 
 
 def segment_table(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
