@@ -100,9 +100,17 @@ class CompiledNetwork:
         """Edge LineStrings (built once, on first use)."""
         if self._geoms is None:
             counts = np.diff(self.edge_offsets)
-            self._geoms = shapely.linestrings(
-                self.edge_coords, indices=np.repeat(np.arange(self.n_edges), counts)
-            )
+            geoms = np.empty(self.n_edges, dtype=object)
+            two = counts == 2  # most edges: one segment, built without an index array
+            start = self.edge_offsets[:-1][two]
+            geoms[two] = shapely.linestrings(
+                np.stack([self.edge_coords[start], self.edge_coords[start + 1]], axis=1))
+            if not two.all():
+                rest = np.flatnonzero(~two)
+                geoms[rest] = shapely.linestrings(
+                    self.edge_coords[spans_of(self.edge_offsets, rest)],
+                    indices=np.repeat(np.arange(len(rest)), counts[rest]))
+            self._geoms = geoms
         return self._geoms
 
     @property
@@ -162,6 +170,13 @@ class CompiledNetwork:
             np.zeros(0) if extra_w is None else extra_w, n, one_way,
         )
         return _stack_rows(self._base_csr, extra)
+
+
+def spans_of(offsets: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Indices ``offsets[i]:offsets[i + 1]`` of every ``i`` in ``items``, concatenated."""
+    lo, hi = offsets[items], offsets[items + 1]
+    counts = hi - lo
+    return np.repeat(lo - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(counts.sum())
 
 
 def _stack_rows(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
