@@ -16,6 +16,23 @@ hull's over-claim (its area outside the exact union, as a share of the exact are
 Run single-threaded::
 
     .venv/bin/python benchmarks/isochrones.py [--size 22.5] [--facilities 1000]
+
+With ``--data`` (a folder written by ``planner sample``, e.g. /tmp/s22 for ~131k nodes or
+/tmp/s172 for ~1M), it instead times :func:`planner.isochrones.facility_circles` as
+``planner run`` calls it (all existing facilities, 15 minutes at 1 m/s, one process),
+in CPU seconds, three ways on the same study graph, and checks that all three give the
+same polygons (WKB):
+
+Each way runs in a fresh process, as ``planner run`` does (``--way`` runs one here).
+
+* **before** (issue 8 session of 2026-11-30): the street grid runs cut on every run, the
+  grid painted with two int64 bincounts, the simplified outlines checked for validity a
+  second time;
+* **after, no cache** (``--no-cache``, or the first run on a network): runs cut;
+* **after, cached runs** (every later run): runs memory-mapped from beside the network
+  cache (:mod:`planner.isochrones.cache`).
+
+The compiled network is cached under ``$XDG_CACHE_HOME``: point it at a scratch folder.
 """
 
 from __future__ import annotations
@@ -117,16 +134,117 @@ def over_claim(hull: list, exact: list) -> np.ndarray:
     return shapely.area(shapely.difference(h, e)) / shapely.area(e)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark and print the table."""
+def _paint_before(runs: tuple[np.ndarray, ...], stack) -> np.ndarray:
+    """The grid painter before: two int64 bincounts over the whole grid."""
+    fac, row, lo, hi = runs
+    r = (stack.block + 1 - stack.row_min)[fac] + row
+    c0 = (1 - stack.col_min)[fac] + lo
+    c1 = c0 + (hi - lo + 1)
+    size = stack.n_rows * stack.width
+    diff = np.bincount(r * stack.width + c0, minlength=size)
+    diff -= np.bincount(r * stack.width + c1, minlength=size)
+    return (np.cumsum(diff, out=diff) > 0).reshape(stack.n_rows, stack.width)
+
+
+def _simplify_before(polygons: np.ndarray, tolerance_m: float = 5.0) -> np.ndarray:
+    """The outline simplifier before: every result checked for validity again."""
+    out = shapely.simplify(polygons, tolerance_m, preserve_topology=False)
+    bad = ~shapely.is_valid(out) | (shapely.is_empty(out) & ~shapely.is_empty(polygons))
+    if bad.any():
+        out[bad] = shapely.simplify(polygons[bad], tolerance_m, preserve_topology=True)
+    return out
+
+
+WAYS = {"before": "before", "after": "after, no cache (runs cut)", "cached": "after, cached runs"}
+
+
+def study_area_circles(data: Path, way: str) -> None:
+    """CPU seconds of a study area's circles one ``way``, in this process (``--data``).
+
+    Prints one JSON line: ``way``, ``cpu_s``, ``wall_s`` and a digest of the polygons' WKB.
+    """
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    import planner.isochrones.facilities as facilities_module  # noqa: PLC0415
+    import planner.isochrones.trace as trace_module  # noqa: PLC0415
+    from planner.isochrones import facility_circles, sample_edges  # noqa: PLC0415
+    from planner.isochrones.cache import load_runs, save_runs  # noqa: PLC0415
+    from planner.pipeline import load_study_area  # noqa: PLC0415
+    from planner.reach import ReachParams, compute_reach  # noqa: PLC0415
+
+    area = load_study_area(data / "roads.gpkg", data / "communities.gpkg",
+                           data / "facilities.csv", gates=data / "gates.csv")
+    fac = area.facilities[area.facilities["status"].fillna("existing").eq("existing")]
+    comm = area.communities
+    reach = compute_reach(area.net, comm, fac, circle_minutes=np.full(len(comm), 15.0),
+                          params=ReachParams(speed_m_s=1.0), gates=area.gates)
+    net = reach.study.net
+    if way == "cached":
+        if net.cache_file is None:
+            raise SystemExit("no network cache: set XDG_CACHE_HOME to a writable folder")
+        if load_runs(net) is None:
+            save_runs(net, sample_edges(net))
+    else:
+        net.cache_file = None  # runs cut in the call, as with --no-cache
+    if way == "before":
+        trace_module._paint = _paint_before
+        facilities_module.simplify_outlines = _simplify_before
+    wall, start = time.perf_counter(), time.process_time()
+    got = facility_circles(reach.study, fac, minutes=15, speed_m_s=1.0, workers=1)
+    cpu_s, wall_s = time.process_time() - start, time.perf_counter() - wall
+    digest = hashlib.sha256(b"".join(shapely.to_wkb(got.geometry.to_numpy()))).hexdigest()
+    print(json.dumps({"way": way, "cpu_s": cpu_s, "wall_s": wall_s, "digest": digest,
+                      "nodes": net.n_nodes, "facilities": len(fac)}))
+
+
+def study_area_table(data: Path) -> None:
+    """Each way in a fresh process (as ``planner run`` starts), side by side."""
+    import json  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    rows = []
+    for way in WAYS:
+        out = subprocess.run([sys.executable, __file__, "--data", str(data), "--way", way],
+                             capture_output=True, text=True, check=True).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+    first = rows[0]
+    print(f"{data}: {first['nodes']:,} nodes, {first['facilities']:,} facilities; "
+          "walking circles in one process (fresh), 15 min at 1 m/s")
+    print(f"  {'way':<32}{'CPU-s':>8}{'wall s':>8}")
+    for r in rows:
+        print(f"  {WAYS[r['way']]:<32}{r['cpu_s']:>8.2f}{r['wall_s']:>8.2f}")
+    same = len({r["digest"] for r in rows}) == 1
+    saved = rows[0]["cpu_s"] - rows[-1]["cpu_s"]
+    print(f"  same polygons (WKB digest) all ways: {same}; cached vs before: "
+          f"{saved:.2f} CPU-s less ({saved / rows[0]['cpu_s']:.0%})")
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=None,
+                    help="a planner sample folder: time its circles before and after")
+    ap.add_argument("--way", choices=sorted(WAYS), default=None,
+                    help="with --data: time only this way, in this process")
     ap.add_argument("--size", type=float, default=22.5, help="sample district size")
     ap.add_argument("--facilities", type=int, default=1000)
     ap.add_argument("--exact", type=int, default=100, help="facilities for the slow methods")
     ap.add_argument("--budget-m", type=float, default=900.0)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--repeat", type=int, default=3, help="best of this many fast runs")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the table."""
+    args = _parser().parse_args(argv)
+    if args.data is not None:
+        if args.way:
+            study_area_circles(args.data, args.way)
+        else:
+            study_area_table(args.data)
+        return
 
     t_net, net = timed(sample_network, args.size, seed=args.seed)
     node_dist, (oe, oa, ob), t_dij = facility_distances(net, args.facilities, args.budget_m,
