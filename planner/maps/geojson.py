@@ -17,7 +17,7 @@ column (:func:`feature_texts`), so no per-vertex, per-ring or per-feature dict i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,31 +57,37 @@ def json_values(values: Sequence[Any]) -> tuple[list[str], str]:
     return [to_json(v) for v in values], "%s"
 
 
-def feature_texts(ids: Sequence[Any], props: pd.DataFrame,
+def feature_texts(ids: Sequence[Any], props: pd.DataFrame | Mapping[Any, Sequence[Any]],
                   geometries: Sequence[str]) -> list[str]:
     """The JSON text of each feature around its pre-serialised geometry.
 
     The same text as ``to_json({"type": "Feature", "id": i, "properties": {...}})``
     with the geometry text in place of ``"geometry"``'s value, formatted column by
-    column (see :func:`json_values`).
+    column (see :func:`json_values`). ``props`` is a frame or a mapping of columns.
     """
-    ids = list(ids)
-    if len(props) != len(ids):
-        msg = f"{len(ids)} feature ids but {len(props)} rows of properties"
+    ids = ids.tolist() if isinstance(ids, pd.Index) else list(ids)
+    if isinstance(props, pd.DataFrame):
+        n_rows, columns = len(props), {c: props[c].tolist() for c in props.columns}
+    else:
+        columns = {c: list(v) for c, v in props.items()}
+        n_rows = len(next(iter(columns.values()))) if columns else len(ids)
+    if n_rows != len(ids) or any(len(v) != n_rows for v in columns.values()):
+        msg = f"{len(ids)} feature ids but {n_rows} rows of properties"
         raise ValueError(msg)
     if len(geometries) != len(ids):
         msg = "could not place the geometries in the GeoJSON text"
         raise RuntimeError(msg)
     id_texts, id_pattern = json_values(ids)
     pattern = ['{"type":"Feature","id":', id_pattern, ',"properties":{']
-    columns: list[list[str]] = []
-    for n, name in enumerate(props.columns):
-        texts, value_pattern = json_values(props[name].tolist())
+    texts_by_column: list[list[str]] = []
+    for n, (name, values) in enumerate(columns.items()):
+        texts, value_pattern = json_values(values)
         key = to_json({name: 0})[1:-3]  # the key as json.dumps writes it (str of 1 is "1")
         pattern += [("," if n else "") + key.replace("%", "%%") + ":", value_pattern]
-        columns.append(texts)
+        texts_by_column.append(texts)
     pattern.append('},"geometry":%s}')
-    return list(map("".join(pattern).__mod__, zip(id_texts, *columns, geometries, strict=True)))
+    return list(map("".join(pattern).__mod__,
+                    zip(id_texts, *texts_by_column, geometries, strict=True)))
 
 
 def collection_json(features: Sequence[str]) -> str:

@@ -162,6 +162,12 @@ def _range_text(value: Any) -> str:
 
 def community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.DataFrame:
     """Popup text and style numbers of each community (see the module docstring)."""
+    return pd.DataFrame(_community_columns(comm, facility_names), index=comm.index)
+
+
+def _community_columns(comm: pd.DataFrame, facility_names: dict[str, str]
+                       ) -> dict[str, list[Any]]:
+    """:func:`community_props` as plain lists (what the GeoJSON is written from)."""
     def nearest(fid: Any) -> str:
         if st.is_missing(fid):
             return "无 none"
@@ -173,8 +179,7 @@ def community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.Da
     largest = float(shortfall.max()) if len(shortfall) else 0.0
     low, high = FILL_OPACITY_RANGE
     share = shortfall / largest if largest > 0 else shortfall * 0
-    props = pd.DataFrame(
-        {
+    props: dict[str, list[Any]] = {
             "name": st.escs(st.names(comm)),
             "id": st.escs(comm.index.astype(str)),
             "households": st.wholes(comm["households"]),
@@ -190,9 +195,7 @@ def community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.Da
             "_st": comm["service_status"].astype(str).tolist(),
             "_op": np.round(low + (high - low) * share.to_numpy(dtype=float), 2).tolist(),
             "_sq": st.shortfall_class(comm["shortfall_m2"]).tolist(),
-        },
-        index=comm.index,
-    )
+    }
     for col, key, _ in COMMUNITY_OPTIONAL:
         if col in comm.columns:
             if col == "standard_range":
@@ -204,7 +207,7 @@ def community_props(comm: pd.DataFrame, facility_names: dict[str, str]) -> pd.Da
 
 def community_layers(comm: gpd.GeoDataFrame, facility_names: dict[str, str]) -> list[Layer]:
     """One layer per service status present (EPSG:4326 input, display geometry)."""
-    props = community_props(comm, facility_names)
+    props = _community_columns(comm, facility_names)
     popup = COMMUNITY_POPUP + tuple((key, lab) for col, key, lab in COMMUNITY_OPTIONAL
                                     if col in comm.columns)
     features = np.asarray(feature_texts(comm.index.astype(str), props,

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 COMMUNITY_SIMPLIFY_M = 1.0
 #: Zoom used when the data is a single point.
 MAX_FIT_ZOOM = 17
+_DATA_OPEN = '<script type="application/json" id="planner-data">'
 
 _COMMUNITY_REQUIRED = (
     "households", "service_status", "nearest_facility_id", "nearest_minutes",
@@ -138,7 +139,7 @@ class GapMap:
             f"</details>{self.notes}</div>",
             '<div id="planner-legend" class="planner-panel planner-legend">'
             f"<details open><summary><h2>图例 Legend</h2></summary>{self.legend}</details></div>",
-            f'<script type="application/json" id="planner-data">{self.data_json()}</script>',
+            f"{_DATA_OPEN}{self.data_json()}</script>",
             f"<script>{assets.page_js()}</script>",
             "</body></html>",
         ])
@@ -269,7 +270,10 @@ def save_map(m: GapMap, path: str | Path) -> Path:
         is a file the planner did not write.
     """
     text = m.render()
-    external = assets.external_assets(text)
+    # the data block cannot load anything (JSON, "<" written as \u003c): scan the rest
+    start = text.find(_DATA_OPEN)
+    end = text.find("</script>", start) if start >= 0 else -1
+    external = assets.external_assets(text if end < 0 else text[:start] + text[end:])
     if external:
         msg = (f"the map links {len(external)} external script(s)/stylesheet(s) that will "
                f"not load offline: {', '.join(external)}")
