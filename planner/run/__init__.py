@@ -2,7 +2,8 @@
 
 :func:`run_planner` loads a district, applies the terrain and population options, assesses
 it, draws the gap map (with the care layers and, with a DEM, what the hills take away),
-writes every output file, copies the map to ``map_path``, and writes the print, report and
+writes every output file (a large district's map is drawn in a forked child meanwhile,
+:mod:`planner.run.overlap`), copies the map to ``map_path``, and writes the print, report and
 minutes raster asked for. Its options are those of ``planner run``, by the names click gives
 them (``out_dir``, ``map_path``, ``png_path``…; see :data:`DEFAULT_OPTIONS`); the CLI checks
 their values first (:mod:`planner.cli.run`), and :func:`run_scenario_file` runs
