@@ -243,7 +243,9 @@ def reject_unknown_gates(gates: LoadResult, communities: pd.Index | gpd.GeoDataF
     """
     ids = communities if isinstance(communities, pd.Index) else communities.index
     data = gates.data
-    unknown = ~data["community_id"].isin(ids)
+    unique = ids if ids.is_unique else ids.unique()  # a hash lookup: Series.isin on
+    unknown = pd.Series(unique.get_indexer(data["community_id"]) < 0,  # Arrow strings is slow
+                        index=data.index)
     far, distance = _far_gates(data, communities, unknown)
     bad = unknown | far
     if not bad.any():

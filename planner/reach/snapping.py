@@ -194,8 +194,9 @@ def community_access(
     parts = []
     gated = np.zeros(len(communities), dtype=bool)
     if gates is not None and len(gates):
-        g = gates[gates["community_id"].isin(position.index)]
-        owners = position.loc[g["community_id"]].to_numpy()
+        where = position.index.get_indexer(gates["community_id"])  # ids are unique
+        g = gates[where >= 0]
+        owners = position.to_numpy()[where[where >= 0]]
         snapped = snap_points(net, g.geometry.to_numpy(), max_m=params.snap_max_m)
         snapped.owner = owners
         gated[owners] = True
