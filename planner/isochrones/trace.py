@@ -64,23 +64,34 @@ def _paint(runs: tuple[np.ndarray, ...], stack: _Stack) -> np.ndarray:
     return (np.cumsum(diff, out=diff) > 0).reshape(stack.n_rows, stack.width)
 
 
-def _corners(grid: np.ndarray) -> np.ndarray:
+def _corners(grid: np.ndarray) -> tuple[np.ndarray, int]:
     """Grid vertices with an odd number of covered cells around them, after saddles go.
 
     A saddle (a 2x2 block whose covered cells touch only diagonally) gets one more cell
     (a few m²), so every vertex has zero or two boundary edges and the boundary splits
-    into simple rings that never touch. Vertex ``(j, x)`` is index ``(j - 1, x - 1)``.
+    into simple rings that never touch. Returns ``(odd, width)``: vertex ``(j, x)`` is
+    ``odd[(j - 1) * width + x - 1]``. The 2x2 blocks are read as four shifted runs of
+    the flat grid (contiguous, so faster than 2-D slices); the block that wraps from
+    a row's last column to the next row's first is all empty cells (the border) and
+    never a corner.
     """
+    if not grid.flags.c_contiguous:
+        msg = "the grid must be C-contiguous (its saddles are filled in place)"
+        raise ValueError(msg)
+    width = grid.shape[1]
+    flat = grid.reshape(-1)  # a view: the saddle fills below change the grid
+    n = flat.size - width - 1
+    a, b, c, d = flat[:n], flat[1:n + 1], flat[width:width + n], flat[width + 1:]
     while True:
-        a, b, c, d = grid[:-1, :-1], grid[:-1, 1:], grid[1:, :-1], grid[1:, 1:]
         ad, bc = a ^ d, b ^ c
         odd = ad ^ bc
-        saddle = ~(ad | bc | odd)
-        saddle &= a ^ b
+        saddle = a ^ b
+        ad |= bc
+        saddle &= ~ad  # a == d, b == c, a != b
         if not saddle.any():
-            return odd
-        a |= saddle & ~a  # fill the uncovered top-left or top-right cell
-        b |= saddle & ~b
+            return odd, width
+        a |= saddle  # fill the uncovered top-left or top-right cell
+        b |= saddle
 
 
 def _trace(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -91,13 +102,13 @@ def _trace(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     of each corner, and the position of each ring's first corner, which is its smallest
     in row-major order (the top-left of the ring in grid terms).
     """
-    odd = _corners(grid)
+    odd, width = _corners(grid)
     flat = np.flatnonzero(odd)
     n = len(flat)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
-    jj, xx = np.divmod(flat, odd.shape[1])
+    jj, xx = np.divmod(flat, width)
     # along a grid line, corners pair up in order: 1st with 2nd, 3rd with 4th, ...
     h = np.arange(n) ^ 1
     by_col = np.lexsort((jj, xx))
