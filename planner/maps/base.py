@@ -231,7 +231,32 @@ def lonlat_function(crs: Any, *, gcj02: bool) -> Callable[[np.ndarray], np.ndarr
             xy = np.column_stack([lon, lat])
         return xy
 
-    return convert
+    def convert_each_once(xy: np.ndarray) -> np.ndarray:
+        codes = _grid_vertices(xy)
+        if codes is None:
+            return convert(xy)
+        one = np.empty(int(codes.max()) + 1, dtype=np.int64)
+        one[codes] = np.arange(len(codes))  # a row of each distinct vertex (any: all equal)
+        return convert(xy[one])[codes]
+
+    return convert if to_wgs84 is None and not gcj02 else convert_each_once
+
+
+def _grid_vertices(xy: np.ndarray) -> np.ndarray | None:
+    """The distinct vertex of each row when all coordinates are whole non-zero numbers.
+
+    Walking circles are traced on a raster grid (whole metres): neighbouring circles
+    share most vertices, so each distinct one is converted once. ``None`` for other
+    coordinates (and zeros, whose sign could matter), which are converted as they are.
+    """
+    if len(xy) < 2 or not (np.all(np.trunc(xy) == xy) and np.all(xy != 0)):
+        return None
+    x, y = xy[:, 0], xy[:, 1]
+    if max(x.max() - x.min(), y.max() - y.min()) >= 2**31:
+        return None
+    key = (x - x.min()).astype(np.int64) * 2**31 + (y - y.min()).astype(np.int64)
+    codes, _ = pd.factorize(key)
+    return codes
 
 
 def to_display(geoms: gpd.GeoSeries, *, simplify_m: float, gcj02: bool) -> gpd.GeoSeries:

@@ -186,11 +186,17 @@ def _joined(chars: np.ndarray, n_chars: np.ndarray, separators: Sequence[str],
     blob = np.frombuffer(b"".join(table), dtype=np.uint8)
     sep_len = lengths[code]
     sep_before = np.r_[0, np.cumsum(sep_len)]
+    sep_start = np.r_[0, np.cumsum(n_chars)] + sep_before[:-1]  # in the text
+    # where each separator byte goes, and which byte of the table it is
     within = np.arange(sep_before[-1]) - np.repeat(sep_before[:-1], sep_len)
-    values = blob[np.repeat((np.r_[0, np.cumsum(lengths)][:-1])[code], sep_len) + within]
-    path_start = np.r_[0, np.cumsum(n_chars)]
-    out = np.insert(chars, np.repeat(path_start, sep_len), values)
-    return out.tobytes().decode("ascii"), path_start + sep_before[:-1]
+    sep_at = np.repeat(sep_start, sep_len) + within
+    table_at = np.repeat((np.r_[0, np.cumsum(lengths)][:-1])[code], sep_len) + within
+    out = np.empty(len(chars) + len(sep_at), dtype=np.uint8)
+    is_path = np.ones(len(out), dtype=bool)
+    is_path[sep_at] = False
+    out[is_path] = chars  # the paths fill the rest, in order
+    out[sep_at] = blob[table_at]
+    return out.tobytes().decode("ascii"), sep_start
 
 
 def _quoted(text: str) -> str:
