@@ -74,3 +74,18 @@ def test_batch_refused_on_an_option_leaves_no_new_folder(tmp_path):
     with pytest.raises(InputError, match="--memory-limit"):
         run_batch(table(tmp_path), out, memory_limit="2 bananas")
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("name", ["province_map.html", "Province_Summary.CSV",
+                                  "province_targets.csv"])
+def test_district_named_like_a_province_file_is_refused(tmp_path, name):
+    # its folder OUT/<district>/ would stand where the province file is written at the end,
+    # after every district had run
+    path = tmp_path / "d.csv"
+    path.write_text("district,network,communities,facilities\n"
+                    f"ok,n.gpkg,c.csv,f.csv\n{name},n.gpkg,c.csv,f.csv\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_districts(path)
+    text = str(err.value)
+    assert "row 3" in text and "'district'" in text and repr(name) in text
+    assert "province" in text

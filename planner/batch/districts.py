@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner._errors import InputError, MissingColumnError
+from planner.batch.province import PROVINCE_FILES
 from planner.io import read_table
 from planner.io.tables import is_blank
 from planner.reach.params import MAX_SPEED_M_S
@@ -97,6 +98,10 @@ def _folder_name(value: object, path: Path, row: int) -> str:
         raise _bad(path, row, "district", value,
                    "give each district a plain folder name (no / \\ : * ? \" < > |, "
                    "not starting with a dot)")
+    if name.lower() in {n.lower() for n in PROVINCE_FILES}:
+        raise _bad(path, row, "district", value,
+                   f"that is the name of a province file the batch writes beside the district "
+                   f"folders ({', '.join(PROVINCE_FILES)}); give the district another name")
     return name
 
 
