@@ -113,7 +113,7 @@ def boundary_access(
     row with ``edge == -1`` when there is none.
     """
     polygons = np.asarray(polygons, dtype=object)
-    pi, ei = net.tree.query(polygons, predicate="dwithin", distance=near_m)
+    pi, ei = _within(net, polygons, near_m)
     along, off = _on_edge(net, ei, polygons[pi])
     near = AccessPoints(pi, ei, along, off)
     missing = np.setdiff1d(np.arange(len(polygons)), pi)
@@ -129,6 +129,23 @@ def boundary_access(
     far_along[ok], far_off[ok] = _on_edge(net, far_edge[ok], polygons[missing[ok]])
     far = AccessPoints(missing, far_edge, far_along, far_off)
     return AccessPoints.concat([near, far])
+
+
+def _within(
+    net: CompiledNetwork, polygons: np.ndarray, near_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(polygon, edge)`` of every edge within ``near_m`` metres of a polygon.
+
+    The pairs and their order of ``STRtree.query(predicate="dwithin")``, found as that
+    query does (bounding boxes grown by ``near_m``, then the distance test) but with the
+    vectorised ``shapely.dwithin``, which skips preparing each polygon: half the CPU
+    on small polygons.
+    """
+    b = shapely.bounds(polygons)
+    boxes = shapely.box(b[:, 0] - near_m, b[:, 1] - near_m, b[:, 2] + near_m, b[:, 3] + near_m)
+    pi, ei = net.tree.query(boxes)
+    keep = shapely.dwithin(polygons[pi], net.edge_geoms[ei], near_m)
+    return pi[keep], ei[keep]
 
 
 def _on_edge(
