@@ -205,3 +205,21 @@ def test_series_where_forking_is_unwise(monkeypatch: pytest.MonkeyPatch) -> None
         assert pool.apply(overlap.overlap_possible, (big,)) is False
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert not overlap.overlap_possible(big)  # no fork (Windows)
+
+
+def test_ctrl_c_while_waiting_for_the_page_stops_the_child() -> None:
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    page = overlap.start_page(lambda: time.sleep(60))  # a child that would take a minute
+    before = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)  # Ctrl-C half a second into the wait
+    start = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            page.render()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+    assert time.perf_counter() - start < 30  # stopped, not awaited
+    assert multiprocessing.active_children() == []

@@ -23,6 +23,7 @@ district (fewer than :data:`OVERLAP_MIN_COMMUNITIES` communities: forking costs 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -92,8 +93,10 @@ class PendingPage:
             raise RuntimeError(msg)
         try:
             kind, payload = _receive(self._reader)
-        finally:
-            self._finish()
+        except BaseException:  # Ctrl-C while waiting: stop the child, do not await it
+            self._finish(stop=True)
+            raise
+        self._finish()
         if kind == "page":
             self._text = payload.decode("utf-8")
             return self._text
@@ -121,7 +124,8 @@ class PendingPage:
     def __del__(self) -> None:
         """Never leave a child behind (a caller that neither read nor cancelled)."""
         if getattr(self, "_process", None) is not None:
-            self._finish(stop=True)
+            with contextlib.suppress(Exception):  # at interpreter exit, modules may be gone
+                self._finish(stop=True)
 
 
 def _receive(reader: Any) -> tuple[str, bytes]:
