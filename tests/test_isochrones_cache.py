@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 
-from planner.isochrones import facility_circles, sample_edges
+from planner.isochrones import CLAIM_CHUNKS, facility_circles, sample_edges, start_facility_circles
 from planner.isochrones.cache import load_runs, runs_cache_file, runs_key, save_runs
 from planner.network import compile_network
 from planner.reach import StudyGraph
@@ -31,14 +32,20 @@ def cached_net(tmp_path):
     return net
 
 
-def circles(net, n: int = 12) -> list[bytes]:
-    """WKB of ``n`` circles (15 min at 1 m/s) at nodes spread over the whole network."""
+def stations(net, n: int = 12) -> gpd.GeoDataFrame:
+    """``n`` facilities at nodes spread over the whole network."""
     nodes = np.linspace(0, net.n_nodes - 1, n).astype(int)
-    fac = gpd.GeoDataFrame({"kind": "station"}, index=[f"F{i}" for i in range(n)],
-                           geometry=gpd.points_from_xy(net.node_x[nodes], net.node_y[nodes]),
-                           crs=net.pyproj_crs)
+    return gpd.GeoDataFrame({"kind": "station"}, index=[f"F{i}" for i in range(n)],
+                            geometry=gpd.points_from_xy(net.node_x[nodes], net.node_y[nodes]),
+                            crs=net.pyproj_crs)
+
+
+def circles(net, n: int = 12, workers: int = 1) -> list[bytes]:
+    """WKB of ``n`` circles (15 min at 1 m/s) at nodes spread over the whole network."""
+    fac = stations(net, n)
     sg = StudyGraph.build(net, fac.iloc[:0], fac, max_distance_m=0.0)
-    got = facility_circles(sg, fac, minutes=15, speed_m_s=1.0, workers=1)
+    got = facility_circles(sg, fac, minutes=15, speed_m_s=1.0, workers=workers)
+    assert got["facility_id"].to_list() == list(fac.index)
     return shapely.to_wkb(got.geometry.to_numpy()).tolist()
 
 
@@ -112,3 +119,33 @@ def test_an_unwritable_folder_only_costs_time(cached_net, monkeypatch, caplog):
     assert "could not cache the street grid" in caplog.text
     assert not runs_cache_file(net).exists()
     assert not list(net.cache_file.parent.glob(".*.tmp"))
+
+
+def test_processes_claiming_chunks_draw_the_same_circles(cached_net):
+    # with cached runs, this process and the worker claim chunks of facilities from the
+    # two ends until they meet: every chunk is drawn once, and the circles are exactly
+    # those of one process
+    net = cached_net
+    save_runs(net, sample_edges(net))
+    one = circles(net, n=40)
+    assert circles(net, n=40, workers=2) == one
+    assert circles(net, n=40, workers=3) == one
+    fac = stations(net, 40)
+    pending = start_facility_circles(net, fac, minutes=15, speed_m_s=1.0, workers=2)
+    assert len(pending.chunks) == CLAIM_CHUNKS
+    assert sorted(np.concatenate(pending.chunks)) == sorted(fac.index)
+    got = pending.result()
+    assert pending._claims[0] == pending._claims[1]  # the two ends met: all claimed
+    assert shapely.to_wkb(got.geometry.to_numpy()).tolist() == one
+
+
+def test_claimed_chunks_drawn_here_when_fork_fails(cached_net, monkeypatch):
+    net = cached_net
+    save_runs(net, sample_edges(net))
+    one = circles(net, n=20)
+
+    def no_pool(*args, **kwargs):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork"), "Pool", no_pool)
+    assert circles(net, n=20, workers=2) == one

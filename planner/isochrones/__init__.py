@@ -51,6 +51,7 @@ from planner.isochrones.runs import StreetRuns, node_edges, sample_edges
 from planner.isochrones.sizes import (
     CELL_M,
     CHUNK_CELLS,
+    CLAIM_CHUNKS,
     HERE_SHARE_WHILE_ASSESSING,
     PARALLEL_MIN_FACILITIES,
     PROGRESS_MIN_FACILITIES,
@@ -64,6 +65,7 @@ from planner.isochrones.trace import circle_polygons
 __all__ = [
     "CELL_M",
     "CHUNK_CELLS",
+    "CLAIM_CHUNKS",
     "HERE_SHARE_WHILE_ASSESSING",
     "PARALLEL_MIN_FACILITIES",
     "PROGRESS_MIN_FACILITIES",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -15,6 +16,7 @@ import shapely
 from planner.isochrones.cache import load_runs, save_runs
 from planner.isochrones.runs import StreetRuns, sample_edges
 from planner.isochrones.sizes import (
+    CLAIM_CHUNKS,
     PARALLEL_MIN_FACILITIES,
     PROGRESS_MIN_FACILITIES,
     RUNS_CACHE_MIN_SHARE,
@@ -80,9 +82,17 @@ def start_facility_circles(
     """Start drawing circles in a forked worker now; :meth:`PendingCircles.result` ends it.
 
     The caller can go on with other work (the floor-area assessment) while the worker
-    draws its share; ``result()`` then draws the rest in this process and joins. The
-    parameters are those of :func:`facility_circles`; ``here_share`` is the part of the
-    facilities left for this process (0-1; with one worker, all of them).
+    draws; ``result()`` then draws the rest in this process and joins. The parameters
+    are those of :func:`facility_circles`.
+
+    With the network's street grid runs cached (:mod:`planner.isochrones.cache`), the
+    facilities are cut west to east into :data:`CLAIM_CHUNKS` chunks that the processes
+    claim one at a time: the workers from the east end as soon as they start, this
+    process from the west end once it asks for the result, until they meet. Whatever
+    the caller does meanwhile, neither process waits long for the other, and
+    ``here_share`` is not used. Without cached runs, each process cuts the runs of the
+    edges its own facilities can reach, so the split is fixed in advance:
+    ``here_share`` of the facilities (0-1) are left for this process.
     """
     if not isinstance(study, StudyGraph):
         none = gpd.GeoDataFrame(geometry=[], crs=study.pyproj_crs,
@@ -92,12 +102,16 @@ def start_facility_circles(
     pos = study.facility_positions()
     ids = np.array([f for f in facilities.index if f in pos.index], dtype=object)
     k = _workers(workers, len(ids))
-    parts = _split(study, pos, ids, k, here_share)
-    samples = _cached_samples(study, ids, budget_m)
-    pending = PendingCircles(study, facilities, ids, parts, budget_m, float(minutes),
+    samples = _cached_samples(study, ids, budget_m) if k > 1 else None
+    claimed = samples is not None and len(ids) > 1
+    chunks = (_west_to_east(study, pos, ids, min(CLAIM_CHUNKS, len(ids))) if claimed
+              else _split(study, pos, ids, k, here_share))
+    if not claimed and samples is None:
+        samples = _cached_samples(study, ids, budget_m)
+    pending = PendingCircles(study, facilities, ids, chunks, budget_m, float(minutes),
                              _bar(progress, len(ids)), samples)
-    if len(parts) > 1:
-        pending.fork()
+    if k > 1 and len(chunks) > 1:
+        pending.fork(k - 1, claimed=claimed)
     return pending
 
 
@@ -106,33 +120,45 @@ class PendingCircles:
 
     def __init__(
         self, study: StudyGraph, facilities: pd.DataFrame, ids: np.ndarray,
-        parts: list[np.ndarray], budget_m: float, minutes: float, bar: Any,
+        chunks: list[np.ndarray], budget_m: float, minutes: float, bar: Any,
         samples: StreetRuns | None = None,
     ) -> None:
-        self.study, self.facilities, self.ids, self.parts = study, facilities, ids, parts
+        self.study, self.facilities, self.ids, self.chunks = study, facilities, ids, chunks
         self.budget_m, self.minutes, self.bar = budget_m, minutes, bar
         self.samples = samples
         self._pool: Any = None
         self._jobs: list[Any] = []
+        # the chunks this process still draws, [west, east): all of them until workers
+        # start; shared with the workers when they claim chunks too
+        self._claims: Any = [0, len(chunks)]
 
-    def fork(self) -> None:
-        """Hand every part but the first to forked workers.
+    def fork(self, n_workers: int, *, claimed: bool = False) -> None:
+        """Start ``n_workers`` forked workers.
 
-        When the workers cannot be started (no memory or process slots left:
-        ``OSError``), every part is drawn in this process by :meth:`result`.
+        Claimed: every worker claims chunks from the east end. Otherwise chunk ``i``
+        (``i`` >= 1) is drawn by worker ``i`` and this process draws chunk 0. When the
+        workers cannot be started (no memory or process slots left: ``OSError``), every
+        chunk is drawn in this process by :meth:`result`.
         """
         global _FORKED  # noqa: PLW0603 - read by the forked workers, cleared after
-        _FORKED = (self.study, self.budget_m, self.samples)
+        ctx = multiprocessing.get_context("fork")
+        claims = ctx.Array("l", [0, len(self.chunks)]) if claimed else None
+        _FORKED = (self.study, self.budget_m, self.samples, self.chunks, claims)
         try:
-            self._pool = multiprocessing.get_context("fork").Pool(len(self.parts) - 1)
+            self._pool = ctx.Pool(n_workers if claimed else len(self.chunks) - 1)
         except OSError as exc:
             log.info("walking circles: no worker process (%s); drawn in this one",
                      exc.strerror or type(exc).__name__)
-            self.parts = [np.concatenate(self.parts)]
             return
         finally:
             _FORKED = None
-        self._jobs = [self._pool.apply_async(_draw_wkb, (p,)) for p in self.parts[1:]]
+        if claimed:
+            self._claims = claims
+            self._jobs = [self._pool.apply_async(_draw_claimed_wkb) for _ in range(n_workers)]
+        else:
+            self._claims = [0, 1]
+            self._jobs = [self._pool.apply_async(_draw_chunk_wkb, (i,))
+                          for i in range(1, len(self.chunks))]
 
     def __del__(self) -> None:
         """Never leave a worker behind (a caller that failed before asking)."""
@@ -149,15 +175,16 @@ class PendingCircles:
             self.bar.close()
 
     def result(self) -> gpd.GeoDataFrame:
-        """Draw this process's part, join the workers, and return every circle."""
-        geoms = np.empty(len(self.ids), dtype=object)
+        """Draw this process's chunks, join the workers, and return every circle."""
+        got: dict[int, np.ndarray] = {}
         try:
-            got = [_draw(self.study, self.budget_m, self.parts[0], self.bar,
-                         self.samples)] if len(self.ids) else []
-            for p, job in zip(self.parts[1:], self._jobs, strict=True):
-                got.append(shapely.from_wkb(job.get()))
-                if self.bar is not None:
-                    self.bar.update(len(p))
+            while (i := _claim(self._claims, east=False)) is not None:
+                got[i] = self._draw(i)
+            for job in self._jobs:
+                for i, wkb in job.get():
+                    got[i] = shapely.from_wkb(wkb)
+                    if self.bar is not None:
+                        self.bar.update(len(self.chunks[i]))
         finally:
             if self._pool is not None:
                 self._pool.close()
@@ -165,14 +192,34 @@ class PendingCircles:
                 self._pool = None
             if self.bar is not None:
                 self.bar.close()
+        geoms = np.empty(len(self.ids), dtype=object)
         where = pd.Series(np.arange(len(self.ids)), index=pd.Index(self.ids))
-        for part, g in zip(self.parts, got, strict=False):
-            geoms[where.loc[part].to_numpy()] = g
+        for i, g in got.items():
+            geoms[where.loc[self.chunks[i]].to_numpy()] = g
         return gpd.GeoDataFrame(
             {"facility_id": pd.Series(self.ids, dtype=object),
              "kind": self.facilities.loc[self.ids, "kind"].to_numpy(dtype=object),
              "minutes": self.minutes},
             geometry=geoms, crs=self.study.net.pyproj_crs)
+
+    def _draw(self, i: int) -> np.ndarray:
+        if not len(self.chunks[i]):
+            return np.empty(0, dtype=object)
+        return _draw(self.study, self.budget_m, self.chunks[i], self.bar, self.samples)
+
+
+def _claim(claims: Any, *, east: bool) -> int | None:
+    """Take the next unclaimed chunk from the west or east end, or ``None`` when none."""
+    lock = claims.get_lock() if hasattr(claims, "get_lock") else contextlib.nullcontext()
+    with lock:
+        west, end = claims[0], claims[1]
+        if west >= end:
+            return None
+        if east:
+            claims[1] = end - 1
+            return int(end - 1)
+        claims[0] = west + 1
+        return int(west)
 
 
 def _workers(workers: int | None, n: int) -> int:
@@ -189,6 +236,14 @@ def _workers(workers: int | None, n: int) -> int:
     if n < PARALLEL_MIN_FACILITIES or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return min(2, os.cpu_count() or 1)
+
+
+def _west_to_east(study: StudyGraph, pos: pd.DataFrame, ids: np.ndarray,
+                  n: int) -> list[np.ndarray]:
+    """Split ``ids`` west to east in ``n`` chunks of equal counts (compact search groups)."""
+    x = study.net.node_x[study.net.edge_u[pos.loc[ids, "edge"].to_numpy()]]
+    ordered = ids[np.argsort(x, kind="stable")]
+    return [c for c in np.array_split(ordered, n) if len(c)]
 
 
 def _split(
@@ -261,15 +316,26 @@ def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> Street
     return sample_edges(net, edges=keep)
 
 
-#: What a forked worker needs (set just before forking, read by :func:`_draw_wkb`).
-_FORKED: tuple[StudyGraph, float, StreetRuns | None] | None = None
+#: What a forked worker needs (set just before forking, read by the workers):
+#: the study graph, the budget, the cached runs, the chunks and the shared claims.
+_FORKED: tuple[StudyGraph, float, StreetRuns | None, list[np.ndarray], Any] | None = None
 
 
-def _draw_wkb(ids: np.ndarray) -> np.ndarray:
-    """In a forked worker: the polygons of ``ids`` as WKB."""
+def _draw_chunk_wkb(i: int) -> list[tuple[int, np.ndarray]]:
+    """In a forked worker: the polygons of chunk ``i``, as WKB."""
     assert _FORKED is not None
-    study, budget_m, samples = _FORKED
-    return shapely.to_wkb(_draw(study, budget_m, ids, None, samples))
+    study, budget_m, samples, chunks, _ = _FORKED
+    return [(i, shapely.to_wkb(_draw(study, budget_m, chunks[i], None, samples)))]
+
+
+def _draw_claimed_wkb() -> list[tuple[int, np.ndarray]]:
+    """In a forked worker: claim chunks from the east end and draw them, as WKB."""
+    assert _FORKED is not None
+    study, budget_m, samples, chunks, claims = _FORKED
+    done = []
+    while (i := _claim(claims, east=True)) is not None:
+        done.append((i, shapely.to_wkb(_draw(study, budget_m, chunks[i], None, samples))))
+    return done
 
 
 def _draw(study: StudyGraph, budget_m: float, ids: np.ndarray, bar: Any,

@@ -29,3 +29,6 @@ RUNS_CACHE_MIN_SHARE = 0.5
 #: circles about 2.3 s in all, so 15 % here (0.35 s) ends with the worker's 85 %
 #: (1.95 s); 25 % here ended 0.5 s after the worker.
 HERE_SHARE_WHILE_ASSESSING = 0.15
+#: With cached street grid runs, the facilities are cut into this many chunks (west to
+#: east) that the processes drawing circles claim one at a time from either end.
+CLAIM_CHUNKS = 16
