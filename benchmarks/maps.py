@@ -4,12 +4,15 @@ streets, the river and the boundary), the size of the HTML written, and the prin
     .venv/bin/python benchmarks/maps.py                 # sample at size 1, and the city
     .venv/bin/python benchmarks/maps.py --sizes 1 --repeat 5
     .venv/bin/python benchmarks/maps.py --from-out /tmp/o22   # a `planner run` output folder
+    .venv/bin/python benchmarks/maps.py --sizes --data /tmp/s22   # a sample written before
 
 Each size is generated into a temporary folder with ``planner.sample.write_sample``
 (size 22 is the ~130k-node city with 10,000 communities and 1,000 facilities), loaded and
 assessed with ``planner.pipeline`` as ``planner run`` does, so the layers reach the map in
 the analysis CRS exactly as in a run. ``--from-out`` reads a run's written layers
-instead (EPSG:4326, as a user reopening the outputs would). Best of ``--repeat`` runs;
+instead (EPSG:4326, as a user reopening the outputs would); ``--data`` assesses a
+sample folder written before (``planner sample``). Best of ``--repeat`` runs, in wall
+seconds and in CPU seconds of this process (the figure to compare on a shared machine);
 ``--keep`` copies the last HTML of each case there (to open it in a browser).
 
 Targets at the city size (the whole ``planner run`` must stay under 20 s): gap_map +
@@ -41,21 +44,36 @@ TARGET_MB = 15.0
 
 def assessed(size: float, folder: Path) -> tuple:
     """Communities, facilities, circles and targets of the sample at ``size``."""
-    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
     from planner.sample import write_sample  # noqa: PLC0415
 
     n_comm, n_fac = CASES.get(size, (None, None))
     files = write_sample(folder, size=size, n_communities=n_comm, n_facilities=n_fac)
+    return assessed_files(files, f"size {size:g}")
+
+
+def assessed_files(files: dict[str, Path], label: str) -> tuple:
+    """Communities, facilities, circles, targets and base map of a sample's files."""
+    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
+
     area = load_study_area(files["roads"], files["communities"], files["facilities"],
                            gates=files["gates"])
     result = assess(area, "jinzhong")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     base = BaseMap(streets=street_lines(area.net),
                    water=read_outline(files["river"], what="water"),
                    boundary=read_outline(files["boundary"], what="boundary"))
-    print(f"size {size:g}: {area.net.n_edges:,} edges → {len(base.streets):,} street lines in "
-          f"{time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    print(f"{label}: {area.net.n_edges:,} edges → {len(base.streets):,} street lines in "
+          f"{time.perf_counter() - t0:.2f} s ({time.process_time() - c0:.2f} s CPU)",
+          file=sys.stderr)
     return result.communities, result.facilities, result.isochrones, result.targets, base
+
+
+def sample_files(folder: Path) -> dict[str, Path]:
+    """The files of a sample folder written by ``planner sample``."""
+    names = {"roads": "roads.gpkg", "communities": "communities.gpkg",
+             "facilities": "facilities.csv", "gates": "gates.csv",
+             "river": "river.geojson", "boundary": "boundary.geojson"}
+    return {key: folder / name for key, name in names.items()}
 
 
 def from_out(out: Path) -> tuple:
@@ -69,16 +87,17 @@ def from_out(out: Path) -> tuple:
 def measure(label: str, layers: tuple, folder: Path, repeat: int, keep: Path | None,
             *, printed: bool = False) -> dict:
     comm, fac, iso, targets, base = layers
-    best_map = best_save = float("inf")
+    best_map = best_save = cpu_map = cpu_save = float("inf")
     path = folder / f"{label}.html"
     for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         m = gap_map(comm, fac, iso, title=f"benchmark {label}", warnings=["synthetic sample"],
                     targets=targets, base=base)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         save_map(m, path)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         best_map, best_save = min(best_map, t1 - t0), min(best_save, t2 - t1)
+        cpu_map, cpu_save = min(cpu_map, c1 - c0), min(cpu_save, c2 - c1)
     streets_mb = sum(len(x.data) for x in m.layers if x.id == "base-streets") / 1e6
     print_s = float("nan")
     if printed:
@@ -93,6 +112,8 @@ def measure(label: str, layers: tuple, folder: Path, repeat: int, keep: Path | N
     return {"case": label, "communities": len(comm), "facilities": len(fac),
             "circles": n_iso, "circle vertices": vertices, "gap_map s": best_map,
             "save_map s": best_save, "total s": best_map + best_save,
+            "gap_map CPU s": cpu_map, "save_map CPU s": cpu_save,
+            "total CPU s": cpu_map + cpu_save,
             "HTML MB": path.stat().st_size / 1e6, "streets MB": streets_mb,
             "A4 PNG s": print_s}
 
@@ -102,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=float, nargs="*", default=list(CASES))
     parser.add_argument("--from-out", type=Path, action="append", default=[],
                         help="a planner run output folder to time as well")
+    parser.add_argument("--data", type=Path, action="append", default=[],
+                        help="a sample folder (planner sample) to assess and time as well")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="copy the HTML files here")
     parser.add_argument("--print", action="store_true", help="also time an A4 PNG print")
@@ -116,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
             rows.append(measure(f"size{size:g}", layers, tmp_dir, args.repeat, args.keep,
                                 printed=args.print))
+        for data in args.data:
+            rows.append(measure(f"data-{data.name}",
+                                assessed_files(sample_files(data), str(data)), tmp_dir,
+                                args.repeat, args.keep))
         for out in args.from_out:
             rows.append(measure(f"out-{out.name}", from_out(out), tmp_dir, args.repeat,
                                 args.keep))
