@@ -26,8 +26,8 @@ same polygons (WKB):
 Each way runs in a fresh process, as ``planner run`` does (``--way`` runs one here).
 
 * **before** (issue 8 session of 2026-11-30): the street grid runs cut on every run, the
-  grid painted with two int64 bincounts, the simplified outlines checked for validity a
-  second time;
+  grid painted with two int64 bincounts, its corners found on 2-D slices, the
+  simplified outlines checked for validity a second time;
 * **after, no cache** (``--no-cache``, or the first run on a network): runs cut;
 * **after, cached runs** (every later run): runs memory-mapped from beside the network
   cache (:mod:`planner.isochrones.cache`).
@@ -146,6 +146,20 @@ def _paint_before(runs: tuple[np.ndarray, ...], stack) -> np.ndarray:
     return (np.cumsum(diff, out=diff) > 0).reshape(stack.n_rows, stack.width)
 
 
+def _corners_before(grid: np.ndarray) -> tuple[np.ndarray, int]:
+    """The corner finder before: 2-D slices of the grid."""
+    while True:
+        a, b, c, d = grid[:-1, :-1], grid[:-1, 1:], grid[1:, :-1], grid[1:, 1:]
+        ad, bc = a ^ d, b ^ c
+        odd = ad ^ bc
+        saddle = ~(ad | bc | odd)
+        saddle &= a ^ b
+        if not saddle.any():
+            return odd.reshape(-1), odd.shape[1]
+        a |= saddle & ~a
+        b |= saddle & ~b
+
+
 def _simplify_before(polygons: np.ndarray, tolerance_m: float = 5.0) -> np.ndarray:
     """The outline simplifier before: every result checked for validity again."""
     out = shapely.simplify(polygons, tolerance_m, preserve_topology=False)
@@ -188,7 +202,7 @@ def study_area_circles(data: Path, way: str) -> None:
     else:
         net.cache_file = None  # runs cut in the call, as with --no-cache
     if way == "before":
-        trace_module._paint = _paint_before
+        trace_module._paint, trace_module._corners = _paint_before, _corners_before
         facilities_module.simplify_outlines = _simplify_before
     wall, start = time.perf_counter(), time.process_time()
     got = facility_circles(reach.study, fac, minutes=15, speed_m_s=1.0, workers=1)

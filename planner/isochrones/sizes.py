@@ -23,11 +23,12 @@ SEGMENTS_PER_CHUNK = 200_000
 #: least this share of its edges; fewer circles cut only the edges they can reach.
 RUNS_CACHE_MIN_SHARE = 0.5
 #: Share of the circles ``planner run`` should leave to its own process (the
-#: ``here_share`` of :func:`~planner.isochrones.start_facility_circles`), the forked
-#: worker drawing the rest while this process assesses. Balanced on CPU seconds at
-#: 131k nodes and 880 facilities, circles cached: the assessment takes 1.7 s, the
-#: circles about 2.3 s in all, so 15 % here (0.35 s) ends with the worker's 85 %
-#: (1.95 s); 25 % here ended 0.5 s after the worker.
+#: ``here_share`` of :func:`~planner.isochrones.start_facility_circles`) when the split is
+#: fixed in advance: without cached street grid runs (the first run on a network, or
+#: ``--no-cache``); with cached runs the processes claim chunks and balance themselves.
+#: Balanced on CPU seconds at 131k nodes and 880 facilities: the assessment takes
+#: 1.7 s, the circles about 2.3 s in all, so 15 % here (0.35 s) ends with the worker's
+#: 85 % (1.95 s); 25 % here ended 0.5 s after the worker.
 HERE_SHARE_WHILE_ASSESSING = 0.15
 #: With cached street grid runs, the facilities are cut into this many chunks (west to
 #: east) that the processes drawing circles claim one at a time from either end.
