@@ -209,6 +209,9 @@ def test_series_where_forking_is_unwise(monkeypatch: pytest.MonkeyPatch) -> None
     assert in_thread == [False]  # a server thread (Dask's threaded workers)
     with multiprocessing.get_context("fork").Pool(1) as pool:  # pool workers are daemonic
         assert pool.apply(overlap.overlap_possible, (big,)) is False
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert not overlap.overlap_possible(big)  # one core: nothing to overlap on
+    monkeypatch.undo()
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert not overlap.overlap_possible(big)  # no fork (Windows)
 

@@ -14,11 +14,11 @@ attached as a note. The child never outlives the run: :meth:`PendingPage.cancel`
 by the run on any failure or Ctrl-C) ends it, and it stops by itself on Ctrl-C.
 
 The map is drawn in series (:func:`overlap_possible` is false) where forking is unwise:
-no ``fork`` start method (Windows, macOS defaults aside, it must be available), a daemonic
-process (a Dask or multiprocessing worker may not have children), a thread other than the
-main one (forking a multi-threaded server risks locks held by other threads), or a small
-district (fewer than :data:`OVERLAP_MIN_COMMUNITIES` communities: forking costs about
-50 ms, more than a small map takes).
+no ``fork`` start method (Windows), a daemonic process (a Dask or multiprocessing worker
+may not have children), a thread other than the main one (forking a multi-threaded server
+risks locks held by other threads), a single core, or a small district (fewer than
+:data:`OVERLAP_MIN_COMMUNITIES` communities: forking costs about 50 ms, more than a small
+map takes).
 """
 
 from __future__ import annotations
@@ -44,9 +44,18 @@ _STOP_WAIT_S = 2.0
 def overlap_possible(n_communities: int) -> bool:
     """Whether the map can be drawn in a forked child (see the module's notes)."""
     return (n_communities >= OVERLAP_MIN_COMMUNITIES
+            and _cores() >= 2
             and "fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon
             and threading.current_thread() is threading.main_thread())
+
+
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity where known)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no sched_getaffinity (macOS)
+        return os.cpu_count() or 1
 
 
 def start_page(draw: Callable[[], Any]) -> PendingPage:
