@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import platformdirs
 import pyproj
 import scipy.sparse as sp
@@ -223,19 +224,19 @@ def _csr(
         cols.append(one_way[1])
         vals.append(one_way[2])
     row_arr, col_arr, val_arr = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    # one integer key per (row, column): a single sort, and the shortest of parallel
-    # edges is the minimum of its run (same matrix as a lexsort on row, column, value)
+    # parallel entries (same row and column) are rare: found by hashing one integer key
+    # per entry, all but the shortest of each dropped; then scipy's counting sort by row
     key = row_arr.astype(np.int64) * max(n, 1) + col_arr
-    order = np.argsort(key)
-    key, val_arr = key[order], val_arr[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    starts = np.flatnonzero(first)
-    best = np.minimum.reduceat(val_arr, starts) if len(starts) else val_arr
-    row_arr, col_arr = np.divmod(key[starts], max(n, 1))
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row_arr, minlength=n), out=indptr[1:])
-    return sp.csr_matrix((best, col_arr.astype(np.int32), indptr), shape=(n, n))
+    dup = np.flatnonzero(pd.Index(key).duplicated(keep=False))
+    if len(dup):
+        dup = dup[np.lexsort((val_arr[dup], key[dup]))]
+        later = np.r_[False, key[dup][1:] == key[dup][:-1]]
+        keep_entry = np.ones(len(key), dtype=bool)
+        keep_entry[dup[later]] = False
+        row_arr, col_arr, val_arr = row_arr[keep_entry], col_arr[keep_entry], val_arr[keep_entry]
+    m = sp.csr_matrix((val_arr, (row_arr, col_arr)), shape=(n, n))
+    m.sort_indices()  # columns in order within each row, as a lexsort would give
+    return m
 
 
 def compile_graph(G: nx.MultiDiGraph) -> CompiledNetwork:
