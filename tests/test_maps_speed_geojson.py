@@ -211,3 +211,25 @@ def test_json_values_split_each_column_exactly():
     assert [pattern % t for t in texts] == [to_json(v) for v in values]
     texts, pattern = json_values([1, 2.5, True, None, -1e300])
     assert [pattern % t for t in texts] == ["1", "2.5", "true", "null", "-1e+300"]
+
+
+def test_gc_paused_restores_the_collector_as_it_was():
+    import gc  # noqa: PLC0415
+
+    from planner.maps.geojson import gc_paused  # noqa: PLC0415
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        with pytest.raises(KeyError), gc_paused():
+            raise KeyError("x")
+        assert gc.isenabled()  # restored after an error too
+        gc.disable()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # left off when it was off
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -31,6 +31,7 @@ from planner.maps.geojson import (
     encoded_lines_json,
     encoded_polygons_json,
     features_json,
+    gc_paused,
     multiline_json,
 )
 from planner.maps.layers import Layer, swatch
@@ -151,7 +152,8 @@ def street_lines(net: CompiledNetwork, *, simplify_m: float = STREET_SIMPLIFY_M)
     # a straight edge (two distinct points) is its own simplification: skip it
     bent = ~((shapely.get_type_id(lines) == 1) & (shapely.get_num_coordinates(lines) == 2)
              & (shapely.length(lines) > 0))
-    lines[bent] = shapely.simplify(lines[bent], simplify_m, preserve_topology=False)
+    with gc_paused():  # a new geometry per bent edge: no collections meanwhile
+        lines[bent] = shapely.simplify(lines[bent], simplify_m, preserve_topology=False)
     lines = lines[~shapely.is_empty(lines)]
     log.info("base streets: %s lines", f"{len(lines):,}")
     return gpd.GeoSeries(lines, crs=net.pyproj_crs)

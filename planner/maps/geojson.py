@@ -16,8 +16,10 @@ column (:func:`feature_texts`), so no per-vertex, per-ring or per-feature dict i
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,24 @@ _CHUNK_LIMITS = 32 ** np.arange(1, 13, dtype=np.int64)
 _BACKSLASH = ord("\\")
 _POLYGON_HEAD = '{"type":"Polygon","polylines":['
 _MULTIPOLYGON_HEAD = '{"type":"MultiPolygon","polylines":['
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector while a map is built, then restore it.
+
+    Building a map makes hundreds of thousands of short-lived objects (ring geometries,
+    texts) and no reference cycles; each few hundred allocations would otherwise start
+    a collection that walks every object of the process (a city's networks and frames),
+    about a tenth of the map's time. Reference counting still frees everything at once.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def to_json(value: Any) -> str:

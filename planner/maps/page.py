@@ -35,7 +35,7 @@ from planner.maps.base import (
     to_display,
 )
 from planner.maps.files import GENERATOR, check_replaceable
-from planner.maps.geojson import decoded_geometry, to_json
+from planner.maps.geojson import decoded_geometry, gc_paused, to_json
 from planner.maps.layers import (
     Layer,
     change_layers,
@@ -223,6 +223,19 @@ def gap_map(
     _check_columns(communities, _COMMUNITY_REQUIRED, "communities")
     _check_columns(facilities, _FACILITY_REQUIRED, "facilities")
     _check_statuses(communities)
+    with gc_paused():
+        return _gap_map(communities, facilities, isochrones, title=title, notes=notes,
+                        warnings=warnings, targets=targets, base=base, tiles=tiles,
+                        basemap=basemap, changes_from=changes_from, timeline=timeline,
+                        extra_layers=extra_layers)
+
+
+def _gap_map(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+             isochrones: gpd.GeoDataFrame | None, *, title: str, notes: Sequence[str],
+             warnings: Sequence[str], targets: pd.DataFrame | None, base: BaseMap | None,
+             tiles: str | None, basemap: bool, changes_from: pd.DataFrame | None,
+             timeline: pd.DataFrame | None, extra_layers: Sequence[Layer]) -> GapMap:
+    """:func:`gap_map` once its inputs are checked."""
     provider, key = parse_tiles(tiles if basemap else None)
     gcj02 = provider == "amap"
     comm = _display(communities, "communities", COMMUNITY_SIMPLIFY_M, gcj02)
