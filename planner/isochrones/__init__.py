@@ -27,7 +27,14 @@ Two implementations share the reach rule (:func:`reached_pieces`):
   No per-facility GEOS union, no ``rasterio.features.shapes``.
 
 The grid polygon's area matches the exact union to well under 1 % at 5 m cells (see
-``benchmarks/isochrones.py``); its outline is a staircase of cell edges.
+``benchmarks/isochrones.py``); its outline is a staircase of cell edges, simplified once
+(:func:`simplify_outlines`).
+
+:func:`start_facility_circles` draws on two cores: a forked worker starts at once while
+the caller assesses. With the street grid runs cached beside the network's own cache
+(:mod:`planner.isochrones.cache`) the two processes claim chunks of facilities from
+either end, so they finish together; inside a daemonic process (a Dask worker), or when
+no worker can be started, every circle is drawn in the calling process.
 """
 
 from __future__ import annotations

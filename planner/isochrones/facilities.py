@@ -102,12 +102,10 @@ def start_facility_circles(
     pos = study.facility_positions()
     ids = np.array([f for f in facilities.index if f in pos.index], dtype=object)
     k = _workers(workers, len(ids))
-    samples = _cached_samples(study, ids, budget_m) if k > 1 else None
-    claimed = samples is not None and len(ids) > 1
+    samples = _cached_samples(study, ids, budget_m)
+    claimed = k > 1 and samples is not None and len(ids) > 1
     chunks = (_west_to_east(study, pos, ids, min(CLAIM_CHUNKS, len(ids))) if claimed
               else _split(study, pos, ids, k, here_share))
-    if not claimed and samples is None:
-        samples = _cached_samples(study, ids, budget_m)
     pending = PendingCircles(study, facilities, ids, chunks, budget_m, float(minutes),
                              _bar(progress, len(ids)), samples)
     if k > 1 and len(chunks) > 1:
@@ -142,9 +140,9 @@ class PendingCircles:
         """
         global _FORKED  # noqa: PLW0603 - read by the forked workers, cleared after
         ctx = multiprocessing.get_context("fork")
-        claims = ctx.Array("l", [0, len(self.chunks)]) if claimed else None
-        _FORKED = (self.study, self.budget_m, self.samples, self.chunks, claims)
         try:
+            claims = ctx.Array("l", [0, len(self.chunks)]) if claimed else None
+            _FORKED = (self.study, self.budget_m, self.samples, self.chunks, claims)
             self._pool = ctx.Pool(n_workers if claimed else len(self.chunks) - 1)
         except OSError as exc:
             log.info("walking circles: no worker process (%s); drawn in this one",
