@@ -221,7 +221,7 @@ def _area_type_notes(comm: pd.DataFrame) -> list[str]:
     n = int((comm["area_type_basis"] != "given").sum())
     if not n:
         return []
-    return [f"{n} 个小区缺少城乡类型（area_type），步行圈按城市计，不计入城乡覆盖率目标 / "
+    return [f"{n} 个小区缺少城乡类型（area_type），步行圈按城镇计，不计入城乡覆盖率目标 / "
             f"{n} communities have no area_type: their circle is the urban one (assumption) "
             "and they are left out of urban and rural targets"]
 

@@ -348,7 +348,8 @@ def summarise(
     notes = list(area.notes)
     basis = comm["status_basis"].value_counts().to_dict()
     if basis.get("default", 0):
-        notes.append(f"{basis['default']} 个小区缺少建成年代和新旧类型，按老旧小区标准评估 / "
+        notes.append(f"{basis['default']} 个小区缺少建成年代和新旧类型，"
+                     "按老城区、已建成小区标准评估 / "
                      f"{basis['default']} communities had neither completion year nor status: "
                      "assessed as old (the lower floor)")
     notes += result_notes(comm, fac, include_planned=include_planned,
