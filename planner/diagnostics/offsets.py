@@ -90,7 +90,8 @@ def _declared_kind(declared: str) -> str | None:
 
 
 def offset_distances(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame,
-                     declared: str) -> dict[str, float] | None:
+                     declared: str, *, readings: tuple[str, ...] | None = None,
+                     ) -> dict[str, float] | None:
     """Median distance to the road of a layer's points under each reading of its coordinates.
 
     Parameters
@@ -101,6 +102,8 @@ def offset_distances(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame,
         The layer as loaded (EPSG:4326, already converted from ``declared``).
     declared
         What the file's coordinates were declared as.
+    readings
+        Only these readings (default all three).
 
     Returns
     -------
@@ -119,6 +122,8 @@ def offset_distances(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame,
     to_metric = pyproj.Transformer.from_crs(4326, net.pyproj_crs, always_xy=True)
     out = {}
     for reading, convert in _TO_WGS84.items():
+        if readings is not None and reading not in readings:
+            continue
         x, y = convert(raw_lon, raw_lat) if convert else (raw_lon, raw_lat)
         out[reading] = median_road_distance(net, _metric(np.asarray(x), np.asarray(y),
                                                          to_metric))
@@ -157,10 +162,15 @@ def check_offsets(net: CompiledNetwork, layer_wgs84: gpd.GeoDataFrame, *, role: 
     """
     if net.n_edges == 0:
         return []
+    kind = _declared_kind(declared)
+    # no other reading can gain OFFSET_MIN_GAIN_M on points already that close to the
+    # streets (a median is never below 0): the usual, correctly declared case stops here
+    first = offset_distances(net, layer_wgs84, declared, readings=(kind,)) if kind else None
+    if first is None or first[kind] < OFFSET_MIN_GAIN_M:  # type: ignore[index]
+        return []
     medians = offset_distances(net, layer_wgs84, declared)
     if medians is None:
         return []
-    kind = _declared_kind(declared)
     if network_may_be_offset:
         medians.update(_network_offsets(net, layer_wgs84))
     now = medians[kind]  # type: ignore[index]
