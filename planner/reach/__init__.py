@@ -5,8 +5,9 @@ Modules, low to high:
 * :mod:`planner.reach.snapping`: where points join the network (:class:`AccessPoints`).
 * :mod:`planner.reach.graph` and :mod:`planner.reach.search`: the network split at every
   access point and bounded ``scipy.sparse.csgraph.dijkstra`` searches on it.
-* :mod:`planner.reach.pairs`: searches between points on edges without splitting the
-  network, in exact arithmetic (lengths on a 2⁻²⁰ m grid), used by the study graph.
+* :mod:`planner.reach.pairs`: points on edges and exact lengths (a 2⁻²⁰ m grid), so
+  searches need not split the network; :mod:`planner.reach.walks`: those searches
+  (bounded per-source walks and the multi-source nearest), used by the study graph.
 * :mod:`planner.reach.costs`: the cost-table contract and :func:`validate_costs`.
 * :mod:`planner.reach.study`: :class:`StudyGraph`, the reusable study-area graph with
   incremental ``add_facilities`` / ``add_communities``.
