@@ -41,7 +41,9 @@ from planner.cli import main
 marker, phase, *argv = sys.argv[1:]
 
 def stop_here(what):
-    Path(marker).write_text(what)
+    tmp = Path(marker + ".tmp")
+    tmp.write_text(what)
+    os.replace(tmp, marker)  # the test never sees the marker half-written
     time.sleep(600)  # the test kills us here
 
 if phase == "writing":
