@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planner.io.writers import to_json as strict_json
+from planner.labels import PROJECT_STATUS_LABELS
 from planner.project.check import VERDICTS, ProjectCheck
 from planner.project.rules import fmt
 
@@ -110,7 +111,7 @@ def to_text(check: ProjectCheck) -> str:
     """The readable report: verdict, each finding with its clause, the tables, the choices."""
     p = check.project
     zh, en = VERDICTS[check.verdict]
-    status = {"new": "新建住宅小区 new-build", "old": "老旧小区改造 old-district renovation"}
+    status = {k: f"{zh} {en}" for k, (zh, en) in PROJECT_STATUS_LABELS.items()}
     lines = [
         f"项目审查 / Project check: {p.project_id}{' ' + p.name if p.name else ''} — "
         f"{p.households:,} 户 households, {status[p.status]}; profile {check.profile} "

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planner import standards
+from planner.labels import PROJECT_STATUS_LABELS
 from planner.project.clauses import (
     ACCEPTANCE_WINDOW_DAYS,
     SMALL_PROJECT_M2,
@@ -147,7 +148,7 @@ def floor_area(project: Project, profile: Profile) -> Finding:
         kind_zh, kind_en = FACILITY_KINDS[fac.kind]
         reading_zh += f"（{kind_zh}不计入养老服务设施配建面积）"
         reading_en += f" (a {kind_en} does not count towards the floor area)"
-    status_zh, status_en = _STATUS_WORDS[project.status]
+    status_zh, status_en = PROJECT_STATUS_LABELS[project.status]
     verdict_zh = "达标" if ok else f"不达标，缺{fmt(shortfall)}平方米"
     verdict_en = "meets it" if ok else f"short by {fmt(shortfall)} m²"
     zh = (f"配建面积：{status_zh}应配建 {formula}（每百户{fmt(per100)}平方米）"
@@ -157,10 +158,6 @@ def floor_area(project: Project, profile: Profile) -> Finding:
     return Finding("floor_area", "pass" if ok else "fail", zh, en,
                    _cite(rule.source, inherited=rule.inherited, assumption=rule.assumption),
                    figures)
-
-
-_STATUS_WORDS = {"new": ("新建住宅小区", "new-build"),
-                 "old": ("老旧小区改造项目", "old-district renovation")}
 
 
 def is_small(project: Project, profile: Profile) -> bool:
