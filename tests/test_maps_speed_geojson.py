@@ -233,3 +233,12 @@ def test_gc_paused_restores_the_collector_as_it_was():
         assert not gc.isenabled()  # left off when it was off
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_encode_paths_of_big_values_match_the_plain_encoder():
+    # 10 decimals: 112.1° is 1.121e12, zigzagged beyond 2**31 (eight or nine chunks)
+    lines = [LineString([(112.1, 21.8), (112.10029, 21.80029), (-179.9, -89.9)]),
+             LineString([(0.5, 0.25), (0.5, 0.25)])]
+    xy, line = shapely.get_coordinates(np.array(lines, dtype=object), return_index=True)
+    assert encode_paths(xy, line, 2, decimals=10) == [
+        _plain_encode(g.coords, decimals=10) for g in lines]

@@ -145,32 +145,34 @@ def _encoded_chars(xy: np.ndarray, path: np.ndarray, n_paths: int, *,
                    decimals: int = ENCODED_DECIMALS) -> tuple[np.ndarray, np.ndarray]:
     """The encoded polylines of all paths back to back (ASCII bytes), and each path's length.
 
-    ``xy`` are lon/lat vertices, ``path`` the path of each vertex (sorted).
+    ``xy`` are lon/lat vertices, ``path`` the path of each vertex (sorted). Each value
+    (a path's first vertex, then the change from the vertex before) is zigzagged and
+    cut into 5-bit chunks, lowest first, each but the last marked by +32, then +63.
     """
     n_chars = np.zeros(n_paths, dtype=np.int64)
     if len(xy) == 0:
         return np.empty(0, dtype=np.uint8), n_chars
     q = np.round(xy[:, ::-1] * 10**decimals).astype(np.int64)  # lat, lng
+    n_vertices = np.bincount(path, minlength=n_paths)
+    vertex_end = np.cumsum(n_vertices)
+    first = (vertex_end - n_vertices)[n_vertices > 0]  # a path's first vertex: itself
     delta = np.empty_like(q)
     delta[0] = q[0]
     np.subtract(q[1:], q[:-1], out=delta[1:])
-    first = np.r_[True, path[1:] != path[:-1]]  # a path's first vertex: the value itself
     delta[first] = q[first]
     value = delta.ravel()
     z = (value << 1) ^ (value >> 63)  # zigzag: the sign in the lowest bit
-    n_chunks = np.searchsorted(_CHUNK_LIMITS, z, side="right") + 1
-    ends = np.cumsum(n_chunks)
-    starts = ends - n_chunks
-    out = np.empty(int(ends[-1]), dtype=np.uint8)
-    more = n_chunks > 1
-    out[starts] = (z & 31) + np.where(more, 95, 63)  # 63 + 32 when more chunks follow
-    sel, k = np.flatnonzero(more), 1
-    while len(sel):
-        more = n_chunks[sel] > k + 1
-        out[starts[sel] + k] = ((z[sel] >> (5 * k)) & 31) + np.where(more, 95, 63)
-        sel, k = sel[more], k + 1
-    vertex_end = np.searchsorted(path, np.arange(n_paths), side="right")
-    char_end = np.r_[0, ends][2 * vertex_end]
+    limits = _CHUNK_LIMITS
+    if z.max() < 2**31:  # the usual case: half the memory to move
+        z, limits = z.astype(np.int32), limits[limits < 2**31].astype(np.int32)
+    n_chunks = np.searchsorted(limits, z, side="right").astype(np.int8) + 1
+    # chunk k of every value in row k; a value's chunks are read down its column
+    rows = np.empty((int(n_chunks.max()), len(z)), dtype=np.uint8)
+    for k in range(len(rows)):
+        rows[k] = ((z >> (5 * k)) & 31) + np.where(n_chunks > k + 1, 95, 63).astype(np.int8)
+    used = np.arange(len(rows), dtype=np.int8)[:, None] < n_chunks[None, :]
+    out = rows.T[used.T]
+    char_end = np.r_[0, np.cumsum(n_chunks, dtype=np.int64)][2 * vertex_end]
     n_chars[:] = np.diff(np.r_[0, char_end])
     return out, n_chars
 
