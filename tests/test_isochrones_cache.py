@@ -149,3 +149,24 @@ def test_claimed_chunks_drawn_here_when_fork_fails(cached_net, monkeypatch):
 
     monkeypatch.setattr(multiprocessing.get_context("fork"), "Pool", no_pool)
     assert circles(net, n=20, workers=2) == one
+
+
+def test_a_few_close_circles_neither_read_nor_write_the_cache(cached_net, tmp_path):
+    # two facilities at the westmost crossing, 2 minutes (120 m): the box around their
+    # edges widened by 121 m holds far fewer than half of the network's nodes, so they
+    # cut the runs of their own few edges: no runs file is written, and the circles are
+    # those of an uncached network
+    net = cached_net
+    node = int(np.argmin(net.node_x))  # the westmost crossing
+    fac = gpd.GeoDataFrame({"kind": "station"}, index=["A", "B"],
+                           geometry=gpd.points_from_xy(net.node_x[[node, node]] + [0.0, 5.0],
+                                                       net.node_y[[node, node]]),
+                           crs=net.pyproj_crs)
+    before = set(tmp_path.iterdir())
+    got = facility_circles(net, fac, minutes=2, speed_m_s=1.0, workers=1)
+    plain = facility_circles(dataclasses.replace(net, cache_file=None), fac, minutes=2,
+                             speed_m_s=1.0, workers=1)
+    assert set(tmp_path.iterdir()) == before
+    assert shapely.to_wkb(got.geometry.to_numpy()).tolist() == \
+        shapely.to_wkb(plain.geometry.to_numpy()).tolist()
+    assert (got.geometry.area > 0).all()

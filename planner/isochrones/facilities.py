@@ -286,15 +286,32 @@ def _reachable_edges(study: StudyGraph, ids: np.ndarray, budget_m: float) -> np.
             & (hi_y >= lo_y[e].min() - pad) & (lo_y <= hi_y[e].max() + pad))
 
 
-def _cached_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> StreetRuns | None:
-    """The network's cached runs, read once before forking (the worker shares them).
+def _whole_network(study: StudyGraph, ids: np.ndarray, budget_m: float) -> bool:
+    """True when the circles of ``ids`` span much of the network: use every edge's runs.
 
-    Read only when the circles can reach :data:`RUNS_CACHE_MIN_SHARE` of the edges
-    (a few circles cut their own few edges faster than the whole file is read).
+    Measured cheaply on nodes: at least :data:`RUNS_CACHE_MIN_SHARE` of them lie in the
+    box around the ends of the facilities' edges, widened by ``budget_m``. Only for a
+    network with a cache file (the runs are cached beside it).
     """
-    if not len(ids) or study.net.cache_file is None:
-        return None
-    if _reachable_edges(study, ids, budget_m).mean() < RUNS_CACHE_MIN_SHARE:
+    net = study.net
+    if not len(ids) or net.cache_file is None:
+        return False
+    e = study.facility_positions().loc[ids, "edge"].to_numpy()
+    ends = np.concatenate([net.edge_u[e], net.edge_v[e]])
+    x, y = net.node_x[ends], net.node_y[ends]
+    pad = budget_m + 1.0
+    inside = ((net.node_x >= x.min() - pad) & (net.node_x <= x.max() + pad)
+              & (net.node_y >= y.min() - pad) & (net.node_y <= y.max() + pad))
+    return bool(inside.mean() >= RUNS_CACHE_MIN_SHARE)
+
+
+def _cached_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> StreetRuns | None:
+    """The network's cached runs, opened once before forking (the worker shares them).
+
+    Only when the circles span much of the network (:func:`_whole_network`); a few
+    circles cut the runs of their own few edges instead.
+    """
+    if not _whole_network(study, ids, budget_m):
         return None
     return load_runs(study.net)
 
@@ -302,16 +319,15 @@ def _cached_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> Stre
 def _part_samples(study: StudyGraph, ids: np.ndarray, budget_m: float) -> StreetRuns:
     """Grid runs of the edges the circles of ``ids`` can reach (no cached runs).
 
-    When they can reach :data:`RUNS_CACHE_MIN_SHARE` of the network and the network is
-    cached, the runs of every edge are cut and cached beside it for the next run.
+    When they span much of a cached network (:func:`_whole_network`), the runs of every
+    edge are cut and cached beside it for the next run.
     """
     net = study.net
-    keep = _reachable_edges(study, ids, budget_m)
-    if net.cache_file is not None and keep.mean() >= RUNS_CACHE_MIN_SHARE:
+    if _whole_network(study, ids, budget_m):
         every = sample_edges(net)
         save_runs(net, every)
         return every
-    return sample_edges(net, edges=keep)
+    return sample_edges(net, edges=_reachable_edges(study, ids, budget_m))
 
 
 #: What a forked worker needs (set just before forking, read by the workers):

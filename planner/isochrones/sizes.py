@@ -19,8 +19,9 @@ CHUNK_CELLS = 8_000_000
 #: Street segments cut into grid runs at once by :func:`sample_edges` (bounds its memory).
 SEGMENTS_PER_CHUNK = 200_000
 #: The street grid runs of the whole network are read from (or written to) their cache
-#: beside the network's (:mod:`planner.isochrones.cache`) when the circles can reach at
-#: least this share of its edges; fewer circles cut only the edges they can reach.
+#: beside the network's (:mod:`planner.isochrones.cache`) when at least this share of
+#: its nodes lies within the circles' reach (the facilities' box widened by the circle);
+#: fewer circles cut only the edges they can reach.
 RUNS_CACHE_MIN_SHARE = 0.5
 #: Share of the circles ``planner run`` should leave to its own process (the
 #: ``here_share`` of :func:`~planner.isochrones.start_facility_circles`) when the split is
