@@ -55,7 +55,8 @@ def facility_circles(
         Show a progress bar from :data:`PROGRESS_MIN_FACILITIES` facilities on.
     workers
         Processes drawing circles (default: two, where the machine has two cores and
-        ``fork``, from :data:`PARALLEL_MIN_FACILITIES` facilities on). The facilities
+        ``fork``, from :data:`PARALLEL_MIN_FACILITIES` facilities on; always one inside
+        a daemonic process such as a Dask worker, which may not fork). The facilities
         are split west / east; the result does not depend on it.
 
     Returns
