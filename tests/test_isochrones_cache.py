@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
+import os
+import time
 
 import geopandas as gpd
 import numpy as np
@@ -170,3 +172,23 @@ def test_a_few_close_circles_neither_read_nor_write_the_cache(cached_net, tmp_pa
     assert shapely.to_wkb(got.geometry.to_numpy()).tolist() == \
         shapely.to_wkb(plain.geometry.to_numpy()).tolist()
     assert (got.geometry.area > 0).all()
+
+
+def test_temporaries_left_by_a_stopped_run_are_cleared(cached_net):
+    # a run stopped while writing the runs leaves its temporary file; the next write
+    # removes such files once they are over an hour old, and leaves younger ones (a run
+    # writing at this moment) and every other file alone
+    net = cached_net
+    runs_file = runs_cache_file(net)
+    old = runs_file.with_name(f".{runs_file.name}.123-deadbeef.tmp")
+    young = runs_file.with_name(f".{runs_file.name}.456-cafef00d.tmp")
+    other = runs_file.with_name("notes.tmp")
+    for f in (old, young, other):
+        f.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+    assert save_runs(net, sample_edges(net)) == runs_file
+    assert not old.exists()
+    assert young.exists()
+    assert other.exists()

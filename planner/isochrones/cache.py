@@ -19,9 +19,11 @@ the same moment never read half a file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -115,6 +117,7 @@ def save_runs(net: CompiledNetwork, runs: StreetRuns) -> Path | None:
         return None
     if len(runs.row) >= np.iinfo(np.int32).max:
         return None  # too many runs for the int32 offsets (a network far beyond a city)
+    _remove_stale_temporaries(path)
     flat = np.concatenate([runs.offsets, runs.row, runs.col_lo, runs.col_hi]).astype(np.int32)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -128,3 +131,19 @@ def save_runs(net: CompiledNetwork, runs: StreetRuns) -> Path | None:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+#: A temporary runs file this old was left by a run that was stopped while writing it.
+STALE_TEMPORARY_S = 3600.0
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove temporary files of ``path`` left by runs stopped while writing (over an hour old).
+
+    Only names this module makes (``.<runs file>.<pid>-<random>.tmp``) are touched.
+    """
+    now = time.time()
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > STALE_TEMPORARY_S:
+                tmp.unlink()
