@@ -107,6 +107,10 @@ class GapMap:
 
     def data_json(self) -> str:
         """The page's data block: settings and every layer (JSON text)."""
+        return "".join(self._data_parts())
+
+    def _data_parts(self) -> list[str]:
+        """:meth:`data_json` in pieces (the layers' data not copied), joined once."""
         config = {
             "title": self.title, "bounds": self.bounds, "maxFitZoom": MAX_FIT_ZOOM,
             "tiles": self.tiles,
@@ -115,15 +119,17 @@ class GapMap:
                         "shortfall": list(st.SHORTFALL_COLOURS), "street": st.STREET_COLOUR,
                         "water": st.WATER_COLOUR, "boundary": st.BOUNDARY_COLOUR},
         }
-        head = to_json(config)[:-1] + ',"layers":['
-        layers = [to_json(layer.meta())[:-1] + ',"data":' + layer.data + "}"
-                  for layer in self.layers]
-        return head + ",".join(layers) + "]}"
+        parts = [to_json(config)[:-1] + ',"layers":[']
+        for n, layer in enumerate(self.layers):
+            parts += [("," if n else "") + to_json(layer.meta())[:-1] + ',"data":',
+                      layer.data, "}"]
+        parts.append("]}")
+        return parts
 
     def render(self) -> str:
         """The whole page as one self-contained HTML text."""
         title = html.escape(self.title)
-        return "\n".join([
+        head = "\n".join([
             "<!DOCTYPE html>",
             '<html lang="zh-CN"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -139,10 +145,11 @@ class GapMap:
             f"</details>{self.notes}</div>",
             '<div id="planner-legend" class="planner-panel planner-legend">'
             f"<details open><summary><h2>图例 Legend</h2></summary>{self.legend}</details></div>",
-            f"{_DATA_OPEN}{self.data_json()}</script>",
-            f"<script>{assets.page_js()}</script>",
-            "</body></html>",
+            _DATA_OPEN,
         ])
+        tail = "\n".join(["</script>", f"<script>{assets.page_js()}</script>", "</body></html>"])
+        # one copy of the (tens of MB of) layer data: straight from the layers into the page
+        return "".join([head, *self._data_parts(), tail])
 
     def _repr_html_(self) -> str:
         doc = html.escape(self.render(), quote=True)
