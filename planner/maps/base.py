@@ -154,7 +154,9 @@ def street_lines(net: CompiledNetwork, *, simplify_m: float = STREET_SIMPLIFY_M)
              & (shapely.length(lines) > 0))
     with gc_paused():  # a new geometry per bent edge: no collections meanwhile
         lines[bent] = shapely.simplify(lines[bent], simplify_m, preserve_topology=False)
-    lines = lines[~shapely.is_empty(lines)]
+    empty = np.zeros(len(lines), dtype=bool)
+    empty[bent] = shapely.is_empty(lines[bent])  # only those simplified can be empty
+    lines = lines[~empty]
     log.info("base streets: %s lines", f"{len(lines):,}")
     return gpd.GeoSeries(lines, crs=net.pyproj_crs)
 
