@@ -136,7 +136,7 @@ COMMUNITY_OPTIONAL = (
 
 
 def _community_type(comm: pd.DataFrame) -> list[str]:
-    """"status · area type" labels; each distinct pair of labels is joined once."""
+    """The type of each community, "status · area type"; each distinct pair joined once."""
     kinds = st.each(st.column(comm, "status"), lambda s: st.label(st.COMMUNITY_STATUS_LABELS, s))
     area = st.each(st.column(comm, "area_type"), lambda a: st.label(st.AREA_TYPE_LABELS, a))
     pairs = list(zip(kinds, area, strict=True))
@@ -180,21 +180,21 @@ def _community_columns(comm: pd.DataFrame, facility_names: dict[str, str]
     low, high = FILL_OPACITY_RANGE
     share = shortfall / largest if largest > 0 else shortfall * 0
     props: dict[str, list[Any]] = {
-            "name": st.escs(st.names(comm)),
-            "id": st.escs(comm.index.astype(str)),
-            "households": st.wholes(comm["households"]),
-            "status": _community_type(comm),
-            "street": st.each(st.column(comm, "street"), st.esc),
-            "service": list(map(service.__getitem__, comm["service_status"].tolist())),
-            "nearest": st.each(comm["nearest_facility_id"], nearest),
-            "minutes": st.nums(comm["nearest_minutes"]),
-            "within": st.wholes(comm["facilities_within"]),
-            "accessible": st.nums(comm["accessible_m2_per_100hh"]),
-            "required": st.nums(comm["required_m2_per_100hh"]),
-            "shortfall": st.nums(comm["shortfall_m2"]),
-            "_st": comm["service_status"].astype(str).tolist(),
-            "_op": np.round(low + (high - low) * share.to_numpy(dtype=float), 2).tolist(),
-            "_sq": st.shortfall_class(comm["shortfall_m2"]).tolist(),
+        "name": st.escs(st.names(comm)),
+        "id": st.escs(comm.index.astype(str)),
+        "households": st.wholes(comm["households"]),
+        "status": _community_type(comm),
+        "street": st.each(st.column(comm, "street"), st.esc),
+        "service": list(map(service.__getitem__, comm["service_status"].tolist())),
+        "nearest": st.each(comm["nearest_facility_id"], nearest),
+        "minutes": st.nums(comm["nearest_minutes"]),
+        "within": st.wholes(comm["facilities_within"]),
+        "accessible": st.nums(comm["accessible_m2_per_100hh"]),
+        "required": st.nums(comm["required_m2_per_100hh"]),
+        "shortfall": st.nums(comm["shortfall_m2"]),
+        "_st": comm["service_status"].astype(str).tolist(),
+        "_op": np.round(low + (high - low) * share.to_numpy(dtype=float), 2).tolist(),
+        "_sq": st.shortfall_class(comm["shortfall_m2"]).tolist(),
     }
     for col, key, _ in COMMUNITY_OPTIONAL:
         if col in comm.columns:
