@@ -30,7 +30,7 @@ from planner.care.assess import care_stage
 from planner.coverage import assess_profile
 from planner.gaps import street_table
 from planner.io import LoadResult, read_communities, read_facilities, read_gates
-from planner.isochrones import start_facility_circles
+from planner.isochrones import HERE_SHARE_WHILE_ASSESSING, start_facility_circles
 from planner.judge import judge, planned_costs
 from planner.network import compile_network
 from planner.notes import result_notes, synthetic_notes
@@ -245,7 +245,8 @@ def assess(
     # this one assesses; .result() below draws the rest and joins
     pending = (start_facility_circles(area.net, fac[active], progress=progress,
                                       minutes=profile.circle_minutes["urban"].value,
-                                      speed_m_s=params.speed_m_s, here_share=0.25)
+                                      speed_m_s=params.speed_m_s,
+                                      here_share=HERE_SHARE_WHILE_ASSESSING)
                if isochrones else None)
     try:
         reach = compute_reach(
