@@ -325,6 +325,18 @@ def undated_planned_notes(facilities: pd.DataFrame) -> list[str]:
             "timeline; give opening_year to see when the targets are met"]
 
 
+def planned_to_open(facilities: pd.DataFrame) -> pd.Series:
+    """Planned facilities outside the assessment that open in a given year (the timeline's).
+
+    Boolean, indexed like ``facilities`` (which has ``in_assessment`` and ``status``); all
+    False without an ``opening_year`` column.
+    """
+    if "opening_year" not in facilities:
+        return pd.Series(False, index=facilities.index)
+    return (~facilities["in_assessment"].astype(bool) & facilities["status"].eq("planned")
+            & facilities["opening_year"].notna())
+
+
 def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame,
                   params: Any, *, study: Any = None) -> pd.DataFrame | None:
     """Pairs within circles of planned facilities with an opening year, not yet assessed.
@@ -339,10 +351,7 @@ def planned_costs(area: Any, communities: pd.DataFrame, facilities: pd.DataFrame
     """
     from planner.reach import circle_pairs, compute_reach  # noqa: PLC0415
 
-    if "opening_year" not in facilities:
-        return None
-    sel = (~facilities["in_assessment"].astype(bool) & facilities["status"].eq("planned")
-           & facilities["opening_year"].notna())
+    sel = planned_to_open(facilities)
     if not sel.any():
         return None
     if study is not None:

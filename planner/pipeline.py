@@ -231,12 +231,8 @@ def assess(
         area = replace(area, net=area.terrain.network(area.net, speed_m_s=params.speed_m_s),
                        terrain=None)
     comm = prepare_communities(area.communities, profile)
-    fac = area.facilities.copy()
-    if "status" not in fac:
-        fac["status"] = "existing"
-    fac["status"] = fac["status"].fillna("existing")
-    active = fac["status"].eq("existing") | (include_planned & fac["status"].eq("planned"))
-    fac["in_assessment"] = active
+    fac = prepare_facilities(area.facilities, include_planned=include_planned)
+    active = fac["in_assessment"]
     if len(area.net.edge_u) == 0:
         msg = "the study area has no roads; check the network file and its area."
         raise NetworkError(msg)
@@ -275,6 +271,26 @@ def assess(
     circles = pending.result() if pending is not None else None
     return Assessment(profile, params, comm, fac, reach.costs, circles, targets, summary,
                       streets, timeline=judged.timeline, care=care)
+
+
+def in_assessment(facilities: pd.DataFrame, *, include_planned: bool) -> pd.Series:
+    """Which facilities count as built, as the assessment decides it.
+
+    Existing ones (a blank or missing ``status`` is ``existing``) and, with
+    ``include_planned``, planned ones. Boolean, indexed like ``facilities``.
+    """
+    if "status" not in facilities:
+        return pd.Series(True, index=facilities.index)
+    status = facilities["status"].fillna("existing")
+    return status.eq("existing") | (include_planned & status.eq("planned"))
+
+
+def prepare_facilities(facilities: gpd.GeoDataFrame, *, include_planned: bool) -> gpd.GeoDataFrame:
+    """Status filled (``existing`` by default) and ``in_assessment`` as the assessment sets it."""
+    fac = facilities.copy()
+    fac["status"] = fac["status"].fillna("existing") if "status" in fac else "existing"
+    fac["in_assessment"] = in_assessment(fac, include_planned=include_planned)
+    return fac
 
 
 def prepare_communities(communities: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:

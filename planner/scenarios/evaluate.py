@@ -23,8 +23,8 @@ import pandas as pd
 from planner import standards
 from planner.coverage import assess_profile
 from planner.gaps import street_table
-from planner.judge import judge
-from planner.pipeline import prepare_communities
+from planner.judge import judge, planned_to_open
+from planner.pipeline import prepare_communities, prepare_facilities
 from planner.reach import circle_pairs as pairs_within_circles
 from planner.schema import SERVICE_STATUSES
 from planner.standards import Profile
@@ -73,26 +73,6 @@ class ScenarioResult:
     summary: dict[str, Any]
     changes: list[str] = field(default_factory=list)
     recomputed: list[str] = field(default_factory=list)
-
-
-def in_assessment(facilities: pd.DataFrame, *, include_planned: bool) -> pd.Series:
-    """Which facilities count as built, as the pipeline decides it.
-
-    Existing ones (a blank or missing ``status`` is ``existing``) and, with
-    ``include_planned``, planned ones. Boolean, indexed like ``facilities``.
-    """
-    if "status" not in facilities:
-        return pd.Series(True, index=facilities.index)
-    status = facilities["status"].fillna("existing")
-    return status.eq("existing") | (include_planned & status.eq("planned"))
-
-
-def prepare_facilities(facilities: gpd.GeoDataFrame, *, include_planned: bool) -> gpd.GeoDataFrame:
-    """Status filled (``existing`` by default) and ``in_assessment`` as the pipeline sets it."""
-    fac = facilities.copy()
-    fac["status"] = fac["status"].fillna("existing") if "status" in fac else "existing"
-    fac["in_assessment"] = in_assessment(fac, include_planned=include_planned)
-    return fac
 
 
 def circle_minutes_of(area_type: np.ndarray, profile: Profile,
@@ -164,10 +144,7 @@ def evaluate(
 def _planned_pairs(table: pd.DataFrame, comm: pd.DataFrame, fac: pd.DataFrame,
                    speed_m_s: float) -> pd.DataFrame | None:
     """Pairs of planned facilities with an opening year outside the assessment (timeline)."""
-    if "opening_year" not in fac:
-        return None
-    sel = (~fac["in_assessment"].astype(bool) & fac["status"].eq("planned")
-           & fac["opening_year"].notna())
+    sel = planned_to_open(fac)
     if not sel.any():
         return None
     planned = fac.assign(in_assessment=sel)

@@ -22,7 +22,7 @@ import shapely
 
 from planner.coverage import TOLERANCE_M2_PER_100HH
 from planner.gaps import evaluate_targets
-from planner.scenarios.evaluate import in_assessment
+from planner.pipeline import in_assessment
 from planner.schema import SERVICE_STATUSES
 
 if TYPE_CHECKING:
