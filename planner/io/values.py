@@ -68,9 +68,20 @@ def _isna(value: object) -> bool:
 # value parsing
 
 
+def _all_text(series: pd.Series) -> bool:
+    """True when every non-missing cell is a ``str`` (text columns: read at once)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+        "string", "empty")
+
+
 def _text(series: pd.Series) -> pd.Series:
     """Strings with surrounding space removed; empty strings become NaN."""
-    out = series.map(lambda v: np.nan if _isna(v) else str(v).strip())
+    if _all_text(series):  # the same as the cell-by-cell rule below, at once
+        out = series.str.strip()
+    else:
+        out = series.map(lambda v: np.nan if _isna(v) else str(v).strip())
     return out.replace("", np.nan).astype("str")
 
 
@@ -82,8 +93,15 @@ def _ids(series: pd.Series) -> pd.Series:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         text = str(v).strip()
-        return re.sub(r"^(\d+)\.0+$", r"\1", text) or np.nan
+        return re.sub(_WHOLE_DECIMAL, r"\1", text) or np.nan
+    if _all_text(series):  # the same rule on text cells, at once
+        out = series.str.strip().str.replace(_WHOLE_DECIMAL, r"\1", regex=True)
+        return out.mask(out == "").astype("str")
     return series.map(one).astype("str")
+
+
+#: An ID typed as a whole decimal (``12.00``) is the ID ``12``.
+_WHOLE_DECIMAL = r"^(\d+)\.0+$"
 
 
 def _numbers(series: pd.Series, units: tuple[str, ...] = ()) -> pd.Series:
@@ -100,6 +118,10 @@ def _numbers(series: pd.Series, units: tuple[str, ...] = ()) -> pd.Series:
             return float(text)
         except ValueError:
             return np.nan
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        # a numeric column: every cell is a number or missing, as ``one`` reads it
+        return pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=series.index,
+                         name=series.name)
     return series.map(one).astype(float)
 
 
@@ -132,7 +154,7 @@ def _soft_years(table: pd.DataFrame, warnings: list[str], path: Path) -> pd.Seri
         return pd.Series(np.nan, index=table.index)
     raw = table["completion_year"]
     values = _numbers(raw.map(_year_of), ("年",))
-    given = ~raw.map(_isna).astype(bool)
+    given = ~raw.isna()
     lo, hi = YEAR_RANGE
     bad = given & (values.isna() | (values % 1 != 0) | (values < lo) | (values > hi))
     for idx in bad[bad].index:
@@ -149,7 +171,7 @@ def _check_numbers(
     """Parse a numeric column and reject rows that break ``test`` (a rule like '> 0')."""
     raw = table[column] if column in table.columns else pd.Series(np.nan, index=table.index)
     values = _numbers(raw, units)
-    missing = raw.map(_isna).astype(bool)
+    missing = raw.isna()  # cell by cell as _isna
     bad_text = ~np.isfinite(values) & ~missing  # text, "nan", "inf" or 1e400
     values = values.where(np.isfinite(values))
     not_whole = values.notna() & (values % 1 != 0)
@@ -172,8 +194,9 @@ def _check_choice(table: pd.DataFrame, column: str, synonyms: dict[str, str],
         return pd.Series(np.nan, index=table.index, dtype="str")
     raw = table[column]
     text = _text(raw)
-    mapped = text.map(lambda v: np.nan if _isna(v) else synonyms.get(str(v).lower(),
-                                                                       synonyms.get(str(v))))
+    # a value's lower case first, then the value as written (synonyms hold no missing values)
+    mapped = text.str.lower().map(synonyms).astype(object)
+    mapped = mapped.where(mapped.notna(), text.map(synonyms).astype(object))
     missing = text.isna()
     unknown = ~missing & mapped.isna()
     if required:
