@@ -169,9 +169,8 @@ def load_study_area(
     for role, path in paths.items():
         diagnostics.check_memory(path, role=role)
     layers = layers or {}
-    net = compile_network(network, crs=network_crs, metric_crs=metric_crs, use_cache=use_cache,
-                          layer=layers.get("network"))
-    _ = net.tree  # build the edge index now: snapping needs it, and it is part of loading
+    # the layers first: a bad row or column is reported in a second, before the network
+    # (minutes for a big .pbf without a cache) is compiled
     loads = {
         "communities": read_communities(communities, crs=communities_crs,
                                         layer=layers.get("communities")),
@@ -185,6 +184,9 @@ def load_study_area(
             read_gates(gates, crs=communities_crs, layer=layers.get("gates")),
             loads["communities"].data,
             communities_path=Path(communities))
+    net = compile_network(network, crs=network_crs, metric_crs=metric_crs, use_cache=use_cache,
+                          layer=layers.get("network"))
+    _ = net.tree  # build the edge index now: snapping needs it, and it is part of loading
     crs = net.pyproj_crs
     projected = {k: v.data.to_crs(crs) for k, v in loads.items()}
     notes = synthetic_notes(communities)  # the marker planner sample writes, not a README
