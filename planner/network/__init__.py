@@ -22,7 +22,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -32,15 +32,22 @@ import shapely
 
 from planner import settings
 from planner._errors import CRSError, InputError, NetworkError
-from planner.crs import check_metric_crs, metric_crs_for, to_wgs84
+from planner.crs import check_metric_crs, to_wgs84
 from planner.io.layers import choose_layer
 from planner.io.tables import gdal_reason, split_choice
 from planner.network.osm import NOT_WALKABLE_HIGHWAYS as NOT_WALKABLE_HIGHWAYS
 from planner.network.osm import _graph_from_pbf, graph_from_osm_xml
+from planner.network.roads import NODE_TOLERANCE_M as NODE_TOLERANCE_M
+from planner.network.roads import (
+    RoadVertices,
+    compile_road_vertices,
+    match_end_points,
+    read_vertices,
+    target_crs,
+)
 from planner.network.store import (
     CompiledNetwork,
     cache_folder_for,
-    compile_arrays,
     compile_graph,
     file_key,
     load_compiled,
@@ -48,12 +55,13 @@ from planner.network.store import (
 )
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built (not for a cached network)
+    from collections.abc import Callable
+
     import networkx as nx
 
-log = logging.getLogger("planner")
+T = TypeVar("T")
 
-#: End points of road lines closer than this are the same node (metres).
-NODE_TOLERANCE_M = 0.01
+log = logging.getLogger("planner")
 
 ROAD_LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
 OSM_XML_SUFFIXES = (".osm", ".xml")
@@ -132,16 +140,51 @@ def read_road_lines(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame
     InputError
         The file is empty, damaged or not of its format, or the layer does not exist.
     """
+    name = _road_layer(path, layer)
+    lines = _read_explained(path, lambda: gpd.read_file(path, layer=name, engine="pyogrio"))
+    if not isinstance(lines, gpd.GeoDataFrame) or lines.geometry.name not in lines:
+        msg = f"{path}: the file has no geometry column; a network needs road lines."
+        raise InputError(msg)
+    return lines
+
+
+def read_road_vertices(path: Path, *, layer: str | None = None) -> RoadVertices:
+    """Read only the vertices of a road-line file: all that compiling a network needs.
+
+    The attribute columns are not read, and plain LineStrings are decoded straight into
+    coordinate arrays (:func:`planner.network.roads.read_vertices`), several times faster
+    than :func:`read_road_lines`; the lines and their order are the same.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_road_lines`.
+    """
+    name = _road_layer(path, layer)
+    lines = _read_explained(path, lambda: read_vertices(path, name))
+    if lines is None:
+        msg = f"{path}: the file has no geometry column; a network needs road lines."
+        raise InputError(msg)
+    return lines
+
+
+def _road_layer(path: Path, layer: str | None) -> str | None:
+    """The layer of a road-line file to read (an empty file is an error)."""
     if path.stat().st_size == 0:
         msg = f"{path}: the network file is empty (0 bytes). Export the road lines again."
         raise InputError(msg)
     choice = choose_layer(path, "network", layer, lines=True)
     if choice.note:
         log.warning("note: %s", choice.note)
+    return choice.name
+
+
+def _read_explained(path: Path, read: Callable[[], T]) -> T:
+    """Call ``read``; a file it cannot read is an InputError saying why and what to do."""
     try:
-        with warnings.catch_warnings():  # NaN vertices warn here; they are dropped below
+        with warnings.catch_warnings():  # NaN vertices warn here; they are dropped later
             warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-            lines = gpd.read_file(path, layer=choice.name, engine="pyogrio")
+            return read()
     except MemoryError:
         raise
     except Exception as exc:  # pyogrio DataSourceError / DataLayerError and others
@@ -150,10 +193,6 @@ def read_road_lines(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame
                f"Check that it is a valid {path.suffix} file; for a GeoPackage with several "
                "layers, choose one with --network-layer.")
         raise InputError(msg) from exc
-    if not isinstance(lines, gpd.GeoDataFrame) or lines.geometry.name not in lines:
-        msg = f"{path}: the file has no geometry column; a network needs road lines."
-        raise InputError(msg)
-    return lines
 
 
 def project_network(
@@ -170,7 +209,7 @@ def project_network(
     if not crs.is_projected:
         xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float, len(G))
         ys = np.fromiter((d["y"] for _, d in G.nodes(data=True)), float, len(G))
-        target = _target_crs(metric_crs, (xs.min(), ys.min(), xs.max(), ys.max()))
+        target = target_crs(metric_crs, (xs.min(), ys.min(), xs.max(), ys.max()))
         G = ox.project_graph(G, to_crs=target)
     elif metric_crs and check_metric_crs(metric_crs) != crs:
         G = ox.project_graph(G, to_crs=check_metric_crs(metric_crs))
@@ -234,12 +273,8 @@ def _road_line_arrays(
     geoms = lines.geometry.to_numpy()
     starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
     ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
-    keys = np.round(np.vstack([starts, ends]) / NODE_TOLERANCE_M).astype(np.int64)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    node_xy = np.vstack([starts, ends])[first]
-    n = len(geoms)
-    return node_xy, inverse[:n], inverse[n:], geoms
+    node_xy, u, v = match_end_points(starts, ends)
+    return node_xy, u, v, geoms
 
 
 def _graph_from_projected_lines(lines: gpd.GeoDataFrame) -> nx.MultiDiGraph:
@@ -279,7 +314,7 @@ def _project_road_lines(
             raise CRSError(msg)
         wgs = to_wgs84(lines.set_crs(4326, allow_override=True), crs)
     lon_min, lat_min, lon_max, lat_max = wgs.total_bounds
-    return wgs.to_crs(_target_crs(metric_crs, (lon_min, lat_min, lon_max, lat_max)))
+    return wgs.to_crs(target_crs(metric_crs, (lon_min, lat_min, lon_max, lat_max)))
 
 
 def _drop_non_finite(lines: gpd.GeoDataFrame, where: object) -> gpd.GeoDataFrame:
@@ -291,14 +326,6 @@ def _drop_non_finite(lines: gpd.GeoDataFrame, where: object) -> gpd.GeoDataFrame
         log.warning("note: %s: %d road line(s) with a missing (NaN) or infinite vertex "
                     "dropped; fix their geometry to include them", where, int(bad.sum()))
     return lines[~bad]
-
-
-def _target_crs(metric_crs: str | pyproj.CRS | None,
-                bounds: tuple[float, float, float, float]) -> pyproj.CRS:
-    """The metric CRS: the one given (checked against the district) or the UTM zone."""
-    if metric_crs is None or str(metric_crs) == "":
-        return metric_crs_for(*bounds)
-    return check_metric_crs(metric_crs, tuple(float(b) for b in bounds))  # type: ignore[arg-type]
 
 
 def compile_network(
@@ -335,11 +362,8 @@ def compile_network(
             log.info("network: compiled cache %s (%s nodes)", cached, f"{net.n_nodes:,}")
             return net
     if path.name.lower().endswith(ROAD_LINE_SUFFIXES):
-        lines = read_road_lines(path, layer=layer)
-        projected = _project_road_lines(lines, crs=crs, metric_crs=metric_crs, where=path)
-        node_xy, u, v, geoms = _road_line_arrays(projected)
-        net = compile_arrays(crs=projected.crs.to_wkt(), node_x=node_xy[:, 0],
-                             node_y=node_xy[:, 1], edge_u=u, edge_v=v, edge_geoms=geoms)
+        net = compile_road_vertices(read_road_vertices(path, layer=layer), crs=crs,
+                                    metric_crs=metric_crs, where=path)
     else:
         net = compile_graph(load_network(path, crs=crs, metric_crs=metric_crs, layer=layer))
     log.info("network: %s nodes, %s edges compiled", f"{net.n_nodes:,}", f"{net.n_edges:,}")
