@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import planner.pipeline as pipeline
+from planner import pipeline
 from planner._errors import InputError
 
 
