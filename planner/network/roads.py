@@ -32,7 +32,7 @@ import shapely
 
 from planner._errors import CRSError, NetworkError
 from planner.crs import check_metric_crs, metric_crs_for, parse_declared, to_wgs84
-from planner.network.store import CompiledNetwork, spans_of
+from planner.network.store import CompiledNetwork, nearer_v, reverse_spans
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -414,16 +414,9 @@ def compile_road_coords(coords: np.ndarray, offsets: np.ndarray, crs: str) -> Co
     first, last = offsets[:-1], offsets[1:] - 1
     node_xy, u, v = match_end_points(coords[first], coords[last])
     node_x, node_y = node_xy[:, 0], node_xy[:, 1]
-    start = coords[first]
-    d_u = np.hypot(start[:, 0] - node_x[u], start[:, 1] - node_y[u])
-    d_v = np.hypot(start[:, 0] - node_x[v], start[:, 1] - node_y[v])
-    flip = np.flatnonzero(d_v < d_u)
+    flip = nearer_v(coords[first], node_x, node_y, u, v)
     if len(flip):  # a line starts nearer its v node: walk its vertices backwards
-        take = np.arange(len(coords))
-        pos = spans_of(offsets, flip)
-        owner = np.repeat(flip, offsets[flip + 1] - offsets[flip])
-        take[pos] = offsets[owner] + offsets[owner + 1] - 1 - pos
-        coords = coords[take]
+        coords = reverse_spans(coords, offsets, flip)
     net = CompiledNetwork(
         crs=crs, node_x=np.ascontiguousarray(node_x), node_y=np.ascontiguousarray(node_y),
         edge_u=u, edge_v=v, edge_length=np.zeros(0), edge_coords=np.ascontiguousarray(coords),

@@ -243,31 +243,49 @@ def compile_graph(G: nx.MultiDiGraph) -> CompiledNetwork:
     """Compile a projected networkx graph into arrays.
 
     Directions are dropped (walking is two-way); an edge and its reverse twin, as osmnx
-    stores two-way streets, become one row. Edges without ``geometry`` get a straight line.
+    stores two-way streets, become one row: of the edges joining the same two nodes with
+    the same length (to the millimetre), the first is kept. Edges without ``geometry``
+    get a straight line.
     """
     nodes = list(G.nodes)
     index = {node: i for i, node in enumerate(nodes)}
     node_x = np.fromiter((G.nodes[n]["x"] for n in nodes), float, len(nodes))
     node_y = np.fromiter((G.nodes[n]["y"] for n in nodes), float, len(nodes))
-    us, vs, geoms, seen = [], [], [], set()
-    for u, v, data in G.edges(data=True):
-        iu, iv = index[u], index[v]
-        geom = data.get("geometry")
-        if geom is None:
-            geom = shapely.LineString([(node_x[iu], node_y[iu]), (node_x[iv], node_y[iv])])
-        key = (min(iu, iv), max(iu, iv), round(geom.length, 3))
-        if key in seen:
-            continue
-        seen.add(key)
-        us.append(iu)
-        vs.append(iv)
-        geoms.append(geom)
+    # every edge in G.edges() order (by u, then v, then key), from the raw dicts; three
+    # flat lists, not a list of tuples (which would wake the garbage collector)
+    us = np.array([index[u] for u, nbrs in G.adjacency() for keyed in nbrs.values()
+                   for _ in keyed], dtype=np.int64)
+    vs = np.array([index[v] for _, nbrs in G.adjacency() for v, keyed in nbrs.items()
+                   for _ in keyed], dtype=np.int64)
+    geoms = np.empty(len(us), dtype=object)
+    geoms[:] = [data.get("geometry") for _, nbrs in G.adjacency() for keyed in nbrs.values()
+                for data in keyed.values()]
+    straight = np.flatnonzero(shapely.is_missing(geoms))
+    if len(straight):
+        ends = np.stack([np.c_[node_x[us[straight]], node_y[us[straight]]],
+                         np.c_[node_x[vs[straight]], node_y[vs[straight]]]], axis=1)
+        geoms[straight] = shapely.linestrings(ends)
+    keep = first_of_each_street(us, vs, shapely.length(geoms))
     return compile_arrays(
         crs=pyproj.CRS.from_user_input(G.graph["crs"]).to_wkt(),
-        node_x=node_x, node_y=node_y,
-        edge_u=np.asarray(us, dtype=np.int64), edge_v=np.asarray(vs, dtype=np.int64),
-        edge_geoms=np.asarray(geoms, dtype=object),
+        node_x=node_x, node_y=node_y, edge_u=us[keep], edge_v=vs[keep], edge_geoms=geoms[keep],
     )
+
+
+def first_of_each_street(u: np.ndarray, v: np.ndarray, length_m: np.ndarray) -> np.ndarray:
+    """Which edges to keep: the first of those with the same two end nodes and length.
+
+    Lengths count the same when Python's ``round(length, 3)`` is equal (millimetres);
+    a NaN length is never the same as another.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, per edge.
+    """
+    rounded = np.array([round(x, 3) for x in length_m.tolist()], dtype=float)
+    keys = pd.DataFrame({"a": np.minimum(u, v), "b": np.maximum(u, v), "m": rounded})
+    return ~keys.duplicated(keep="first").to_numpy() | np.isnan(rounded)
 
 
 def compile_arrays(
@@ -281,24 +299,39 @@ def compile_arrays(
 ) -> CompiledNetwork:
     """Build a :class:`CompiledNetwork` from node and edge arrays.
 
-    Edge geometries are oriented so that they start at ``edge_u``.
+    Edge geometries are oriented so that they start at ``edge_u`` (the nearer end node).
     """
-    starts = shapely.get_coordinates(shapely.get_point(edge_geoms, 0))
-    d_u = np.hypot(starts[:, 0] - node_x[edge_u], starts[:, 1] - node_y[edge_u])
-    d_v = np.hypot(starts[:, 0] - node_x[edge_v], starts[:, 1] - node_y[edge_v])
-    flip = d_v < d_u
-    if flip.any():
-        edge_geoms = edge_geoms.copy()
-        edge_geoms[flip] = shapely.reverse(edge_geoms[flip])
     coords, idx = shapely.get_coordinates(edge_geoms, return_index=True)
     offsets = np.zeros(len(edge_geoms) + 1, dtype=np.int64)
-    np.add.at(offsets, idx + 1, 1)
+    np.cumsum(np.bincount(idx, minlength=len(edge_geoms)), out=offsets[1:])
+    flip = nearer_v(coords[offsets[:-1]], node_x, node_y, edge_u, edge_v)
+    if len(flip):
+        edge_geoms = edge_geoms.copy()
+        edge_geoms[flip] = shapely.reverse(edge_geoms[flip])
+        coords = reverse_spans(coords, offsets, flip)
     return CompiledNetwork(
         crs=crs, node_x=np.asarray(node_x, float), node_y=np.asarray(node_y, float),
         edge_u=np.asarray(edge_u, np.int64), edge_v=np.asarray(edge_v, np.int64),
         edge_length=shapely.length(edge_geoms), edge_coords=coords,
-        edge_offsets=np.cumsum(offsets), _geoms=edge_geoms,
+        edge_offsets=offsets, _geoms=edge_geoms,
     )
+
+
+def nearer_v(start: np.ndarray, node_x: np.ndarray, node_y: np.ndarray, edge_u: np.ndarray,
+             edge_v: np.ndarray) -> np.ndarray:
+    """Edges whose first vertex ``start`` (shape ``(m, 2)``) is nearer ``v`` than ``u``."""
+    d_u = np.hypot(start[:, 0] - node_x[edge_u], start[:, 1] - node_y[edge_u])
+    d_v = np.hypot(start[:, 0] - node_x[edge_v], start[:, 1] - node_y[edge_v])
+    return np.flatnonzero(d_v < d_u)
+
+
+def reverse_spans(coords: np.ndarray, offsets: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """``coords`` with the vertices of each line in ``items`` in reverse order."""
+    take = np.arange(len(coords))
+    pos = spans_of(offsets, items)
+    owner = np.repeat(items, offsets[items + 1] - offsets[items])
+    take[pos] = offsets[owner] + offsets[owner + 1] - 1 - pos
+    return coords[take]
 
 
 def save_compiled(net: CompiledNetwork, path: Path, *, source_key: str = "") -> Path:
