@@ -15,6 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString
 
+from planner.network import _fill_edge_geometry
 from planner.network.store import compile_arrays, compile_graph, first_of_each_street
 
 
@@ -92,3 +93,26 @@ def test_compile_graph_of_an_empty_graph_of_edges():
     net = compile_graph(G)
     assert (net.n_nodes, net.n_edges) == (1, 0)
     assert net.edge_offsets.tolist() == [0] and shapely.get_num_geometries(net.edge_geoms).size == 0
+
+
+def test_fill_edge_geometry_equals_edge_by_edge(graph):
+    want = graph.copy()
+    for u, v, data in want.edges(data=True):  # the rule, one edge at a time
+        geom = data.get("geometry")
+        if geom is None:
+            geom = LineString([(want.nodes[u]["x"], want.nodes[u]["y"]),
+                               (want.nodes[v]["x"], want.nodes[v]["y"])])
+            data["geometry"] = geom
+        data["length"] = float(geom.length)
+    _fill_edge_geometry(graph)
+    got_edges, want_edges = list(graph.edges(data=True)), list(want.edges(data=True))
+    assert len(got_edges) == len(want_edges) == 9
+    for (u, v, got), (wu, wv, expected) in zip(got_edges, want_edges, strict=True):
+        assert (u, v) == (wu, wv)
+        assert shapely.get_coordinates(got["geometry"]).tolist() == \
+            shapely.get_coordinates(expected["geometry"]).tolist()
+        assert type(got["length"]) is float and got["length"] == expected["length"]
+    # the edge b-c had no geometry: now the straight 50 m line from b (100, 0) to c
+    bc = graph.edges["b", "c", 0]
+    assert shapely.get_coordinates(bc["geometry"]).tolist() == [[100.0, 0.0], [100.0, 50.0]]
+    assert bc["length"] == 50.0

@@ -220,14 +220,27 @@ def project_network(
 
 
 def _fill_edge_geometry(G: nx.MultiDiGraph) -> None:
-    """Give straight edges a LineString and recompute every ``length`` in metres."""
-    for u, v, data in G.edges(data=True):
-        geom = data.get("geometry")
-        if geom is None:
-            geom = shapely.LineString([(G.nodes[u]["x"], G.nodes[u]["y"]),
-                                       (G.nodes[v]["x"], G.nodes[v]["y"])])
-            data["geometry"] = geom
-        data["length"] = float(geom.length)
+    """Give straight edges a LineString and recompute every ``length`` in metres.
+
+    The lines are built and measured on arrays (one shapely call each); only the
+    attributes are written edge by edge.
+    """
+    # every edge's attribute dict, in G.edges() order, from the raw adjacency dicts
+    datas = [data for _, nbrs in G.adjacency() for keyed in nbrs.values()
+             for data in keyed.values()]
+    geoms = np.empty(len(datas), dtype=object)
+    geoms[:] = [data.get("geometry") for data in datas]
+    straight = np.flatnonzero(shapely.is_missing(geoms))
+    if len(straight):
+        ends = [(u, v) for u, nbrs in G.adjacency() for v, keyed in nbrs.items()
+                for _ in keyed]
+        xy = np.array([[(G.nodes[n]["x"], G.nodes[n]["y"]) for n in ends[i]]
+                       for i in straight.tolist()], dtype=float)
+        geoms[straight] = shapely.linestrings(xy)
+        for i in straight.tolist():
+            datas[i]["geometry"] = geoms[i]
+    for data, length in zip(datas, shapely.length(geoms).tolist(), strict=True):
+        data["length"] = length
 
 
 def graph_from_road_lines(
