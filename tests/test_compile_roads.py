@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString
 
 from planner.crs import metric_crs_for, to_wgs84
-from planner.network import compile_network
+from planner.network import compile_network, roads
 from planner.network.roads import (
     NODE_TOLERANCE_M,
     compile_road_coords,
@@ -232,9 +232,13 @@ def test_decode_wkb_lines_leaves_other_geometries_to_shapely(wkb):
     assert decode_wkb_lines([pa.array([line, wkb], type=pa.binary())]) is None
 
 
-@pytest.mark.parametrize("declared", ["wgs84", "gcj02"])
-def test_real_road_links_equal_line_by_line(declared):
-    # 6,426 road links of Wanzhou (probably GCJ-02, see its PROVENANCE.md), read both ways
+@pytest.mark.parametrize(("declared", "split"), [("wgs84", False), ("gcj02", False),
+                                               ("wgs84", True)])
+def test_real_road_links_equal_line_by_line(declared, split, monkeypatch):
+    # 6,426 road links of Wanzhou (probably GCJ-02, see its PROVENANCE.md), read both ways;
+    # split: the vertices transformed in two halves on two threads, as in a large city
+    if split:
+        monkeypatch.setattr(roads, "_SPLIT_TRANSFORM", 1)
     path = SHARED_DATA / "chongqing_wanzhou" / "wanzhou_links.gpkg"
     net = compile_network(path, crs=declared, use_cache=False)
     _assert_same(net, reference(path, declared=declared))

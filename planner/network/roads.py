@@ -22,6 +22,7 @@ pin each step against a straightforward version).
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ import shapely
 
 from planner._errors import CRSError, NetworkError
 from planner.crs import check_metric_crs, metric_crs_for, parse_declared, to_wgs84
-from planner.network.store import CompiledNetwork, nearer_v, reverse_spans
+from planner.network.store import CompiledNetwork, lines_of, nearer_v, reverse_spans
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,6 +45,8 @@ log = logging.getLogger("planner")
 #: End points of road lines closer than this are the same node (metres).
 NODE_TOLERANCE_M = 0.01
 
+#: Vertices from which coordinates are transformed in two threads.
+_SPLIT_TRANSFORM = 200_000
 #: shapely's type id of a LineString.
 _LINESTRING = 1
 #: WKB: little-endian byte order mark, 2-D LineString type, header bytes, bytes per vertex.
@@ -270,7 +273,16 @@ def _transform(lines: RoadVertices, coords: np.ndarray, source: pyproj.CRS,
     transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
     has_z = None if lines.geoms is None else shapely.has_z(lines.geoms)
     if has_z is None or not has_z.any():
-        return np.array(transformer.transform(coords[:, 0], coords[:, 1])).T
+        if len(coords) < _SPLIT_TRANSFORM:
+            return np.array(transformer.transform(coords[:, 0], coords[:, 1])).T
+        # each vertex is transformed on its own: two halves on two cores give the same
+        # numbers (PROJ lets go of Python's lock; a transformer per thread)
+        half = len(coords) // 2
+        other = pyproj.Transformer.from_crs(source, target, always_xy=True)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            second = pool.submit(other.transform, coords[half:, 0], coords[half:, 1])
+            first = transformer.transform(coords[:half, 0], coords[:half, 1])
+            return np.vstack([np.array(first).T, np.array(second.result()).T])
     z = shapely.get_coordinates(lines.geoms, include_z=True)[:, 2]
     flat = ~np.repeat(has_z, np.diff(lines.offsets))
     out = np.empty_like(coords)
@@ -411,16 +423,21 @@ def compile_road_coords(coords: np.ndarray, offsets: np.ndarray, crs: str) -> Co
     crs
         The metric CRS (WKT).
     """
+    offsets = np.asarray(offsets, dtype=np.int64)
     first, last = offsets[:-1], offsets[1:] - 1
-    node_xy, u, v = match_end_points(coords[first], coords[last])
+    # the LineStrings are built on the other core (shapely lets go of Python's lock)
+    # while the end points are matched on this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        building = pool.submit(lines_of, coords, offsets)
+        node_xy, u, v = match_end_points(coords[first], coords[last])
+        geoms = building.result()
     node_x, node_y = node_xy[:, 0], node_xy[:, 1]
     flip = nearer_v(coords[first], node_x, node_y, u, v)
     if len(flip):  # a line starts nearer its v node: walk its vertices backwards
         coords = reverse_spans(coords, offsets, flip)
-    net = CompiledNetwork(
+        geoms[flip] = shapely.reverse(geoms[flip])
+    return CompiledNetwork(
         crs=crs, node_x=np.ascontiguousarray(node_x), node_y=np.ascontiguousarray(node_y),
-        edge_u=u, edge_v=v, edge_length=np.zeros(0), edge_coords=np.ascontiguousarray(coords),
-        edge_offsets=np.asarray(offsets, dtype=np.int64),
+        edge_u=u, edge_v=v, edge_length=shapely.length(geoms),
+        edge_coords=np.ascontiguousarray(coords), edge_offsets=offsets, _geoms=geoms,
     )
-    net.edge_length = shapely.length(net.edge_geoms)
-    return net

@@ -100,18 +100,7 @@ class CompiledNetwork:
     def edge_geoms(self) -> np.ndarray:
         """Edge LineStrings (built once, on first use)."""
         if self._geoms is None:
-            counts = np.diff(self.edge_offsets)
-            geoms = np.empty(self.n_edges, dtype=object)
-            two = counts == 2  # most edges: one segment, built without an index array
-            start = self.edge_offsets[:-1][two]
-            geoms[two] = shapely.linestrings(
-                np.stack([self.edge_coords[start], self.edge_coords[start + 1]], axis=1))
-            if not two.all():
-                rest = np.flatnonzero(~two)
-                geoms[rest] = shapely.linestrings(
-                    self.edge_coords[spans_of(self.edge_offsets, rest)],
-                    indices=np.repeat(np.arange(len(rest)), counts[rest]))
-            self._geoms = geoms
+            self._geoms = lines_of(self.edge_coords, self.edge_offsets)
         return self._geoms
 
     @property
@@ -171,6 +160,23 @@ class CompiledNetwork:
             np.zeros(0) if extra_w is None else extra_w, n, one_way,
         )
         return _stack_rows(self._base_csr, extra)
+
+
+def lines_of(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """LineStrings of stacked vertices: line ``i`` is ``coords[offsets[i]:offsets[i + 1]]``.
+
+    shapely builds them without holding Python's lock, so another thread can work meanwhile.
+    """
+    counts = np.diff(offsets)
+    geoms = np.empty(len(counts), dtype=object)
+    two = counts == 2  # most edges: one segment, built without an index array
+    start = offsets[:-1][two]
+    geoms[two] = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
+    if not two.all():
+        rest = np.flatnonzero(~two)
+        geoms[rest] = shapely.linestrings(coords[spans_of(offsets, rest)],
+                                          indices=np.repeat(np.arange(len(rest)), counts[rest]))
+    return geoms
 
 
 def spans_of(offsets: np.ndarray, items: np.ndarray) -> np.ndarray:
