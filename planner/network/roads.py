@@ -171,7 +171,7 @@ def _decode_chunk(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     if isinstance(chunk, pa.ExtensionArray):
         chunk = chunk.storage
     if chunk.type == pa.binary():
-        width = np.int32
+        width: type[np.signedinteger] = np.int32
     elif chunk.type == pa.large_binary():
         width = np.int64
     else:
