@@ -10,8 +10,18 @@ import click
 
 from planner._errors import PlannerError
 from planner.cli._common import CRS_HELP, _friendly_errors, _step, check_speed
+from planner.cli.terrain_options import apply_terrain, check_terrain_options, terrain_options
 
 _DATE_HELP = "YYYY-MM-DD; missing dates are reported as not checked, never as a pass."
+
+
+def _walk_options(fn: Any) -> Any:
+    """``--dem`` and ``--no-steps``, declared once for ``planner run`` and reused here."""
+    probe = terrain_options(lambda **_: None)
+    params = [p for p in getattr(probe, "__click_params__", [])
+              if p.name in ("dem", "no_steps")]
+    fn.__dict__.setdefault("__click_params__", []).extend(params)
+    return fn
 
 
 @click.command(name="check-project")
@@ -31,6 +41,7 @@ _DATE_HELP = "YYYY-MM-DD; missing dates are reported as not checked, never as a 
 @click.option("--reading", type=click.Choice(["per_100_households", "literal"]), default=None,
               help="Yangjiang's per-household rule: per 100 households (default) or literal.")
 @click.option("--speed", type=float, default=None, help="Walking speed, m/s (default: profile).")
+@_walk_options
 @click.option("--project-id", default="PROJECT", show_default=True, help="Id of the project.")
 @click.option("--name", default="", help="Name of the project.")
 @click.option("--households", default=None, help="Households (户数) of the project.")
@@ -106,6 +117,7 @@ def check_project(**opts: Any) -> None:
             opts["network"], opts["communities"], opts["facilities"],
             gates=opts["district_gates"], network_crs=opts["network_crs"],
             communities_crs=opts["communities_crs"], facilities_crs=opts["facilities_crs"])
+    apply_terrain(area, opts, step=_step)  # --dem, --no-steps: hills and stairs
     params = ReachParams(speed_m_s=opts["speed"] or profile.walking_speed_m_s.value)
     with _step("preparing the district (reach core, base floor area)"):
         district = prepare_district(area, profile, params=params)
@@ -116,7 +128,8 @@ def check_project(**opts: Any) -> None:
 
 def _inputs(opts: dict[str, Any]) -> list[Any]:
     """The input files of the command (no output may replace one)."""
-    names = ("network", "communities", "facilities", "district_gates", "boundary", "projects")
+    names = ("network", "communities", "facilities", "district_gates", "boundary", "projects",
+             "dem")
     profile = [opts["profile"]] if Path(str(opts["profile"])).suffix.lower() == ".toml" else []
     return [opts[k] for k in names] + profile
 
@@ -133,6 +146,7 @@ def _check_options(opts: dict[str, Any]) -> None:
     from planner.maps.files import check_replaceable  # noqa: PLC0415
 
     check_speed(opts["speed"])
+    check_terrain_options(opts)  # --dem: the same checks and messages as `planner run`
     _check_crs(opts["project_crs"])
     inputs = _inputs(opts)
     if opts["projects"]:

@@ -65,6 +65,9 @@ class ProjectCheck:
         catchment indicator, not the on-site rule).
     choices, notes
         The profile's interpretive choices and the data notes, for the report.
+    terrain
+        Hills and stairs the walk assumed (:attr:`District.terrain`), ``None`` on flat
+        ground.
     """
 
     project: Project
@@ -81,6 +84,7 @@ class ProjectCheck:
     served_m2_per_100hh: float
     choices: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    terrain: dict[str, Any] | None = None
 
     @property
     def reasons(self) -> list[Finding]:
@@ -163,7 +167,7 @@ def check_project(
         f"within {ACCEPTANCE_WINDOW_DAYS} days of the housing counts as together (assumption)"]
     return ProjectCheck(project, profile.name, profile.name_zh, verdict, findings, reached,
                         shared, neighbours, pool, changes, summary, served, choices,
-                        list(district.notes))
+                        list(district.notes), district.terrain)
 
 
 def _own_distance(from_site: pd.DataFrame, project: Project) -> float | None:
@@ -255,9 +259,28 @@ def _reach_finding(project: Project, district: District, reach: dict[str, Any],
     parts_zh.append("位于现有设施服务圈内" if inside else "不在任何现有设施服务圈内")
     parts_en.append("inside an existing facility's circle" if inside
                     else "outside every existing facility's circle")
+    if district.terrain is not None:
+        zh, en = _terrain_words(district.terrain)
+        parts_zh.append(zh)
+        parts_en.append(en)
     return Finding("reach", outcome, "步行可达：" + "；".join(parts_zh) + "。",
                    "Reach: " + "; ".join(parts_en) + ".", src,
                    {k: v for k, v in reach.items()})
+
+
+def _terrain_words(terrain: dict[str, Any]) -> tuple[str, str]:
+    """How the walk's minutes were made on hills and stairs, for the reach sentence."""
+    zh, en = [], []
+    if terrain["dem"] is not None:
+        zh.append(f"按DEM {terrain['dem']}计入坡度（居民步行前往设施的方向）")
+        en.append(f"with slope from DEM {terrain['dem']} (the residents' walk to the facility)")
+    if terrain["no_steps"]:
+        zh.append("不走台阶")
+        en.append("without stairs")
+    elif terrain["stair_edges"]:
+        zh.append("台阶计时")
+        en.append("stairs timed")
+    return "步行时间" + "、".join(zh), "walking minutes " + ", ".join(en)
 
 
 #: Community ids named in a sentence; the JSON and the tables list all.

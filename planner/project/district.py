@@ -17,7 +17,7 @@ the base cost table once; each project only searches from its own points
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -87,6 +87,9 @@ class District:
         Search limit of a project's searches, metres.
     notes
         Data notes every report repeats (synthetic sample, points off the network…).
+    terrain
+        What the walk assumed about hills and stairs (``dem``: the DEM's file name or
+        ``None``, ``no_steps``, ``stair_edges``), or ``None`` on flat ground.
     """
 
     area: StudyArea
@@ -96,6 +99,7 @@ class District:
     reach: ReachSource
     search_m: float
     notes: list[str] = field(default_factory=list)
+    terrain: dict[str, Any] | None = None
 
     def circle_m(self, area_type: str) -> float:
         """A community's circle of this area type, metres."""
@@ -130,11 +134,21 @@ def prepare_district(
     Returns
     -------
     District
-        Its base is the two-step floating catchment of the existing facilities (planned
-        ones left out), on the study graph's cost table filtered by each community's
-        circle.
+        With ``area.terrain`` (``planner check-project --dem/--no-steps``), every walk is
+        on the terrain network at the walking speed, exactly as
+        :func:`planner.pipeline.assess` does for a run: flat-equivalent metres of the
+        resident's walk *to* the facility. Its base is the two-step floating catchment
+        of the existing facilities (planned ones left out), on the study graph's cost
+        table filtered by each community's circle.
     """
     params = params or ReachParams(speed_m_s=profile.walking_speed_m_s.value)
+    terrain = None
+    if area.terrain is not None:  # hills and stairs: directed costs at this walking speed
+        t = area.terrain
+        terrain = {"dem": t.dem.name if t.dem is not None else None,
+                   "no_steps": bool(t.no_steps), "stair_edges": int(t.steps.sum())}
+        area = replace(area, net=t.network(area.net, speed_m_s=params.speed_m_s),
+                       terrain=None)
     circle_max = max(float(params.metres(v.value)) for v in profile.circle_minutes.values())
     search_m = SEARCH_FACTOR * circle_max
     validate_communities(area.communities)
@@ -162,7 +176,7 @@ def prepare_district(
     log.info("district ready for project checks: %s communities, %s facilities, %s pairs",
              f"{len(comm):,}", f"{len(existing):,}", f"{len(costs):,}")
     return District(area, profile, params, base, StudyGraphReach(sg), search_m,
-                    list(area.notes))
+                    list(area.notes), terrain)
 
 
 def _prepare(area: StudyArea, profile: Profile, params: ReachParams) -> pd.DataFrame:

@@ -56,7 +56,8 @@ def to_dict(check: ProjectCheck) -> dict[str, Any]:
     ids), ``findings`` (id, outcome, zh, en, source, figures), ``floor_area`` (its
     figures), ``reach``, ``shared_facilities``, ``neighbours``, ``pooling``, ``effect``
     (``brought_to_standard``… and ``changes``), ``served_m2_per_100hh``, ``choices``,
-    ``notes``.
+    ``notes``, ``terrain`` (``None`` on flat ground, else ``dem``: the DEM's file name,
+    ``no_steps``, ``stair_edges``).
     """
     p = check.project
     fac = p.facility
@@ -88,6 +89,7 @@ def to_dict(check: ProjectCheck) -> dict[str, Any]:
         "served_m2_per_100hh": check.served_m2_per_100hh,
         "choices": check.choices,
         "notes": check.notes,
+        "terrain": check.terrain,
     })
 
 

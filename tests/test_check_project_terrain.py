@@ -1,0 +1,174 @@
+"""``planner check-project --dem / --no-steps``: the project's reach on a hillside street.
+
+The street (local metres, y = 0; Jinzhong: 1.0 m/s, so 60 m = 1 minute and the urban
+15-minute circle is 900 m)::
+
+    F1 ---- A -------------- P ------- F3 -------------------------------- F2
+    0      300              840      1200                                 3000 m
+    ^ own facility of P "outside" at 20 m
+
+F1: station 60 m²; F3: nursing home 500 m²; F2: day care 100 m² (all existing).
+A: 200 households (old). P: the project, 1,000 households, 300 m² facility.
+
+Heights: a plane falling east, z = 400 - 0.1 x (m): walking west is a 10 % climb.
+Slope factor (planner.terrain.speed): max(1, exp(3.5 (|grade + 0.05| - 0.05)))
+
+    grade +0.10 (west, uphill)    -> exp(3.5 × 0.10) = exp(0.35) = 1.419068
+    grade -0.10 (east, downhill)  -> max(1, exp(3.5 × 0)) = 1   (older walkers gain nothing)
+
+Residents walk *to* the facility, so:
+
+* P → F1 (nearest station): 840 m west, uphill: flat 840 / 60 = 14.0 min (inside the
+  15-min circle); hill 840 × 1.419068 = 1,192.02 m → 19.867 min (outside it).
+* P → its own facility at 20 m: 820 m west, uphill: flat 13.667 min (inside: reach is
+  met); hill 820 × 1.419068 = 1,163.64 m → 19.394 min (beyond the circle: a condition).
+* P → F3 (nearest nursing home): 360 m east, downhill: 6.0 min both ways of computing
+  (the walk back up would be 8.514 min: the direction is the resident's walk).
+* Shared facilities (counted kinds within the circle): flat F1 at 14.0 min (200 → 1,200
+  households); on the hill none (F1 is 19.87 min away).
+* Neighbour A (300 m) walks to P's facility (20 m): 280 m west, uphill: flat 4.67 min,
+  hill 280 × 1.419068 / 60 = 6.62 min (still within the circle: A stays a neighbour).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+import planner.pipeline
+from planner.cli import main
+from tests.conftest import ORIGIN, to_lonlat, write_points_csv, write_road_lines
+from tests.test_terrain import write_dem
+
+UP10 = math.exp(0.35)  # 1.419068: a 10 % climb
+DATES = ["--planning-approval", "2024-01-10", "--housing-completion", "2025-06-01",
+         "--facility-acceptance", "2025-06-01", "--handover", "2025-07-31"]
+
+
+@pytest.fixture(scope="module")
+def hillside(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    d = tmp_path_factory.mktemp("hillside")
+    xs = [0, 500, 1000, 1500, 2000, 2500, 3000]
+    roads = write_road_lines(d / "roads.geojson",
+                             [[(a, 0), (b, 0)] for a, b in itertools.pairwise(xs)])
+    comm = write_points_csv(
+        d / "communities.csv",
+        [{"community_id": "A", "name": "A小区", "households": 200, "status": "old"}],
+        [(300, 0)])
+    fac = write_points_csv(
+        d / "facilities.csv",
+        [{"facility_id": "F1", "name": "一号站", "kind": "station", "floor_area_m2": 60},
+         {"facility_id": "F2", "name": "日照", "kind": "day_care", "floor_area_m2": 100},
+         {"facility_id": "F3", "name": "敬老院", "kind": "nursing_home", "floor_area_m2": 500}],
+        [(0, 0), (3000, 0), (1200, 0)])
+    # 10 m pixels in the network's UTM zone, covering the street with 200 m to spare
+    dem = write_dem(d / "hill.tif", lambda x, y: 400 - 0.1 * (x - ORIGIN[0]),
+                    x0=ORIGIN[0] - 200, y0=ORIGIN[1] - 1700, size=3400.0)
+    return {"roads": roads, "communities": comm, "facilities": fac, "dem": dem, "dir": d}
+
+
+def lonlat(x: float) -> list[str]:
+    lon, lat = to_lonlat([(x, 0)])
+    return [f"{lon[0]:.10f}", f"{lat[0]:.10f}"]
+
+
+def check(hillside: dict, *extra: str):
+    site, own = lonlat(840), lonlat(20)
+    args = ["check-project", "--network", str(hillside["roads"]),
+            "--communities", str(hillside["communities"]),
+            "--facilities", str(hillside["facilities"]), "--profile", "jinzhong",
+            "--project-id", "P", "--households", "1000", "--lon", site[0], "--lat", site[1],
+            "--facility-m2", "300", "--facility-location", "outside",
+            "--facility-lon", own[0], "--facility-lat", own[1], *DATES, *extra]
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def walk_minutes_by_networkx(start: float, end: float) -> float:
+    """Minutes of the walk start → end on the street, by directed Dijkstra in networkx.
+
+    Independent of the planner: nodes at the street's crossings and the two points, each
+    piece costing its length × max(1, exp(3.5 (|grade + 0.05| - 0.05))), grade -0.1 when
+    walking east (x growing) and +0.1 when walking west.
+    """
+    xs = sorted({0, 500, 1000, 1500, 2000, 2500, 3000, start, end})
+    g = nx.DiGraph()
+    for a, b in itertools.pairwise(xs):
+        for u, v in ((a, b), (b, a)):
+            grade = -0.1 * (v - u) / abs(v - u)
+            factor = max(1.0, math.exp(3.5 * (abs(grade + 0.05) - 0.05)))
+            g.add_edge(u, v, w=abs(v - u) * factor)
+    return nx.shortest_path_length(g, start, end, weight="w") / 60.0  # 1.0 m/s
+
+
+def test_flat_check_has_the_station_within_reach(hillside):
+    r = check(hillside, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    reach = out["reach"]
+    assert reach["nearest"]["station"]["minutes"] == 14.0  # 840 / 60
+    assert reach["own_facility_minutes"] == round(820 / 60, 2)  # 13.67 (reports round to 0.01)
+    assert reach["inside_existing_circle"]  # F1 14.0 ≤ 15 min
+    finding = next(f for f in out["findings"] if f["id"] == "reach")
+    assert finding["outcome"] == "info"
+    assert out["verdict"] == "pass"
+    assert [f["facility_id"] for f in out["shared_facilities"]] == ["F1"]
+    assert out["shared_facilities"][0]["households_after"] == 1200  # 200 + 1,000
+    assert out["neighbours"][0]["minutes"] == round(280 / 60, 2)  # 4.67
+    assert out["terrain"] is None
+    assert not any("DEM" in n for n in out["notes"])
+
+
+def test_dem_check_puts_the_station_beyond_the_circle(hillside):
+    r = check(hillside, "--dem", str(hillside["dem"]), "--json")
+    assert r.exit_code == 0, r.output  # pass with conditions is still exit 0
+    out = json.loads(r.stdout)
+    reach = out["reach"]
+    station = reach["nearest"]["station"]
+    assert station["facility_id"] == "F1"
+    # 840 m uphill at 10 %: 840 × exp(0.35) / 60 = 19.867 min
+    assert station["minutes"] == round(840 * UP10 / 60, 2)  # reports round to 0.01
+    assert station["minutes"] == round(walk_minutes_by_networkx(840, 0), 2)
+    # own facility at 20 m: 820 × exp(0.35) / 60 = 19.394 min > 15: a condition
+    assert reach["own_facility_minutes"] == round(820 * UP10 / 60, 2)
+    assert reach["own_facility_minutes"] == round(walk_minutes_by_networkx(840, 20), 2)
+    assert not reach["inside_existing_circle"]  # F1 is 19.9 min away on foot
+    finding = next(f for f in out["findings"] if f["id"] == "reach")
+    assert finding["outcome"] == "condition"
+    assert "hill.tif" in finding["en"]
+    assert out["verdict"] == "pass_with_conditions"
+    # the nursing home lies downhill: 360 m at no gain = 6.0 min, not the 8.5 min uphill
+    home = reach["nearest"]["nursing_home"]
+    assert home["minutes"] == 6.0
+    assert walk_minutes_by_networkx(1200, 840) == pytest.approx(360 * UP10 / 60)  # 8.514
+    assert out["shared_facilities"] == []  # F1 no longer within the circle
+    assert out["neighbours"][0]["minutes"] == round(280 * UP10 / 60, 2)  # 6.62
+    assert out["neighbours"][0]["minutes"] == round(walk_minutes_by_networkx(300, 20), 2)
+    assert out["terrain"] == {"dem": "hill.tif", "no_steps": False, "stair_edges": 0}
+    assert any("DEM hill.tif" in n and "Tobler" in n and "no downhill gain" in n
+               for n in out["notes"])
+
+
+def test_dem_check_text_report_names_the_dem(hillside):
+    r = check(hillside, "--dem", str(hillside["dem"]))
+    assert r.exit_code == 0, r.output
+    assert "有条件通过 / pass with conditions" in r.stdout
+    assert "nearest existing community elderly-care station 19.9 min (F1)" in r.stdout
+    assert "walking minutes with slope from DEM hill.tif" in r.stdout
+    assert "terrain: walking time by slope from DEM hill.tif" in r.stdout  # the run's note
+
+
+def test_missing_dem_is_refused_before_loading(hillside, monkeypatch):
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the district was loaded before --dem was checked")
+
+    monkeypatch.setattr(planner.pipeline, "load_study_area", no_loading)
+    missing = hillside["dir"] / "no_such_dem.tif"
+    r = check(hillside, "--dem", str(missing))
+    assert r.exit_code == 2
+    assert f"--dem {missing}: file not found." in r.output  # the message of `planner run`
+    assert "loading network" not in r.output
