@@ -36,13 +36,16 @@ import itertools
 import json
 import math
 
+import geopandas as gpd
 import networkx as nx
+import pandas as pd
 import pytest
+import shapely
 from click.testing import CliRunner
 
 import planner.pipeline
 from planner.cli import main
-from tests.conftest import ORIGIN, to_lonlat, write_points_csv, write_road_lines
+from tests.conftest import METRIC, ORIGIN, to_lonlat, write_points_csv, write_road_lines
 from tests.test_terrain import write_dem
 
 UP10 = math.exp(0.35)  # 1.419068: a 10 % climb
@@ -172,3 +175,75 @@ def test_missing_dem_is_refused_before_loading(hillside, monkeypatch):
     assert r.exit_code == 2
     assert f"--dem {missing}: file not found." in r.output  # the message of `planner run`
     assert "loading network" not in r.output
+
+
+def test_batch_with_dem_gives_the_same_minutes(hillside, tmp_path):
+    # two projects at 840 m (as above) and at 600 m: P2 → F1 is 600 m uphill,
+    # 600 × 1.419068 / 60 = 14.19 min, shown 14.2 (inside the circle even on the hill; flat 10.0)
+    lon, lat = to_lonlat([(840, 0), (600, 0)])
+    src = tmp_path / "projects.csv"
+    pd.DataFrame({"project_id": ["P1", "P2"], "households": ["1000", "500"],
+                  "facility_m2": ["300", "150"], "lon": lon, "lat": lat}).to_csv(
+        src, index=False, float_format="%.10f")
+    out = tmp_path / "checks.csv"
+    base = ["check-project", "--network", str(hillside["roads"]),
+            "--communities", str(hillside["communities"]),
+            "--facilities", str(hillside["facilities"]), "--profile", "jinzhong",
+            "--projects", str(src), "--out", str(out), "--dem", str(hillside["dem"])]
+    r = CliRunner().invoke(main, base, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "walk: DEM hill.tif" in r.stdout
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig").set_index("project_id")
+    assert table.loc["P1", "nearest_minutes_by_kind"].startswith("station 19.9;")  # fmt: 1 decimal
+    assert table.loc["P2", "nearest_minutes_by_kind"].startswith("station 14.2;")
+    assert table.loc["P1", "inside_existing_circle"] == "False"
+    assert table.loc["P2", "inside_existing_circle"] == "True"
+    assert list(table["walk"]) == ["DEM hill.tif", "DEM hill.tif"]
+
+
+@pytest.fixture(scope="module")
+def stairs_street(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Flat ground; a flight of stairs is the short way from P to the station::
+
+        (0,300) ------------------- (500,300)
+           |                            |
+        F1 (0,0) ==== stairs ==== (500,0) ---- P (600,0) ---- (1000,0)
+
+    P → F1: by the stairs 100 + 500 = 600 m = 10.0 min; without them (--no-steps) round
+    by the street: 100 + 300 + 500 + 300 = 1,200 m = 20.0 min (> 15: beyond the circle).
+    """
+    d = tmp_path_factory.mktemp("stairs")
+    lines = [([(0, 0), (500, 0)], "steps"), ([(500, 0), (1000, 0)], "residential"),
+             ([(500, 0), (500, 300)], "residential"), ([(500, 300), (0, 300)], "residential"),
+             ([(0, 300), (0, 0)], "residential")]
+    geoms = [shapely.LineString([(ORIGIN[0] + x, ORIGIN[1] + y) for x, y in line])
+             for line, _ in lines]
+    roads = d / "roads.geojson"
+    gpd.GeoDataFrame({"highway": [h for _, h in lines]}, geometry=geoms, crs=METRIC).to_crs(
+        4326).to_file(roads, driver="GeoJSON")
+    comm = write_points_csv(
+        d / "communities.csv",
+        [{"community_id": "A", "households": 200, "status": "old"}], [(250, 300)])
+    fac = write_points_csv(
+        d / "facilities.csv",
+        [{"facility_id": "F1", "kind": "station", "floor_area_m2": 60}], [(0, 0)])
+    return {"roads": roads, "communities": comm, "facilities": fac}
+
+
+def test_no_steps_takes_the_long_way_round(stairs_street):
+    site = lonlat(600)
+    args = ["check-project", "--network", str(stairs_street["roads"]),
+            "--communities", str(stairs_street["communities"]),
+            "--facilities", str(stairs_street["facilities"]), "--profile", "jinzhong",
+            "--project-id", "P", "--households", "1000", "--lon", site[0], "--lat", site[1],
+            "--facility-m2", "300", *DATES, "--json"]
+    flat = json.loads(CliRunner().invoke(main, args, catch_exceptions=False).stdout)
+    assert flat["reach"]["nearest"]["station"]["minutes"] == 10.0  # 600 m by the stairs
+    assert flat["reach"]["inside_existing_circle"]
+    r = CliRunner().invoke(main, [*args, "--no-steps"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    wheel = json.loads(r.stdout)
+    assert wheel["reach"]["nearest"]["station"]["minutes"] == 20.0  # 1,200 m round
+    assert not wheel["reach"]["inside_existing_circle"]
+    assert wheel["terrain"] == {"dem": None, "no_steps": True, "stair_edges": 1}
+    assert any("no steps: 1 stair edges removed" in n for n in wheel["notes"])

@@ -262,6 +262,10 @@ def _batch(district: Any, opts: dict[str, Any]) -> int:
     click.echo(f"  pass {c['pass']:,}, pass with conditions {c['pass_with_conditions']:,}, "
                f"fail {c['fail']:,}")
     click.echo(f"  results: {out}; rejects: {rejects}")
+    if district.terrain is not None:
+        from planner.project.render import walk_label  # noqa: PLC0415
+
+        click.echo(f"  walk: {walk_label(district.terrain)} (the walk column)")
     if not len(result.rows):
         return 2
     return 1 if c["fail"] or c["rejected"] else 0

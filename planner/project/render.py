@@ -191,8 +191,20 @@ ROW_COLUMNS = (
     "neighbours", "pooled_households", "pooled_required_m2", "pooled_floor_area_m2",
     "pooling", "brought_to_standard", "brought_households", "pushed_below",
     "pushed_households", "served_m2_per_100hh", "sync_planning", "sync_construction",
-    "sync_acceptance", "sync_handover", "handover_deadline", "lon", "lat",
+    "sync_acceptance", "sync_handover", "handover_deadline", "lon", "lat", "walk",
 )
+
+
+def walk_label(terrain: dict[str, Any] | None) -> str:
+    """How the minutes were walked: ``flat``, ``DEM hill.tif``, ``DEM hill.tif; no steps``."""
+    if terrain is None:
+        return "flat"
+    parts = [f"DEM {terrain['dem']}"] if terrain["dem"] is not None else []
+    if terrain["no_steps"]:
+        parts.append("no steps")
+    elif terrain["stair_edges"]:
+        parts.append(f"{terrain['stair_edges']} stair edges timed")
+    return "; ".join(parts)
 
 
 def to_row(check: ProjectCheck, lonlat: tuple[float, float] | None = None) -> dict[str, Any]:
@@ -232,6 +244,7 @@ def to_row(check: ProjectCheck, lonlat: tuple[float, float] | None = None) -> di
            ("sync_planning", "sync_construction", "sync_acceptance", "sync_handover",
             "handover_deadline")},
         "lon": lonlat[0] if lonlat else None, "lat": lonlat[1] if lonlat else None,
+        "walk": walk_label(check.terrain),
     }
     return _clean(row)
 
