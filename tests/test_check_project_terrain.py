@@ -247,3 +247,53 @@ def test_no_steps_takes_the_long_way_round(stairs_street):
     assert not wheel["reach"]["inside_existing_circle"]
     assert wheel["terrain"] == {"dem": None, "no_steps": True, "stair_edges": 1}
     assert any("no steps: 1 stair edges removed" in n for n in wheel["notes"])
+
+
+def test_district_on_the_hilly_sample_is_the_run_on_the_hills(tmp_path):
+    # planner sample --hilly (DEM and 8 stair edges): the district a project is checked
+    # against, prepared with --dem, is the assessment `planner run --dem` makes (the same
+    # pairs within circles, floor area per 100 households and status per community), and
+    # differs from the flat one (the hills change something, so the comparison can fail).
+    from planner.pipeline import assess, load_study_area  # noqa: PLC0415
+    from planner.project import prepare_district  # noqa: PLC0415
+    from planner.run.terrain import apply_terrain  # noqa: PLC0415
+    from planner.sample.hilly import write_hilly_sample  # noqa: PLC0415
+    from planner.standards import load_profile  # noqa: PLC0415
+
+    paths = write_hilly_sample(tmp_path / "hilly", size=0.3)
+    profile = load_profile("wanzhou")
+
+    def area(dem: bool):
+        a = load_study_area(paths["roads"], paths["communities"], paths["facilities"],
+                            gates=paths["gates"])
+        if dem:
+            apply_terrain(a, {"dem": str(paths["dem"]), "no_steps": False,
+                              "network": str(paths["roads"]), "network_crs": "wgs84"})
+            assert a.terrain is not None and int(a.terrain.steps.sum()) > 0
+        return a
+
+    hill_area = area(dem=True)
+    run = assess(hill_area, profile, isochrones=False)
+    district = prepare_district(hill_area, profile)
+    flat = prepare_district(area(dem=False), profile)
+    assert district.terrain == {"dem": "dem.tif", "no_steps": False,
+                                "stair_edges": int(hill_area.terrain.steps.sum())}
+    assert any("DEM dem.tif" in n for n in district.notes)
+    cols = ["accessible_m2_per_100hh", "service_status"]
+    got = district.base.communities[cols]
+    want = run.communities.set_index(run.communities.index.astype(str))[cols].reindex(
+        got.index)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, check_names=False)
+    counted = set(district.base.facilities.index[district.base.facilities["counted"]])
+    key = ["facility_id", "community_id"]
+    pairs = district.base.pairs.sort_values(key).reset_index(drop=True)
+    run_pairs = (run.costs[run.costs["facility_id"].isin(counted)][[*key, "distance_m"]]
+                 .sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(pairs, run_pairs, check_dtype=False)
+    # hills never shorten a walk (no downhill gain): every pair of the hill district is a
+    # pair of the flat one, at least as long; some are longer and some fall out of circles
+    both = pairs.merge(flat.base.pairs, on=key, how="left", suffixes=("", "_flat"))
+    assert both["distance_m_flat"].notna().all()
+    assert (both["distance_m"] >= both["distance_m_flat"] - 1e-6).all()
+    assert (both["distance_m"] > both["distance_m_flat"] + 1).any()
+    assert len(pairs) < len(flat.base.pairs)
