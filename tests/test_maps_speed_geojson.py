@@ -17,9 +17,9 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from planner.maps.geojson import (
+    _encoded_chars,
     collection_json,
     compact_geometry_json,
-    encode_paths,
     encoded_lines_json,
     encoded_polygons_json,
     feature_texts,
@@ -28,6 +28,15 @@ from planner.maps.geojson import (
     multiline_json,
     to_json,
 )
+
+
+def encode_paths(xy, path, n_paths, *, decimals=None):
+    """Each path's encoded polyline, cut from the paths the map writes back to back."""
+    kw = {} if decimals is None else {"decimals": decimals}
+    chars, n_chars = _encoded_chars(xy, path, n_paths, **kw)
+    text = chars.tobytes().decode("ascii")
+    bounds = np.r_[0, np.cumsum(n_chars)].tolist()
+    return [text[bounds[i]:bounds[i + 1]] for i in range(n_paths)]
 
 # ------------------------------------------------------------------ plain references
 

@@ -177,19 +177,6 @@ def _encoded_chars(xy: np.ndarray, path: np.ndarray, n_paths: int, *,
     return out, n_chars
 
 
-def encode_paths(xy: np.ndarray, path: np.ndarray, n_paths: int, *,
-                 decimals: int = ENCODED_DECIMALS) -> list[str]:
-    """Each path of lon/lat vertices as an encoded polyline (lat, lng order).
-
-    ``path`` gives the path of each vertex, sorted; paths without vertices give "".
-    Vectorised: no per-vertex Python.
-    """
-    chars, n_chars = _encoded_chars(xy, path, n_paths, decimals=decimals)
-    text = chars.tobytes().decode("ascii")
-    bounds = np.r_[0, np.cumsum(n_chars)].tolist()
-    return [text[bounds[i]:bounds[i + 1]] for i in range(n_paths)]
-
-
 def _joined(chars: np.ndarray, n_chars: np.ndarray, separators: Sequence[str],
             code: np.ndarray) -> tuple[str, np.ndarray]:
     """``separators[code[0]] + path0 + separators[code[1]] + … + separators[code[n]]``.
